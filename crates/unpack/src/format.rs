@@ -1,0 +1,193 @@
+//! The contract between the engine and each format handler.
+//!
+//! A handler does two things: it *identifies* a structure that starts at the first byte of a slice
+//! (validating it structurally, so random bytes that happen to contain a magic number are rejected),
+//! and it *extracts* an identified structure by emitting entries through [`Emit`]. Handlers never touch
+//! the file system, never recurse themselves and never decide where output goes: the engine does that,
+//! so every safety rule (path sanitising, symlinks, budgets, depth) lives in one place.
+
+use std::fmt;
+
+/// A magic byte string that may start a structure of some format.
+#[derive(Debug, Clone, Copy)]
+pub struct Magic {
+    /// The bytes to look for.
+    pub bytes: &'static [u8],
+    /// Where the magic sits relative to the start of the structure (e.g. 0x24 for an ARM zImage).
+    pub offset: usize,
+}
+
+impl Magic {
+    /// A magic at the very start of the structure.
+    pub const fn at_start(bytes: &'static [u8]) -> Self {
+        Magic { bytes, offset: 0 }
+    }
+    /// A magic `offset` bytes into the structure.
+    pub const fn at(offset: usize, bytes: &'static [u8]) -> Self {
+        Magic { bytes, offset }
+    }
+}
+
+/// What a structure is, which decides how the engine treats what it yields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    /// A compressed stream: yields one payload.
+    Compression,
+    /// A firmware container or header (uImage, TRX, TP-Link): yields one or more payloads.
+    Container,
+    /// A file system image: yields a tree of files.
+    Filesystem,
+    /// An archive (tar, cpio, zip, 7z): yields a tree of files.
+    Archive,
+    /// Recognised and reported, but nothing to extract (a boot loader, an RTOS, an encrypted blob).
+    Info,
+}
+
+/// The result of a successful identification.
+pub struct Identified {
+    /// Length of the structure in bytes, counted from its start. `None` when it cannot be known
+    /// without extracting; the engine then lets it run to the end of the parent data.
+    pub size: Option<u64>,
+    /// One line for people: version, endianness, compression, names… (e.g. "v4.0 LE, xz, 412 inodes").
+    pub description: String,
+    /// Work done while identifying that extraction can reuse (e.g. a decompressed stream), so
+    /// nothing is decoded twice.
+    pub prepared: Option<Vec<u8>>,
+}
+
+impl Identified {
+    pub fn new(size: Option<u64>, description: impl Into<String>) -> Self {
+        Identified {
+            size,
+            description: description.into(),
+            prepared: None,
+        }
+    }
+}
+
+impl fmt::Debug for Identified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Identified")
+            .field("size", &self.size)
+            .field("description", &self.description)
+            .field("prepared", &self.prepared.as_ref().map(|p| p.len()))
+            .finish()
+    }
+}
+
+/// A format handler. Implementations are plain unit structs registered in [`crate::formats::ALL`].
+pub trait Format: Send + Sync {
+    /// Stable short name, used in output folder names and the manifest ("squashfs", "gzip").
+    fn name(&self) -> &'static str;
+    /// What the structure is.
+    fn kind(&self) -> Kind;
+    /// Magic strings that may start the structure. The engine only calls [`Format::identify`] where
+    /// one of them matches.
+    fn magics(&self) -> &'static [Magic];
+    /// Validate the structure that starts at `data[0]` (`data` runs to the end of the parent) and
+    /// return its size and a description, or `None` when this is not a valid structure.
+    /// Must be cheap relative to extraction, must never panic and must bound its own work.
+    fn identify(&self, data: &[u8]) -> Option<Identified>;
+    /// Extract the structure `id` found at `data[0]`, emitting what it contains.
+    /// `data` is limited to the identified size when that is known.
+    /// A damaged part is reported with [`Emit::warn`] and extraction carries on where it can;
+    /// an unrecoverable problem is returned as an error with the offset (relative to `data`).
+    fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error>;
+}
+
+/// Ownership, permissions and times of an entry, as recorded in the image. `None` where the format
+/// does not record it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Meta {
+    /// Permission bits including setuid/setgid/sticky (`0o7777` mask); never the file-type bits.
+    pub mode: Option<u32>,
+    pub uid: Option<u32>,
+    pub gid: Option<u32>,
+    /// Modification time, seconds since the Unix epoch.
+    pub mtime: Option<i64>,
+}
+
+impl Meta {
+    pub fn new(mode: u32, uid: u32, gid: u32, mtime: i64) -> Self {
+        Meta {
+            mode: Some(mode & 0o7777),
+            uid: Some(uid),
+            gid: Some(gid),
+            mtime: Some(mtime),
+        }
+    }
+}
+
+/// What an entry is. Paths and link targets are raw bytes exactly as stored in the image; the
+/// engine sanitises them.
+#[derive(Debug, Clone, Copy)]
+pub enum Body<'a> {
+    Dir,
+    /// A regular file of a file system or archive. The engine recurses into it only if a whole-file
+    /// format is recognised at its first byte.
+    File(&'a [u8]),
+    /// The payload of a compressed stream or a container partition (a kernel, a root file system).
+    /// The engine scans it for structures at any offset.
+    Payload(&'a [u8]),
+    /// A symbolic link, with its target as stored. Never followed.
+    Symlink(&'a [u8]),
+    /// A hard link to another path of the same structure (raw, as stored).
+    Hardlink(&'a [u8]),
+    CharDevice { major: u32, minor: u32 },
+    BlockDevice { major: u32, minor: u32 },
+    Fifo,
+    Socket,
+}
+
+/// One thing a handler found inside a structure.
+#[derive(Debug, Clone, Copy)]
+pub struct Entry<'a> {
+    /// Path inside the structure, `/`-separated, as stored (may be hostile: `..`, absolute, NUL…).
+    pub path: &'a [u8],
+    pub meta: Meta,
+    pub body: Body<'a>,
+}
+
+/// Where a handler sends what it finds. Implemented by the engine; `Sync` so a handler may emit
+/// from several threads at once (e.g. decompressing files of a file system in parallel).
+pub trait Emit: Sync {
+    /// Record one entry. An `Err` means stop: the budget is spent or output failed; the handler
+    /// must return the error unchanged.
+    fn entry(&self, entry: Entry<'_>) -> Result<(), Error>;
+    /// Report a damaged region (offset relative to the structure's start) and carry on.
+    fn warn(&self, offset: u64, reason: String);
+    /// How many more bytes may be produced before the output budget is spent. Decompressors must
+    /// stop (and return [`Error::Budget`]) rather than produce more.
+    fn budget(&self) -> u64;
+}
+
+/// Why extraction of a structure stopped.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// The data is not what it claims to be at `offset` (relative to the structure's start).
+    #[error("malformed at offset {offset:#x}: {reason}")]
+    Malformed { offset: u64, reason: String },
+    /// The structure is valid but cannot be extracted (encrypted, unsupported variant).
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// The output budget or the recursion limit was reached: a likely decompression bomb.
+    #[error("output budget exhausted: {0}")]
+    Budget(String),
+    /// Writing the output failed.
+    #[error("output error: {0}")]
+    Output(String),
+}
+
+impl Error {
+    pub fn malformed(offset: u64, reason: impl Into<String>) -> Self {
+        Error::Malformed {
+            offset,
+            reason: reason.into(),
+        }
+    }
+    /// Whether this error must stop the whole run, not just the structure that raised it.
+    pub fn is_fatal(&self) -> bool {
+        matches!(self, Error::Budget(_) | Error::Output(_))
+    }
+}

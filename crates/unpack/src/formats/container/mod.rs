@@ -1,0 +1,6 @@
+//! container handlers.
+
+use crate::format::Format;
+
+/// The handlers of this family, in priority order.
+pub const HANDLERS: &[&dyn Format] = &[];
