@@ -1,1 +1,326 @@
-fn main() {}
+//! The `iotassay` command: argument parsing, progress and printing only; the work is in the crates.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use iotassay_unpack::{Manifest, Options, RegionStatus};
+
+#[derive(Parser)]
+#[command(
+    name = "iotassay",
+    version,
+    about = "Assess consumer IoT firmware against the UK Code of Practice, ETSI EN 303 645 and PSTI"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List every structure recognised in an image: offset, size, format and details.
+    Identify {
+        image: PathBuf,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// Unpack in memory and list nested structures too.
+        #[arg(short, long)]
+        recursive: bool,
+    },
+    /// Extract an image recursively into a folder, with a manifest.json of every node.
+    Unpack {
+        image: PathBuf,
+        /// Output folder (created if missing; must be empty unless --force).
+        #[arg(short, long)]
+        out: PathBuf,
+        /// Write into a non-empty folder, replacing entries of the same name.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        limits: Limits,
+    },
+    /// Build the embedded demo firmware image and unpack it, so you see a real run with no download.
+    Demo {
+        /// Where to put the demo image and its unpacked tree (default: a new temporary folder).
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(clap::Args)]
+struct Limits {
+    /// Deepest nesting of structures to extract.
+    #[arg(long, default_value_t = iotassay_unpack::DEFAULT_MAX_DEPTH)]
+    max_depth: u32,
+    /// Most bytes to extract in total (default: 64× the input, at least 1 GiB, at most 8 GiB).
+    #[arg(long)]
+    budget: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Identify {
+            image,
+            json,
+            recursive,
+        } => identify(&image, json, recursive),
+        Command::Unpack {
+            image,
+            out,
+            force,
+            limits,
+        } => {
+            prepare_out(&out, force)?;
+            let manifest = unpack_with_progress(&image, Some(&out), &limits)?;
+            print_unpack_summary(&manifest, &out);
+            Ok(exit_for(&manifest))
+        }
+        Command::Demo { out } => demo(out),
+    }
+}
+
+fn identify(image: &Path, json: bool, recursive: bool) -> Result<ExitCode> {
+    if recursive {
+        let limits = Limits {
+            max_depth: iotassay_unpack::DEFAULT_MAX_DEPTH,
+            budget: None,
+        };
+        let manifest = unpack_with_progress(image, None, &limits)?;
+        if json {
+            println!("{}", serde_json::to_string_pretty(&manifest.regions)?);
+        } else {
+            println!(
+                "{:<12} {:<12} {:<14} {:<10} DESCRIPTION",
+                "OFFSET", "SIZE", "FORMAT", "STATUS"
+            );
+            for r in &manifest.regions {
+                let depth = manifest.chain(r.id).len().saturating_sub(1);
+                let indent = "  ".repeat(depth);
+                println!(
+                    "{indent}{:<12} {:<12} {:<14} {:<10} {}{}",
+                    format!("{:#x}", r.offset),
+                    r.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
+                    r.format,
+                    status_word(&r.status),
+                    r.description,
+                    if depth > 0 {
+                        format!("  [in {}]", r.source)
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+            print_warnings(&manifest);
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    let data = std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
+    let (hits, warnings) = iotassay_unpack::scan(&data);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&hits)?);
+    } else {
+        println!(
+            "{:<12} {:<12} {:<14} DESCRIPTION",
+            "OFFSET", "SIZE", "FORMAT"
+        );
+        for h in &hits {
+            println!(
+                "{:<12} {:<12} {:<14} {}",
+                format!("{:#x}", h.offset),
+                h.size.map(|s| s.to_string()).unwrap_or_else(|| "?".into()),
+                h.format,
+                h.description
+            );
+        }
+        if hits.is_empty() {
+            println!("(nothing recognised)");
+        }
+        for w in warnings {
+            eprintln!("warning: {w}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn status_word(s: &RegionStatus) -> &'static str {
+    match s {
+        RegionStatus::Identified => "info",
+        RegionStatus::Extracted => "extracted",
+        RegionStatus::Partial => "partial",
+        RegionStatus::Failed => "failed",
+    }
+}
+
+/// Create `out` if needed and refuse a non-empty folder unless `force`.
+fn prepare_out(out: &Path, force: bool) -> Result<()> {
+    if out.exists() {
+        if !out.is_dir() {
+            bail!("{} exists and is not a folder", out.display());
+        }
+        let non_empty = std::fs::read_dir(out)
+            .with_context(|| format!("cannot read {}", out.display()))?
+            .next()
+            .is_some();
+        if non_empty && !force {
+            bail!(
+                "{} is not empty: choose an empty folder or pass --force",
+                out.display()
+            );
+        }
+    } else {
+        std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    }
+    Ok(())
+}
+
+fn unpack_with_progress(image: &Path, out: Option<&Path>, limits: &Limits) -> Result<Manifest> {
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar.enable_steady_tick(Duration::from_millis(100));
+        Some(bar)
+    } else {
+        None
+    };
+    let progress_bar = bar.clone();
+    let options = Options {
+        max_depth: limits.max_depth,
+        budget: limits.budget,
+        keep_data: false,
+        progress: progress_bar.map(|bar| {
+            Arc::new(move |files: u64, bytes: u64| {
+                bar.set_message(format!("{files} files, {}", human_bytes(bytes)));
+            }) as iotassay_unpack::ProgressFn
+        }),
+    };
+    if !image.is_file() {
+        bail!("{} is not a readable file", image.display());
+    }
+    let manifest = iotassay_unpack::unpack_file(image, out, &options)
+        .with_context(|| format!("cannot unpack {}", image.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    if let Some(out) = out {
+        let path = out.join("manifest.json");
+        let json = serde_json::to_vec_pretty(&manifest)?;
+        std::fs::write(&path, json).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(manifest)
+}
+
+fn print_unpack_summary(m: &Manifest, out: &Path) {
+    let extracted = m.regions.iter().filter(|r| r.output.is_some()).count();
+    println!(
+        "{}: {} structures extracted ({} recognised), {} files, {} folders, {} symlinks, {} other, {} in {} ms, depth {}",
+        m.input.name,
+        extracted,
+        m.regions.len(),
+        m.stats.files,
+        m.stats.dirs,
+        m.stats.symlinks,
+        m.stats.other,
+        human_bytes(m.stats.bytes_out),
+        m.stats.elapsed_ms,
+        m.stats.max_depth
+    );
+    for r in m.regions.iter().filter(|r| r.output.is_some()) {
+        println!(
+            "  {:<10} {:<14} {}  {}",
+            status_word(&r.status),
+            r.format,
+            r.output.as_deref().unwrap_or(""),
+            r.description
+        );
+    }
+    print_warnings(m);
+    println!("manifest: {}", out.join("manifest.json").display());
+}
+
+fn print_warnings(m: &Manifest) {
+    for w in &m.warnings {
+        let at = w.offset.map(|o| format!(" @{o:#x}")).unwrap_or_default();
+        let fmt = w
+            .format
+            .as_deref()
+            .map(|f| format!(" [{f}]"))
+            .unwrap_or_default();
+        eprintln!("warning: {}{at}{fmt}: {}", w.source, w.reason);
+    }
+    if let Some(reason) = &m.aborted {
+        eprintln!("error: unpacking stopped early: {reason}");
+    }
+}
+
+fn exit_for(m: &Manifest) -> ExitCode {
+    if m.aborted.is_some() {
+        ExitCode::from(2)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
+    let (_keep, dir) = match out {
+        Some(dir) => {
+            std::fs::create_dir_all(&dir)?;
+            (None, dir)
+        }
+        None => {
+            let tmp = tempfile::Builder::new()
+                .prefix("iotassay-demo-")
+                .tempdir()?;
+            let path = tmp.path().to_path_buf();
+            (Some(tmp.keep()), path)
+        }
+    };
+    let image = dir.join("demo-firmware.bin");
+    std::fs::write(&image, iotassay_demo::build_image()?)
+        .with_context(|| format!("cannot write {}", image.display()))?;
+    println!("demo image: {}", image.display());
+    let unpacked = dir.join("unpacked");
+    prepare_out(&unpacked, true)?;
+    let limits = Limits {
+        max_depth: iotassay_unpack::DEFAULT_MAX_DEPTH,
+        budget: None,
+    };
+    let manifest = unpack_with_progress(&image, Some(&unpacked), &limits)?;
+    print_unpack_summary(&manifest, &unpacked);
+    Ok(exit_for(&manifest))
+}
+
+fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
+}

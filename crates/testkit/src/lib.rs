@@ -42,6 +42,10 @@ pub fn corpus_bytes(relative: &str) -> Vec<u8> {
 /// Path of a file in `shared/data/`.
 pub fn data(relative: &str) -> PathBuf {
     let path = shared_dir().join("data").join(relative);
-    assert!(path.is_file(), "shared data file missing: {}", path.display());
+    assert!(
+        path.is_file(),
+        "shared data file missing: {}",
+        path.display()
+    );
     path
 }

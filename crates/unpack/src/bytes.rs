@@ -78,7 +78,12 @@ pub fn c_string(field: &[u8]) -> String {
 ///
 /// Returns [`Error::Budget`] when the limit is hit (a decompression bomb or simply a budget that is
 /// spent), and [`Error::Malformed`] with `offset` for a decoding error, keeping the reason.
-pub fn read_bounded(mut reader: impl Read, limit: u64, offset: u64, what: &str) -> Result<Vec<u8>, Error> {
+pub fn read_bounded(
+    mut reader: impl Read,
+    limit: u64,
+    offset: u64,
+    what: &str,
+) -> Result<Vec<u8>, Error> {
     let mut out = Vec::new();
     let mut taken = (&mut reader).take(limit.saturating_add(1));
     match taken.read_to_end(&mut out) {
@@ -135,7 +140,10 @@ mod tests {
     fn bounded_read_stops_at_limit() {
         let data = vec![7u8; 1000];
         assert_eq!(read_bounded(&data[..], 1000, 0, "x").unwrap().len(), 1000);
-        assert!(matches!(read_bounded(&data[..], 999, 0, "x"), Err(Error::Budget(_))));
+        assert!(matches!(
+            read_bounded(&data[..], 999, 0, "x"),
+            Err(Error::Budget(_))
+        ));
     }
 
     #[test]

@@ -134,8 +134,14 @@ pub enum Body<'a> {
     Symlink(&'a [u8]),
     /// A hard link to another path of the same structure (raw, as stored).
     Hardlink(&'a [u8]),
-    CharDevice { major: u32, minor: u32 },
-    BlockDevice { major: u32, minor: u32 },
+    CharDevice {
+        major: u32,
+        minor: u32,
+    },
+    BlockDevice {
+        major: u32,
+        minor: u32,
+    },
     Fifo,
     Socket,
 }

@@ -1,14 +1,20 @@
 //! Format identification and safe recursive extraction of firmware images.
 //!
-//! The flow: the [`engine`] scans bytes for magic numbers of every registered [`formats`] handler,
-//! lets each candidate validate itself structurally, extracts what validates, and recurses into what
-//! the extraction yields, under a depth limit and an output budget. Everything extracted is written
-//! by one [`store`] that sanitises paths and never follows a symlink, and recorded in a
-//! [`manifest`] with its provenance chain.
+//! The flow: the [`engine`] scans bytes for the magic numbers of every registered [`formats`]
+//! handler, lets each candidate validate itself structurally, extracts what validates, and recurses
+//! into what the extraction yields, under a depth limit and an output budget. Everything extracted
+//! is written by one [`store`] that sanitises paths ([`path`]) and never follows a symlink, and is
+//! recorded in a [`manifest`] with its provenance chain.
 
 pub mod bytes;
+pub mod engine;
 pub mod format;
 pub mod formats;
+pub mod manifest;
+pub mod path;
+pub mod store;
 pub mod testing;
 
+pub use engine::{scan, unpack, unpack_file, Hit, Options, ProgressFn, DEFAULT_MAX_DEPTH};
 pub use format::{Body, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
+pub use manifest::{Manifest, Node, NodeKind, Region, RegionStatus, Warning};

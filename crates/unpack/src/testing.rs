@@ -61,10 +61,14 @@ impl Collector {
     /// The content of the file (or payload) at `path`.
     pub fn file(&self, path: &str) -> Option<Vec<u8>> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.iter().rev().find(|e| e.path == path).and_then(|e| match &e.kind {
-            CollectedKind::File(d) | CollectedKind::Payload(d) => Some(d.clone()),
-            _ => None,
-        })
+        entries
+            .iter()
+            .rev()
+            .find(|e| e.path == path)
+            .and_then(|e| match &e.kind {
+                CollectedKind::File(d) | CollectedKind::Payload(d) => Some(d.clone()),
+                _ => None,
+            })
     }
 
     pub fn paths(&self) -> Vec<String> {

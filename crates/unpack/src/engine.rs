@@ -1,0 +1,689 @@
+//! Carving and recursion: find structures in bytes, extract them, and do it again on what they
+//! yield, within a depth limit and an output budget.
+//!
+//! Candidates come from one Aho-Corasick pass over every handler's magics; each candidate is
+//! validated by its handler, in offset order, and a validated structure hides the candidates inside
+//! it. Structures of one blob are extracted in parallel (rayon); handlers may parallelise inside.
+//! Payloads (decompressed streams, container partitions) are carved again at any offset; files of a
+//! file system or archive are only checked for a whole-file format at their first byte, so the
+//! binaries of a root file system are not mistaken for containers.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, LazyLock, Mutex};
+use std::time::Instant;
+
+use aho_corasick::AhoCorasick;
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::format::{Body, Emit, Entry, Error, Format, Identified, Kind};
+use crate::formats;
+use crate::manifest::{
+    Input, Manifest, Node, NodeKind, Region, RegionStatus, Stats, Warning, SCHEMA,
+};
+use crate::path::SafePath;
+use crate::store::DiskStore;
+
+/// Default recursion depth: deep enough for flash dump → container → LZMA → cpio → gzip → tar…
+pub const DEFAULT_MAX_DEPTH: u32 = 16;
+/// Candidate validations allowed per blob before carving stops (bounds work on adversarial data).
+const MAX_IDENTIFY_CALLS: usize = 200_000;
+/// Entry write failures tolerated before the run stops (a full disk fails every write).
+const MAX_OUTPUT_ERRORS: usize = 1_000;
+const GIB: u64 = 1 << 30;
+
+/// Called as output is produced: (files so far, bytes so far).
+pub type ProgressFn = Arc<dyn Fn(u64, u64) + Send + Sync>;
+
+/// How an unpack runs.
+#[derive(Clone)]
+pub struct Options {
+    /// Deepest nesting of structures to extract.
+    pub max_depth: u32,
+    /// Most bytes of content to produce in total. `None`: 64× the input, at least 1 GiB (so small
+    /// inputs that compress well still unpack), at most 8 GiB.
+    pub budget: Option<u64>,
+    /// Keep every file's content in [`Node::data`] (for in-memory analysis).
+    pub keep_data: bool,
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            max_depth: DEFAULT_MAX_DEPTH,
+            budget: None,
+            keep_data: false,
+            progress: None,
+        }
+    }
+}
+
+impl Options {
+    fn budget_for(&self, input_len: u64) -> u64 {
+        self.budget
+            .unwrap_or_else(|| input_len.saturating_mul(64).clamp(GIB, 8 * GIB))
+    }
+}
+
+/// A structure recognised by a scan.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Hit {
+    pub offset: u64,
+    pub size: Option<u64>,
+    pub format: &'static str,
+    pub kind: Kind,
+    pub description: String,
+}
+
+struct Scanner {
+    automaton: AhoCorasick,
+    /// Pattern index → (handler index, offset of the magic inside the structure).
+    patterns: Vec<(usize, usize)>,
+}
+
+static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
+    let mut needles: Vec<&'static [u8]> = Vec::new();
+    let mut patterns = Vec::new();
+    for (h, handler) in formats::all().iter().enumerate() {
+        for magic in handler.magics() {
+            if !magic.bytes.is_empty() {
+                needles.push(magic.bytes);
+                patterns.push((h, magic.offset));
+            }
+        }
+    }
+    let automaton = AhoCorasick::new(&needles).expect("magic patterns are valid");
+    Scanner {
+        automaton,
+        patterns,
+    }
+});
+
+/// A validated structure with what identification prepared.
+struct Accepted {
+    start: usize,
+    end: usize,
+    handler: &'static dyn Format,
+    id: Identified,
+}
+
+/// Candidate (start, handler index) pairs for every magic in `data`, sorted and deduplicated.
+fn candidates(data: &[u8]) -> Vec<(usize, usize)> {
+    let scanner = &*SCANNER;
+    let mut found: Vec<(usize, usize)> = scanner
+        .automaton
+        .find_overlapping_iter(data)
+        .filter_map(|m| {
+            let (handler, magic_offset) = scanner.patterns[m.pattern().as_usize()];
+            m.start().checked_sub(magic_offset).map(|s| (s, handler))
+        })
+        .collect();
+    found.sort_unstable();
+    found.dedup();
+    found
+}
+
+/// Find every structure in `data` at any offset. Info structures are reported but do not hide what
+/// follows them. Returns the accepted structures and the info hits.
+fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepted>, Vec<Hit>) {
+    let all = formats::all();
+    let mut accepted = Vec::new();
+    let mut info = Vec::new();
+    let mut covered_end = 0usize;
+    let mut calls = 0usize;
+    for (start, h) in candidates(data) {
+        if start < covered_end {
+            continue;
+        }
+        calls += 1;
+        if calls > MAX_IDENTIFY_CALLS {
+            warn(
+                Some(start as u64),
+                format!("carving stopped after {MAX_IDENTIFY_CALLS} candidate structures; the rest of the data was not scanned"),
+            );
+            break;
+        }
+        let handler = all[h];
+        let Some(id) = handler.identify(&data[start..]) else {
+            continue;
+        };
+        let end = id
+            .size
+            .and_then(|s| usize::try_from(s).ok())
+            .and_then(|s| start.checked_add(s))
+            .map_or(data.len(), |e| e.min(data.len()));
+        if handler.kind() == Kind::Info {
+            info.push(Hit {
+                offset: start as u64,
+                size: id.size,
+                format: handler.name(),
+                kind: Kind::Info,
+                description: id.description,
+            });
+            continue;
+        }
+        covered_end = end.max(start + 1);
+        accepted.push(Accepted {
+            start,
+            end,
+            handler,
+            id,
+        });
+    }
+    (accepted, info)
+}
+
+/// A whole-file format at the first byte of `data`, other than info-only ones.
+fn identify_whole(data: &[u8]) -> Option<Accepted> {
+    for &handler in formats::all() {
+        if handler.kind() == Kind::Info {
+            continue;
+        }
+        let matches = handler.magics().iter().any(|m| {
+            data.get(m.offset..)
+                .is_some_and(|rest| !m.bytes.is_empty() && rest.starts_with(m.bytes))
+        });
+        if !matches {
+            continue;
+        }
+        if let Some(id) = handler.identify(data) {
+            let end = id
+                .size
+                .and_then(|s| usize::try_from(s).ok())
+                .map_or(data.len(), |s| s.min(data.len()));
+            return Some(Accepted {
+                start: 0,
+                end,
+                handler,
+                id,
+            });
+        }
+    }
+    None
+}
+
+/// Recognise the structures of `data` (top level only, like a signature scan), including info hits.
+pub fn scan(data: &[u8]) -> (Vec<Hit>, Vec<String>) {
+    let mut warnings = Vec::new();
+    let (accepted, info) = carve(data, &mut |off, why| {
+        warnings.push(match off {
+            Some(o) => format!("{o:#x}: {why}"),
+            None => why,
+        })
+    });
+    let mut hits: Vec<Hit> = accepted
+        .into_iter()
+        .map(|a| Hit {
+            offset: a.start as u64,
+            size: Some((a.end - a.start) as u64),
+            format: a.handler.name(),
+            kind: a.handler.kind(),
+            description: a.id.description,
+        })
+        .chain(info)
+        .collect();
+    hits.sort_by_key(|h| (h.offset, h.kind == Kind::Info));
+    (hits, warnings)
+}
+
+/// Shared state of one unpack run.
+struct Run<'a> {
+    options: &'a Options,
+    store: Option<DiskStore>,
+    budget: u64,
+    bytes_out: AtomicU64,
+    files: AtomicU64,
+    output_errors: AtomicUsize,
+    aborted: AtomicBool,
+    abort_reason: Mutex<Option<String>>,
+    regions: Mutex<Vec<Region>>,
+    nodes: Mutex<Vec<Node>>,
+    warnings: Mutex<Vec<Warning>>,
+    max_depth_seen: AtomicU64,
+}
+
+/// Where the blob being carved came from.
+#[derive(Clone)]
+struct Origin {
+    /// Region that produced the blob (`None` for the input).
+    parent: Option<usize>,
+    /// Display path of the blob: the input's name or its output path.
+    source: String,
+    /// Folder where structures found in this blob are extracted.
+    dest: SafePath,
+    depth: u32,
+}
+
+impl<'a> Run<'a> {
+    fn warn(&self, source: &str, offset: Option<u64>, format: Option<&str>, reason: String) {
+        self.warnings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(Warning {
+                source: source.to_string(),
+                offset,
+                format: format.map(str::to_string),
+                reason,
+            });
+    }
+
+    fn abort(&self, reason: String) {
+        if !self.aborted.swap(true, Ordering::SeqCst) {
+            *self.abort_reason.lock().unwrap_or_else(|e| e.into_inner()) = Some(reason);
+        }
+    }
+
+    fn add_region(&self, region: Region) -> usize {
+        let mut regions = self.regions.lock().unwrap_or_else(|e| e.into_inner());
+        let id = regions.len();
+        regions.push(Region { id, ..region });
+        id
+    }
+
+    fn set_status(&self, id: usize, status: RegionStatus) {
+        if let Some(r) = self
+            .regions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get_mut(id)
+        {
+            r.status = status;
+        }
+    }
+
+    /// Carve `data` (a payload or the input) and extract everything found.
+    fn carve_blob(&self, data: &[u8], origin: &Origin) {
+        if self.aborted.load(Ordering::Relaxed) {
+            return;
+        }
+        let (accepted, info) = carve(data, &mut |off, why| {
+            self.warn(&origin.source, off, None, why)
+        });
+        for hit in info {
+            self.add_region(Region {
+                id: 0,
+                parent: origin.parent,
+                source: origin.source.clone(),
+                offset: hit.offset,
+                size: hit.size,
+                format: hit.format.to_string(),
+                kind: Kind::Info,
+                description: hit.description,
+                output: None,
+                status: RegionStatus::Identified,
+            });
+        }
+        accepted
+            .into_par_iter()
+            .for_each(|a| self.extract(data, a, origin));
+    }
+
+    /// Extract one validated structure of `data` and recurse into what it yields.
+    fn extract(&self, data: &[u8], a: Accepted, origin: &Origin) {
+        if self.aborted.load(Ordering::Relaxed) {
+            return;
+        }
+        self.max_depth_seen
+            .fetch_max(u64::from(origin.depth), Ordering::Relaxed);
+        let name = a.handler.name();
+        let dest = origin.dest.join(&format!("{:#x}-{name}", a.start));
+        let region = self.add_region(Region {
+            id: 0,
+            parent: origin.parent,
+            source: origin.source.clone(),
+            offset: a.start as u64,
+            size: Some((a.end - a.start) as u64),
+            format: name.to_string(),
+            kind: a.handler.kind(),
+            description: a.id.description.clone(),
+            output: Some(dest.to_string()),
+            status: RegionStatus::Extracted,
+        });
+        let emitter = RegionEmit {
+            run: self,
+            region,
+            dest,
+            source: origin.source.clone(),
+            base_offset: a.start as u64,
+            format: name,
+            depth: origin.depth,
+            emitted: AtomicU64::new(0),
+        };
+        let result = a.handler.extract(&data[a.start..a.end], a.id, &emitter);
+        if let Err(e) = result {
+            let offset = match &e {
+                Error::Malformed { offset, .. } => Some(a.start as u64 + offset),
+                _ => Some(a.start as u64),
+            };
+            self.warn(&origin.source, offset, Some(name), e.to_string());
+            if e.is_fatal() {
+                self.abort(e.to_string());
+            }
+            let status = if emitter.emitted.load(Ordering::Relaxed) > 0 {
+                RegionStatus::Partial
+            } else {
+                RegionStatus::Failed
+            };
+            self.set_status(region, status);
+        }
+    }
+
+    fn charge(&self, bytes: u64) -> Result<(), Error> {
+        let before = self.bytes_out.fetch_add(bytes, Ordering::SeqCst);
+        if before.saturating_add(bytes) > self.budget {
+            let reason = format!(
+                "output budget of {} bytes exhausted (likely a decompression bomb); raise it with --budget",
+                self.budget
+            );
+            self.abort(reason.clone());
+            return Err(Error::Budget(reason));
+        }
+        Ok(())
+    }
+}
+
+/// The [`Emit`] handed to a handler for one region.
+struct RegionEmit<'r, 'a> {
+    run: &'r Run<'a>,
+    region: usize,
+    /// Output folder of the region.
+    dest: SafePath,
+    source: String,
+    base_offset: u64,
+    format: &'static str,
+    depth: u32,
+    emitted: AtomicU64,
+}
+
+impl RegionEmit<'_, '_> {
+    fn output_error(&self, path: &SafePath, e: std::io::Error) {
+        self.run.warn(
+            &self.source,
+            Some(self.base_offset),
+            Some(self.format),
+            format!("could not write {path}: {e}"),
+        );
+        if self.run.output_errors.fetch_add(1, Ordering::Relaxed) + 1 >= MAX_OUTPUT_ERRORS {
+            self.run.abort(format!(
+                "{MAX_OUTPUT_ERRORS} output errors; stopping (last: {e})"
+            ));
+        }
+    }
+}
+
+impl Emit for RegionEmit<'_, '_> {
+    fn entry(&self, entry: Entry<'_>) -> Result<(), Error> {
+        let run = self.run;
+        if run.aborted.load(Ordering::Relaxed) {
+            return Err(Error::Budget(
+                run.abort_reason
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone()
+                    .unwrap_or_else(|| "run stopped".into()),
+            ));
+        }
+        let mut inner = SafePath::sanitise(entry.path);
+        let is_content = matches!(entry.body, Body::File(_) | Body::Payload(_));
+        if inner.is_root() {
+            if !is_content {
+                return Ok(()); // The structure's root folder itself.
+            }
+            inner = SafePath::root().join("data");
+        }
+        self.emitted.fetch_add(1, Ordering::Relaxed);
+        let path = self.dest.join_path(&inner);
+        let meta = entry.meta;
+        let mut node = Node {
+            path: path.to_string(),
+            region: self.region,
+            inner_path: inner.to_string(),
+            kind: NodeKind::File,
+            mode: meta.mode,
+            uid: meta.uid,
+            gid: meta.gid,
+            mtime: meta.mtime,
+            size: 0,
+            sha256: None,
+            link_target: None,
+            device: None,
+            data: None,
+        };
+        let mut recurse: Option<(&[u8], bool)> = None;
+        match entry.body {
+            Body::Dir => {
+                node.kind = NodeKind::Dir;
+                if let Some(store) = &run.store {
+                    if let Err(e) = store.dir(&path, meta.mode, meta.mtime) {
+                        self.output_error(&path, e);
+                    }
+                }
+            }
+            Body::File(data) | Body::Payload(data) => {
+                let payload = matches!(entry.body, Body::Payload(_));
+                node.kind = if payload {
+                    NodeKind::Payload
+                } else {
+                    NodeKind::File
+                };
+                run.charge(data.len() as u64)?;
+                node.size = data.len() as u64;
+                node.sha256 = Some(hex::encode(Sha256::digest(data)));
+                if let Some(store) = &run.store {
+                    if let Err(e) = store.file(&path, data, meta.mode, meta.mtime) {
+                        self.output_error(&path, e);
+                    }
+                }
+                if run.options.keep_data {
+                    node.data = Some(Arc::from(data));
+                }
+                let files = run.files.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(progress) = &run.options.progress {
+                    progress(files, run.bytes_out.load(Ordering::Relaxed));
+                }
+                recurse = Some((data, payload));
+            }
+            Body::Symlink(target) => {
+                node.kind = NodeKind::Symlink;
+                node.link_target = Some(String::from_utf8_lossy(target).into_owned());
+                if let Some(store) = &run.store {
+                    if let Err(e) = store.symlink(&self.dest, &inner, target) {
+                        self.output_error(&path, e);
+                    }
+                }
+            }
+            Body::Hardlink(target) => {
+                node.kind = NodeKind::Hardlink;
+                node.link_target = Some(String::from_utf8_lossy(target).into_owned());
+                if let Some(store) = &run.store {
+                    match store.hardlink(&self.dest, &inner, target) {
+                        Ok(true) => {}
+                        Ok(false) => run.warn(
+                            &self.source,
+                            Some(self.base_offset),
+                            Some(self.format),
+                            format!(
+                                "hard link {path} → {} has no extracted target; recorded only",
+                                node.link_target.as_deref().unwrap_or("")
+                            ),
+                        ),
+                        Err(e) => self.output_error(&path, e),
+                    }
+                }
+            }
+            Body::CharDevice { major, minor } => {
+                node.kind = NodeKind::CharDevice;
+                node.device = Some((major, minor));
+            }
+            Body::BlockDevice { major, minor } => {
+                node.kind = NodeKind::BlockDevice;
+                node.device = Some((major, minor));
+            }
+            Body::Fifo => node.kind = NodeKind::Fifo,
+            Body::Socket => node.kind = NodeKind::Socket,
+        }
+        run.nodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(node);
+
+        if let Some((data, payload)) = recurse {
+            let origin = Origin {
+                parent: Some(self.region),
+                source: path.to_string(),
+                dest: path.with_suffix(".extracted"),
+                depth: self.depth + 1,
+            };
+            if origin.depth > run.options.max_depth {
+                if payload {
+                    run.warn(
+                        &origin.source,
+                        None,
+                        None,
+                        format!(
+                            "recursion limit of {} reached: not scanned",
+                            run.options.max_depth
+                        ),
+                    );
+                }
+            } else if payload {
+                run.carve_blob(data, &origin);
+            } else if let Some(a) = identify_whole(data) {
+                run.extract(data, a, &origin);
+            }
+        }
+        Ok(())
+    }
+
+    fn warn(&self, offset: u64, reason: String) {
+        self.run.warn(
+            &self.source,
+            Some(self.base_offset.saturating_add(offset)),
+            Some(self.format),
+            reason,
+        );
+    }
+
+    fn budget(&self) -> u64 {
+        self.run
+            .budget
+            .saturating_sub(self.run.bytes_out.load(Ordering::Relaxed))
+    }
+}
+
+/// Unpack `data` (named `name`) recursively. With `output`, everything is written below that
+/// folder (which must exist); without it, only the manifest is produced (plus contents in memory
+/// when [`Options::keep_data`] is set).
+pub fn unpack(
+    name: &str,
+    data: &[u8],
+    output: Option<&Path>,
+    options: &Options,
+) -> std::io::Result<Manifest> {
+    let started = Instant::now();
+    let store = output.map(DiskStore::new).transpose()?;
+    let run = Run {
+        options,
+        store,
+        budget: options.budget_for(data.len() as u64),
+        bytes_out: AtomicU64::new(0),
+        files: AtomicU64::new(0),
+        output_errors: AtomicUsize::new(0),
+        aborted: AtomicBool::new(false),
+        abort_reason: Mutex::new(None),
+        regions: Mutex::new(Vec::new()),
+        nodes: Mutex::new(Vec::new()),
+        warnings: Mutex::new(Vec::new()),
+        max_depth_seen: AtomicU64::new(0),
+    };
+    let origin = Origin {
+        parent: None,
+        source: name.to_string(),
+        dest: SafePath::root(),
+        depth: 0,
+    };
+    run.carve_blob(data, &origin);
+
+    let regions = run.regions.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut nodes = run.nodes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let mut warnings = run.warnings.into_inner().unwrap_or_else(|e| e.into_inner());
+    let (regions, nodes_remap) = renumber(regions);
+    for n in &mut nodes {
+        n.region = nodes_remap[n.region];
+    }
+    nodes.sort_by(|a, b| a.path.cmp(&b.path));
+    warnings.sort_by(|a, b| (&a.source, a.offset).cmp(&(&b.source, b.offset)));
+    let mut stats = Stats {
+        bytes_out: run.bytes_out.load(Ordering::Relaxed).min(run.budget),
+        max_depth: run.max_depth_seen.load(Ordering::Relaxed) as u32,
+        ..Stats::default()
+    };
+    for n in &nodes {
+        match n.kind {
+            NodeKind::File | NodeKind::Payload | NodeKind::Hardlink => stats.files += 1,
+            NodeKind::Dir => stats.dirs += 1,
+            NodeKind::Symlink => stats.symlinks += 1,
+            _ => stats.other += 1,
+        }
+    }
+    stats.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(Manifest {
+        schema: SCHEMA.to_string(),
+        input: Input {
+            name: name.to_string(),
+            size: data.len() as u64,
+            sha256: hex::encode(Sha256::digest(data)),
+        },
+        regions,
+        nodes,
+        warnings,
+        aborted: run
+            .abort_reason
+            .into_inner()
+            .unwrap_or_else(|e| e.into_inner()),
+        stats,
+    })
+}
+
+/// Give regions deterministic ids (by source, then offset), whatever order threads added them in.
+/// Returns the regions and the old-id → new-id map.
+fn renumber(mut regions: Vec<Region>) -> (Vec<Region>, Vec<usize>) {
+    let mut order: Vec<usize> = (0..regions.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (ra, rb) = (&regions[a], &regions[b]);
+        (&ra.source, ra.offset, &ra.format).cmp(&(&rb.source, rb.offset, &rb.format))
+    });
+    let mut remap = vec![0; regions.len()];
+    for (new, &old) in order.iter().enumerate() {
+        remap[old] = new;
+    }
+    for r in &mut regions {
+        r.id = remap[r.id];
+        r.parent = r.parent.map(|p| remap[p]);
+    }
+    regions.sort_by_key(|r| r.id);
+    (regions, remap)
+}
+
+/// Memory-map `path` and unpack it (see [`unpack`]).
+pub fn unpack_file(
+    path: &Path,
+    output: Option<&Path>,
+    options: &Options,
+) -> std::io::Result<Manifest> {
+    let file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    if len == 0 {
+        return unpack(&name, &[], output, options);
+    }
+    // SAFETY: the map is read-only; a concurrent writer to the input could change bytes under us,
+    // which every parser already tolerates (they treat all input as hostile).
+    let map = unsafe { memmap2::Mmap::map(&file)? };
+    unpack(&name, &map, output, options)
+}
