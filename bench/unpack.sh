@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Unpacking benchmark, side by side in one run (not a test):
+#   1. full recursive unpack of each real corpus image: iotassay vs binwalk v3 `-eM` (when installed:
+#      `cargo install binwalk`), with the number of files each recovers;
+#   2. squashfs-only inputs: iotassay vs Debian's `unsquashfs -p 2`;
+#   3. a 256 MiB synthetic SquashFS (xz) built with mksquashfs from a tree of real binaries:
+#      wall time and peak memory of iotassay vs `unsquashfs -p 2`.
+# Needs: hyperfine, squashfs-tools, GNU time (`apt-get install hyperfine squashfs-tools time`).
+# Usage: bench/unpack.sh [--quick]   (--quick: fewer runs, skips the synthetic image)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+cd "$here"
+quick=0; [ "${1:-}" = "--quick" ] && quick=1
+runs=5; [ $quick = 1 ] && runs=2
+target=${CARGO_TARGET_DIR:-$here/target}
+cargo build --release -q -p iotassay
+bin="$target/release/iotassay"
+corpus="$here/../shared/corpus"
+work=$(mktemp -d /tmp/iotassay-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+results="$work/results"; mkdir -p "$results"
+have_binwalk=0; command -v binwalk >/dev/null && binwalk --help 2>&1 | grep -q -- '--extract\|-e' && have_binwalk=1
+
+mean() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$1" "$2"; }
+peak_kib() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
+count_files() { find "$1" -type f -o -type l 2>/dev/null | wc -l; }
+
+echo "## Full recursive unpack of the real images"
+echo
+printf '| image | iotassay (ms) | binwalk -eM (ms) | speed-up | files iotassay | files binwalk |\n|---|---|---|---|---|---|\n'
+for img in "$corpus"/real/*; do
+  name=$(basename "$img")
+  out="$work/i"; bout="$work/b"
+  cmds=("$bin unpack $img -o $out")
+  [ $have_binwalk = 1 ] && cmds+=("binwalk -q -eM -C $bout $img")
+  hyperfine --prepare "rm -rf $out $bout" --style none --warmup 1 --runs $runs --export-json "$results/$name.json" "${cmds[@]}" >/dev/null
+  ti=$(mean "$results/$name.json" 0)
+  rm -rf "$out"; "$bin" unpack "$img" -o "$out" >/dev/null 2>&1 || true
+  fi=$(count_files "$out"); fi=$((fi - 1)) # manifest.json
+  if [ $have_binwalk = 1 ]; then
+    tb=$(mean "$results/$name.json" 1)
+    rm -rf "$bout"; binwalk -q -eM -C "$bout" "$img" >/dev/null 2>&1 || true
+    fb=$(count_files "$bout")
+    python3 -c "import sys; i,b=float(sys.argv[1]),float(sys.argv[2]); print(f'| $name | {i*1e3:.1f} | {b*1e3:.1f} | {b/i:.1f}x | $fi | $fb |')" "$ti" "$tb"
+  else
+    python3 -c "import sys; print(f'| $name | {float(sys.argv[1])*1e3:.1f} | n/a | n/a | $fi | n/a |')" "$ti"
+  fi
+done
+
+echo
+echo "## SquashFS-only inputs vs unsquashfs -p 2"
+echo
+printf '| image | iotassay (ms) | unsquashfs (ms) | ratio (iotassay/unsquashfs) |\n|---|---|---|---|\n'
+sq_inputs=("$corpus/real/tplink-mt7628-rootfs.squashfs")
+if [ $quick = 0 ]; then
+  synth="$work/synthetic-256M.sqfs"
+  tree="$work/tree"; mkdir -p "$tree"
+  # Real binaries and libraries from this machine until the xz image reaches ~256 MiB
+  # (xz packs ELF files about 3-4x, so ~850 MiB of input).
+  budget=$((850 * 1024 * 1024)); used=0; n=0
+  while IFS= read -r -d '' f; do
+    s=$(stat -c %s "$f"); [ "$s" -gt 0 ] || continue
+    n=$((n + 1)); d="$tree/$((n / 500))"; mkdir -p "$d"
+    cp -p "$f" "$d/$n-$(basename "$f")" 2>/dev/null || continue
+    used=$((used + s)); [ $used -ge $budget ] && break
+  done < <(find /usr/bin /usr/lib /usr/libexec "$HOME/.rustup" -xdev -type f -size +4k -print0 2>/dev/null)
+  mksquashfs "$tree" "$synth" -comp xz -noappend -quiet -processors 2 >/dev/null
+  rm -rf "$tree"
+  echo "(synthetic image: $(du -m "$synth" | cut -f1) MiB from $n files)"
+  sq_inputs+=("$synth")
+fi
+for img in "${sq_inputs[@]}"; do
+  name=$(basename "$img")
+  hyperfine --prepare "rm -rf $work/i $work/u" --style none --warmup 1 --runs $runs --export-json "$results/sq-$name.json" \
+    "$bin unpack $img -o $work/i" \
+    "unsquashfs -q -n -p 2 -d $work/u $img" >/dev/null
+  ti=$(mean "$results/sq-$name.json" 0); tu=$(mean "$results/sq-$name.json" 1)
+  python3 -c "import sys; i,u=float(sys.argv[1]),float(sys.argv[2]); print(f'| $name | {i*1e3:.1f} | {u*1e3:.1f} | {i/u:.2f} |')" "$ti" "$tu"
+done
+if [ $quick = 0 ]; then
+  rm -rf "$work/i" "$work/u"
+  mi=$(peak_kib "$bin" unpack "$synth" -o "$work/i"); mu=$(peak_kib unsquashfs -q -n -p 2 -d "$work/u" "$synth")
+  echo
+  echo "Peak memory on the synthetic image: iotassay $((mi / 1024)) MiB, unsquashfs -p 2 $((mu / 1024)) MiB"
+fi
