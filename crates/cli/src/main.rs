@@ -46,6 +46,21 @@ enum Command {
         #[command(flatten)]
         limits: Limits,
     },
+    /// List the provisions of ETSI EN 303 645 with their UK Code of Practice guideline and PSTI link.
+    Provisions {
+        /// Only this Code of Practice guideline (1-13).
+        #[arg(short, long, value_parser = clap::value_parser!(u8).range(1..=13))]
+        guideline: Option<u8>,
+        /// Only the provisions behind the three PSTI requirements.
+        #[arg(long)]
+        psti: bool,
+        /// Only provisions firmware analysis can inform.
+        #[arg(long)]
+        firmware: bool,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build the embedded demo firmware image and unpack it, so you see a real run with no download.
     Demo {
         /// Where to put the demo image and its unpacked tree (default: a new temporary folder).
@@ -94,6 +109,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_for(&manifest))
         }
         Command::Demo { out } => demo(out),
+        Command::Provisions {
+            guideline,
+            psti,
+            firmware,
+            json,
+        } => provisions(guideline, psti, firmware, json),
     }
 }
 
@@ -308,6 +329,51 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     let manifest = unpack_with_progress(&image, Some(&unpacked), &limits)?;
     print_unpack_summary(&manifest, &unpacked);
     Ok(exit_for(&manifest))
+}
+
+fn provisions(guideline: Option<u8>, psti: bool, firmware: bool, json: bool) -> Result<ExitCode> {
+    use iotassay_catalog::{Catalog, GUIDELINES};
+    let catalog = Catalog::get_static();
+    let selected: Vec<_> = catalog
+        .provisions
+        .iter()
+        .filter(|p| guideline.is_none_or(|g| p.guidelines.contains(&g)))
+        .filter(|p| !psti || p.psti.is_some())
+        .filter(|p| !firmware || p.firmware_assessable())
+        .collect();
+    if json {
+        println!("{}", serde_json::to_string_pretty(&selected)?);
+        return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(g) = guideline {
+        if let Some(info) = GUIDELINES.iter().find(|x| x.number == g) {
+            println!("Guideline {g}: {}\n", info.title);
+        }
+    }
+    println!(
+        "{:<9} {:<14} {:<14} {:<6} {:<10} SUMMARY",
+        "ID", "V2.1.1", "V3.1.3", "CoP", "PSTI"
+    );
+    for p in &selected {
+        let cop = p
+            .guidelines
+            .iter()
+            .map(|g| g.to_string())
+            .collect::<Vec<_>>()
+            .join("/");
+        let psti = match p.psti {
+            Some(iotassay_catalog::Psti::Passwords) => "para 1",
+            Some(iotassay_catalog::Psti::VulnerabilityReporting) => "para 2",
+            Some(iotassay_catalog::Psti::SupportPeriod) => "para 3",
+            None => "",
+        };
+        println!(
+            "{:<9} {:<14} {:<14} {:<6} {:<10} {}",
+            p.id, p.v2_1_1.raw, p.v3_1_3.raw, cop, psti, p.summary
+        );
+    }
+    println!("\n{} provisions", selected.len());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn human_bytes(n: u64) -> String {

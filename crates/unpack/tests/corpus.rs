@@ -32,9 +32,18 @@ fn summary(m: &Manifest) -> Vec<String> {
     let mut s: Vec<String> = m
         .regions
         .iter()
-        .map(|r| format!("region {} {:#x} {} {:?} {}", r.source, r.offset, r.format, r.status, r.description))
+        .map(|r| {
+            format!(
+                "region {} {:#x} {} {:?} {}",
+                r.source, r.offset, r.format, r.status, r.description
+            )
+        })
         .collect();
-    s.extend(m.warnings.iter().map(|w| format!("warning {} {:?} {}", w.source, w.offset, w.reason)));
+    s.extend(
+        m.warnings
+            .iter()
+            .map(|w| format!("warning {} {:?} {}", w.source, w.offset, w.reason)),
+    );
     s
 }
 
@@ -46,7 +55,11 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 fn openwrt_15_05_sysupgrade_yields_shadow_with_empty_root_password() {
     let m = unpack_mem("real/openwrt-15.05-tl-wr703n-sysupgrade.bin");
     let shadow = content(&m, "etc/shadow");
-    assert!(shadow.starts_with(b"root::0:"), "{}", String::from_utf8_lossy(shadow));
+    assert!(
+        shadow.starts_with(b"root::0:"),
+        "{}",
+        String::from_utf8_lossy(shadow)
+    );
     // The squashfs was found at its known offset inside the TP-Link container.
     assert!(
         m.regions.iter().any(|r| r.format == "squashfs"),
@@ -79,7 +92,11 @@ fn tplink_flashdump_yields_kernel_and_rootfs() {
         .iter()
         .filter_map(|n| n.data.as_deref())
         .any(|d| contains(d, b"Linux version 2.6.36"));
-    assert!(kernel, "the LZMA kernel is decompressed: {:#?}", summary(&m));
+    assert!(
+        kernel,
+        "the LZMA kernel is decompressed: {:#?}",
+        summary(&m)
+    );
 }
 
 #[test]
@@ -110,7 +127,10 @@ fn every_squashfs_fixture_yields_its_three_files() {
         let one = content(&m, "testfile1");
         let two = content(&m, "testfile2");
         let three = content(&m, "generic folder/test file 3_.txt");
-        assert!(!one.is_empty() && !two.is_empty() && !three.is_empty(), "{name}");
+        assert!(
+            !one.is_empty() && !two.is_empty() && !three.is_empty(),
+            "{name}"
+        );
         checked += 1;
     }
     assert!(checked >= 14, "only {checked} squashfs fixtures found");
@@ -121,8 +141,17 @@ fn dirtraversal_tar_leaves_nothing_outside_the_output() {
     let parent = tempfile::tempdir().unwrap();
     let out = parent.path().join("out");
     std::fs::create_dir(&out).unwrap();
-    let m = unpack_file(&corpus("formats/binwalk__dirtraversal.tar"), Some(&out), &Options::default()).unwrap();
-    assert!(m.regions.iter().any(|r| r.format == "tar"), "{:#?}", summary(&m));
+    let m = unpack_file(
+        &corpus("formats/binwalk__dirtraversal.tar"),
+        Some(&out),
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(
+        m.regions.iter().any(|r| r.format == "tar"),
+        "{:#?}",
+        summary(&m)
+    );
     // Nothing was written beside the output folder.
     let beside: Vec<_> = std::fs::read_dir(parent.path()).unwrap().collect();
     assert_eq!(beside.len(), 1);
@@ -133,11 +162,25 @@ fn dirtraversal_tar_leaves_nothing_outside_the_output() {
         links += 1;
         let on_disk = out.join(&node.path);
         let target = std::fs::read_link(&on_disk).unwrap();
-        assert!(target.is_relative(), "{} -> {}", node.path, target.display());
+        assert!(
+            target.is_relative(),
+            "{} -> {}",
+            node.path,
+            target.display()
+        );
         let resolved = lexical_resolve(on_disk.parent().unwrap(), &target);
-        assert!(resolved.starts_with(&root), "{} escapes: {}", node.path, resolved.display());
+        assert!(
+            resolved.starts_with(&root),
+            "{} escapes: {}",
+            node.path,
+            resolved.display()
+        );
     }
-    assert!(links >= 2, "the archive's escaping links are recorded: {:#?}", m.nodes);
+    assert!(
+        links >= 2,
+        "the archive's escaping links are recorded: {:#?}",
+        m.nodes
+    );
 }
 
 /// Resolve `target` relative to `dir` without touching the file system.

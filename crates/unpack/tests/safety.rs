@@ -37,21 +37,45 @@ fn nesting_stops_at_the_depth_limit() {
     let m = unpack("nested.gz", &data, None, &options).unwrap();
     assert!(m.stats.max_depth <= 4);
     assert!(
-        m.warnings.iter().any(|w| w.reason.contains("recursion limit")),
+        m.warnings
+            .iter()
+            .any(|w| w.reason.contains("recursion limit")),
         "{:#?}",
         m.warnings
     );
-    assert!(!m.nodes.iter().any(|n| n.data.as_deref() == Some(&b"innermost"[..])));
+    assert!(!m
+        .nodes
+        .iter()
+        .any(|n| n.data.as_deref() == Some(&b"innermost"[..])));
 
-    let deep = unpack("nested.gz", &data, None, &Options { keep_data: true, ..Options::default() }).unwrap();
-    assert!(deep.nodes.iter().any(|n| n.data.as_deref() == Some(&b"innermost"[..])));
-    assert_eq!(deep.regions.iter().filter(|r| r.format == "gzip").count(), 12);
+    let deep = unpack(
+        "nested.gz",
+        &data,
+        None,
+        &Options {
+            keep_data: true,
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    assert!(deep
+        .nodes
+        .iter()
+        .any(|n| n.data.as_deref() == Some(&b"innermost"[..])));
+    assert_eq!(
+        deep.regions.iter().filter(|r| r.format == "gzip").count(),
+        12
+    );
 }
 
 #[test]
 fn a_damaged_region_is_a_warning_and_the_rest_is_extracted() {
     let good = gzip(b"first member, intact");
-    let mut bad = gzip(&(0..20_000u32).flat_map(|i| i.to_le_bytes()).collect::<Vec<_>>());
+    let mut bad = gzip(
+        &(0..20_000u32)
+            .flat_map(|i| i.to_le_bytes())
+            .collect::<Vec<_>>(),
+    );
     let mid = bad.len() / 2;
     for b in &mut bad[mid..mid + 64] {
         *b ^= 0x5a;
@@ -68,8 +92,16 @@ fn a_damaged_region_is_a_warning_and_the_rest_is_extracted() {
     };
     let m = unpack("damaged.bin", &image, None, &options).unwrap();
     let texts: Vec<&[u8]> = m.nodes.iter().filter_map(|n| n.data.as_deref()).collect();
-    assert!(texts.contains(&&b"first member, intact"[..]), "{:#?}", m.regions);
-    assert!(texts.contains(&&b"third member, intact"[..]), "{:#?}", m.regions);
+    assert!(
+        texts.contains(&&b"first member, intact"[..]),
+        "{:#?}",
+        m.regions
+    );
+    assert!(
+        texts.contains(&&b"third member, intact"[..]),
+        "{:#?}",
+        m.regions
+    );
     assert!(!m.warnings.is_empty(), "the damage is reported");
     let w = &m.warnings[0];
     assert_eq!(w.source, "damaged.bin");

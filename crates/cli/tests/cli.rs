@@ -1,0 +1,171 @@
+//! The `iotassay` binary as a user runs it.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn iotassay(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iotassay"))
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn demo_image(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("demo.bin");
+    std::fs::write(&path, iotassay_demo::build_image().unwrap()).unwrap();
+    path
+}
+
+#[test]
+fn identify_lists_the_demo_structures_at_their_offsets() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = demo_image(tmp.path());
+    let out = iotassay(&["identify", image.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("0x10000") && stdout.contains("uimage"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("0x40000") && stdout.contains("squashfs"),
+        "{stdout}"
+    );
+
+    let json = iotassay(&["identify", "--json", image.to_str().unwrap()]);
+    let hits: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let formats: Vec<&str> = hits
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["format"].as_str().unwrap())
+        .collect();
+    assert!(
+        formats.contains(&"uimage") && formats.contains(&"squashfs"),
+        "{formats:?}"
+    );
+}
+
+#[test]
+fn unpack_writes_the_tree_and_a_manifest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = demo_image(tmp.path());
+    let out_dir = tmp.path().join("out");
+    let out = iotassay(&[
+        "unpack",
+        image.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["schema"], "iotassay.unpack.manifest/1");
+    let nodes = manifest["nodes"].as_array().unwrap();
+    let shadow = nodes
+        .iter()
+        .find(|n| n["inner_path"] == "etc/shadow")
+        .expect("etc/shadow");
+    assert_eq!(shadow["mode"], 0o600);
+    let on_disk = std::fs::read(out_dir.join(shadow["path"].as_str().unwrap())).unwrap();
+    assert!(on_disk.starts_with(b"root::"));
+    let busybox = nodes
+        .iter()
+        .find(|n| n["inner_path"] == "bin/busybox")
+        .unwrap();
+    assert_eq!(
+        busybox["mode"], 0o4755,
+        "setuid is recorded in the manifest"
+    );
+    let sh = nodes.iter().find(|n| n["inner_path"] == "bin/sh").unwrap();
+    assert_eq!(sh["kind"], "symlink");
+    assert_eq!(sh["link_target"], "busybox");
+    // The kernel payload was decompressed out of the uImage's gzip.
+    let kernel = nodes.iter().filter(|n| n["kind"] == "payload").any(|n| {
+        let data = std::fs::read(out_dir.join(n["path"].as_str().unwrap())).unwrap_or_default();
+        data.windows(13).any(|w| w == b"Linux version")
+    });
+    assert!(kernel, "{}", text(&out.stdout));
+
+    // A second run into the same folder is refused without --force…
+    let again = iotassay(&[
+        "unpack",
+        image.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(
+        text(&again.stderr).contains("not empty"),
+        "{}",
+        text(&again.stderr)
+    );
+    // …and allowed with it.
+    let forced = iotassay(&[
+        "unpack",
+        image.to_str().unwrap(),
+        "-o",
+        out_dir.to_str().unwrap(),
+        "--force",
+    ]);
+    assert!(forced.status.success(), "{}", text(&forced.stderr));
+}
+
+#[test]
+fn a_missing_image_is_a_clear_input_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = iotassay(&[
+        "unpack",
+        "/nonexistent/fw.bin",
+        "-o",
+        tmp.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("/nonexistent/fw.bin"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn demo_runs_end_to_end() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = iotassay(&["demo", "--out", tmp.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(tmp.path().join("unpacked/manifest.json").is_file());
+    assert!(
+        text(&out.stdout).contains("squashfs"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn provisions_filter_by_guideline_and_psti() {
+    let out = iotassay(&["provisions", "--guideline", "1"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("5.1-1") && stdout.contains("No universal default passwords"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains("5.3-13"), "{stdout}");
+
+    let psti = iotassay(&["provisions", "--psti", "--json"]);
+    let list: serde_json::Value = serde_json::from_slice(&psti.stdout).unwrap();
+    let ids: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["5.1-1", "5.1-2", "5.2-1", "5.3-13"]);
+
+    let bad = iotassay(&["provisions", "--guideline", "14"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
