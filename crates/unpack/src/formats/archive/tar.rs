@@ -127,11 +127,15 @@ fn flavor(block: &[u8]) -> Flavor {
     }
 }
 
-/// pax extended header records, `"<len> <key>=<value>\n"`; stops at the first malformed one.
-fn pax_records(data: &[u8]) -> (Vec<(&[u8], &[u8])>, bool) {
+/// One pax record: key and value.
+type PaxRecord<'a> = (&'a [u8], &'a [u8]);
+
+/// pax extended header records, `"<len> <key>=<value>\n"`; stops at the first malformed one
+/// (and at NUL padding). Returns the records and whether all of them parsed.
+fn pax_records(data: &[u8]) -> (Vec<PaxRecord<'_>>, bool) {
     let mut records = Vec::new();
     let mut rest = data;
-    while !rest.is_empty() && rest.iter().any(|&b| b != 0) {
+    while rest.first().is_some_and(|&b| b != 0) {
         let Some(space) = memchr::memchr(b' ', rest) else {
             return (records, false);
         };
@@ -186,7 +190,7 @@ struct Pax<'a> {
 }
 
 impl<'a> Pax<'a> {
-    fn apply(&mut self, records: &[(&'a [u8], &'a [u8])]) {
+    fn apply(&mut self, records: &[PaxRecord<'a>]) {
         for &(key, value) in records {
             match key {
                 b"path" => self.path = Some(value),
