@@ -309,13 +309,14 @@ impl Format for Cpio {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let w = walk(data)?;
-        // Without a trailer, insist on more evidence for the 2-byte binary magic.
-        let needed = if matches!(w.variant, Variant::Bin(_)) {
+        // Without a trailer, insist on more evidence for the 2-byte binary magic. A lone trailer
+        // holds nothing and is not worth reporting.
+        let needed = if matches!(w.variant, Variant::Bin(_)) && !w.trailer {
             2
         } else {
             1
         };
-        if !w.trailer && w.members.len() < needed {
+        if w.members.len() < needed {
             return None;
         }
         let mut description = format!("{}, {} entries", w.variant.describe(), w.members.len());
@@ -631,6 +632,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn lone_trailer_is_not_reported() {
+        let data = iotassay_testkit::corpus_bytes("formats/patool__test.cpio");
+        let at = memchr::memmem::find(&data, b"TRAILER!!!").unwrap() - 26;
+        assert!(Cpio.identify(&data[at..]).is_none());
+        // The last member plus the trailer still is an archive.
+        let last = memchr::memmem::rfind(&data[..at], b"\xc7\x71").unwrap();
+        assert!(Cpio
+            .identify(&data[last..])
+            .unwrap()
+            .description
+            .contains("1 entries"));
     }
 
     #[test]

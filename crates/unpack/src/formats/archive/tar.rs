@@ -685,6 +685,31 @@ mod tests {
     }
 
     #[test]
+    fn v7_archive_by_checksum() {
+        let mut b = ::tar::Builder::new(Vec::new());
+        let mut h = ::tar::Header::new_old();
+        h.set_entry_type(::tar::EntryType::Regular);
+        h.set_mode(0o755);
+        h.set_mtime(42);
+        h.set_size(0);
+        b.append_data(&mut h, "etc/", &b""[..]).unwrap();
+        h.set_size(5);
+        h.set_mode(0o4711);
+        b.append_data(&mut h, "etc/init", &b"#!/sh"[..]).unwrap();
+        let data = b.into_inner().unwrap();
+        assert_eq!(&data[257..262], &[0u8; 5]);
+        let id = Tar.identify(&data).expect("v7 identified");
+        assert_eq!(id.description, "v7, 2 entries");
+        let (c, r) = Collector::run(&Tar, &data, BUDGET).unwrap();
+        r.unwrap();
+        let e = c.into_entries();
+        // v7 marks directories only by the trailing slash.
+        assert_eq!(entry(&e, "etc").kind, CollectedKind::Dir);
+        assert_eq!(file(&e, "etc/init"), b"#!/sh");
+        assert_eq!(entry(&e, "etc/init").meta, Meta::new(0o4711, 0, 0, 42));
+    }
+
+    #[test]
     fn numbers() {
         assert_eq!(number(b"0000755\0"), Some(0o755));
         assert_eq!(number(b"  755 \0"), Some(0o755));

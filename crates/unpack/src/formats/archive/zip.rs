@@ -496,14 +496,15 @@ fn extract_archive(
                 f.name_raw().to_vec(),
                 f.encrypted(),
                 f.size(),
-                f.central_header_start(),
+                (f.central_header_start(), f.header_start()),
             ),
             Err(e) => {
                 out.warn(0, format!("member {i}: {e}"));
                 continue;
             }
         };
-        let at = central;
+        // Warnings point at the member's local header, which is inside the structure.
+        let (central, at) = central;
         let label = String::from_utf8_lossy(&name).into_owned();
         let record = usize::try_from(central)
             .ok()
