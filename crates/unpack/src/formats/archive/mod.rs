@@ -1,7 +1,7 @@
 //! Archive handlers: cpio, tar, zip and 7z. Each emits every member with the metadata the archive
 //! records (permission bits incl. setuid, uid/gid, mtime, link targets, devices).
 
-use crate::format::{Body, Format};
+use crate::format::{Body, Error, Format};
 use crate::testing::Collector;
 
 pub mod cpio;
@@ -36,6 +36,17 @@ pub fn fuzz_zip(data: &[u8]) {
 /// the `sevenz-rust2` reader behind it.
 pub fn fuzz_sevenz(data: &[u8]) {
     let _ = Collector::run(&sevenz::SevenZ, data, FUZZ_BUDGET);
+}
+
+/// Run third-party decoding (the `zip` and `sevenz-rust2` readers) so that a panic inside it on
+/// hostile data becomes a malformed-structure error instead of taking the engine down.
+pub(crate) fn guarded(what: &str, f: impl FnOnce() -> Result<(), Error>) -> Result<(), Error> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|_| {
+        Err(Error::malformed(
+            0,
+            format!("{what} decoder panicked on malformed data"),
+        ))
+    })
 }
 
 /// Unix file-type bits of a mode.
@@ -164,6 +175,26 @@ mod tests {
         }
         // The test means something only if the magics do occur.
         assert!(hits > 10, "{hits}");
+    }
+
+    /// Single-byte corruption of the fixtures' header bytes never panics (identify + extract).
+    #[test]
+    fn corrupted_fixtures_never_panic() {
+        let cases: [(&str, fn(&[u8]), std::ops::Range<usize>); 5] = [
+            ("formats/patool__test.cpio", fuzz_cpio, 0..512),
+            ("formats/binwalk__dirtraversal.tar", fuzz_tar, 0..1536),
+            ("formats/binwalk__zip.bin", fuzz_zip, 0..100),
+            ("formats/binwalk__zip.bin", fuzz_zip, 605_600..605_739),
+            ("formats/binwalk__7z.bin", fuzz_sevenz, 0..218),
+        ];
+        for (name, fuzz, range) in cases {
+            let data = iotassay_testkit::corpus_bytes(name);
+            for at in range.step_by(3) {
+                let mut bad = data.clone();
+                bad[at] ^= 0xa5;
+                fuzz(&bad);
+            }
+        }
     }
 
     #[test]

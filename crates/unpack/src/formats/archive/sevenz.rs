@@ -99,66 +99,66 @@ impl Format for SevenZ {
     }
 
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let mut reader = ArchiveReader::new_with_memory_limit(
-            Cursor::new(data),
-            Password::empty(),
-            MEMORY_LIMIT_KB,
-        )
-        .map_err(map_error)?;
-        // The engine parallelises across structures; one decoder thread each is enough.
-        reader.set_thread_count(1);
-        let archive = reader.archive();
-        let encrypted = archive.blocks.iter().any(|b| {
-            b.coders
-                .iter()
-                .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)
-        });
-        if encrypted {
-            return Err(Error::Unsupported(
-                "7z content is AES-256 encrypted, password needed".into(),
-            ));
-        }
-        let declared = archive
-            .files
+        super::guarded("7z", || extract_7z(data, out))
+    }
+}
+
+fn extract_7z(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
+    let mut reader =
+        ArchiveReader::new_with_memory_limit(Cursor::new(data), Password::empty(), MEMORY_LIMIT_KB)
+            .map_err(map_error)?;
+    // The engine parallelises across structures; one decoder thread each is enough.
+    reader.set_thread_count(1);
+    let archive = reader.archive();
+    let encrypted = archive.blocks.iter().any(|b| {
+        b.coders
             .iter()
-            .filter(|f| f.has_stream)
-            .try_fold(0u64, |sum, f| sum.checked_add(f.size));
-        let budget = out.budget();
-        match declared {
-            Some(total) if total <= budget => {}
-            _ => {
-                return Err(Error::Budget(format!(
-                    "7z declares {} unpacked bytes, beyond the remaining budget of {budget}",
-                    declared.map_or_else(|| "more than 2^64".into(), |t| t.to_string())
-                )))
-            }
+            .any(|c| c.encoder_method_id() == EncoderMethod::ID_AES256_SHA256)
+    });
+    if encrypted {
+        return Err(Error::Unsupported(
+            "7z content is AES-256 encrypted, password needed".into(),
+        ));
+    }
+    let declared = archive
+        .files
+        .iter()
+        .filter(|f| f.has_stream)
+        .try_fold(0u64, |sum, f| sum.checked_add(f.size));
+    let budget = out.budget();
+    match declared {
+        Some(total) if total <= budget => {}
+        _ => {
+            return Err(Error::Budget(format!(
+                "7z declares {} unpacked bytes, beyond the remaining budget of {budget}",
+                declared.map_or_else(|| "more than 2^64".into(), |t| t.to_string())
+            )))
         }
-        let mut failure = None;
-        let mut emitted = 0usize;
-        let result =
-            reader.for_each_entries(|entry, content| match emit_entry(entry, content, out) {
-                Ok(()) => {
-                    emitted += 1;
-                    Ok(true)
-                }
-                Err(e) => {
-                    failure = Some(e);
-                    Ok(false)
-                }
-            });
-        if let Some(e) = failure {
-            return Err(e);
+    }
+    let mut failure = None;
+    let mut emitted = 0usize;
+    let result = reader.for_each_entries(|entry, content| match emit_entry(entry, content, out) {
+        Ok(()) => {
+            emitted += 1;
+            Ok(true)
         }
-        match result {
-            Ok(()) => Ok(()),
-            Err(e) if emitted == 0 => Err(map_error(e)),
-            Err(e) => {
-                out.warn(
-                    0,
-                    format!("7z decoding stopped after {emitted} entries: {e}"),
-                );
-                Ok(())
-            }
+        Err(e) => {
+            failure = Some(e);
+            Ok(false)
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) if emitted == 0 => Err(map_error(e)),
+        Err(e) => {
+            out.warn(
+                0,
+                format!("7z decoding stopped after {emitted} entries: {e}"),
+            );
+            Ok(())
         }
     }
 }

@@ -366,38 +366,42 @@ impl Format for Zip {
     }
 
     fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        if find_eocd(data).is_some() {
-            match ZipArchive::new(Cursor::new(data)) {
-                Ok(archive) => return extract_archive(archive, data, out),
-                Err(e) => out.warn(
-                    0,
-                    format!("central directory unreadable ({e}); walking local headers"),
-                ),
-            }
-        }
-        let mut w = walk_local(data);
-        if w.members.is_empty() {
-            return Err(Error::malformed(0, "no complete zip member"));
-        }
-        if let Some(prepared) = id.prepared {
-            w.central = prepared;
-        }
-        let (at, reason) = w
-            .stop
-            .clone()
-            .unwrap_or((w.end, "no end of central directory".into()));
-        out.warn(
-            at as u64,
-            format!(
-                "zip is truncated ({reason}); extracting the {} complete members",
-                w.members.len()
-            ),
-        );
-        let rebuilt = synthesise(data, &w, out);
-        let archive = ZipArchive::new(Cursor::new(&rebuilt[..]))
-            .map_err(|e| Error::malformed(0, format!("rebuilt central directory rejected: {e}")))?;
-        extract_archive(archive, &rebuilt, out)
+        super::guarded("zip", || extract_zip(data, id, out))
     }
+}
+
+fn extract_zip(data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
+    if find_eocd(data).is_some() {
+        match ZipArchive::new(Cursor::new(data)) {
+            Ok(archive) => return extract_archive(archive, data, out),
+            Err(e) => out.warn(
+                0,
+                format!("central directory unreadable ({e}); walking local headers"),
+            ),
+        }
+    }
+    let mut w = walk_local(data);
+    if w.members.is_empty() {
+        return Err(Error::malformed(0, "no complete zip member"));
+    }
+    if let Some(prepared) = id.prepared {
+        w.central = prepared;
+    }
+    let (at, reason) = w
+        .stop
+        .clone()
+        .unwrap_or((w.end, "no end of central directory".into()));
+    out.warn(
+        at as u64,
+        format!(
+            "zip is truncated ({reason}); extracting the {} complete members",
+            w.members.len()
+        ),
+    );
+    let rebuilt = synthesise(data, &w, out);
+    let archive = ZipArchive::new(Cursor::new(&rebuilt[..]))
+        .map_err(|e| Error::malformed(0, format!("rebuilt central directory rejected: {e}")))?;
+    extract_archive(archive, &rebuilt, out)
 }
 
 /// Metadata from a central-directory record and its extra fields.
