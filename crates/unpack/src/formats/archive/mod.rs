@@ -180,7 +180,8 @@ mod tests {
     /// Single-byte corruption of the fixtures' header bytes never panics (identify + extract).
     #[test]
     fn corrupted_fixtures_never_panic() {
-        let cases: [(&str, fn(&[u8]), std::ops::Range<usize>); 5] = [
+        type Case = (&'static str, fn(&[u8]), std::ops::Range<usize>);
+        let cases: [Case; 5] = [
             ("formats/patool__test.cpio", fuzz_cpio, 0..512),
             ("formats/binwalk__dirtraversal.tar", fuzz_tar, 0..1536),
             ("formats/binwalk__zip.bin", fuzz_zip, 0..100),
