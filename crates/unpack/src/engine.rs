@@ -81,6 +81,8 @@ struct Scanner {
     automaton: AhoCorasick,
     /// Pattern index → (handler index, offset of the magic inside the structure).
     patterns: Vec<(usize, usize)>,
+    /// Handlers without a magic number: tried at offset 0 only.
+    at_start_only: Vec<usize>,
 }
 
 static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
@@ -120,6 +122,9 @@ fn candidates(data: &[u8]) -> Vec<(usize, usize)> {
             m.start().checked_sub(magic_offset).map(|s| (s, handler))
         })
         .collect();
+    if !data.is_empty() {
+        found.extend(scanner.at_start_only.iter().map(|&h| (0, h)));
+    }
     found.sort_unstable();
     found.dedup();
     found
@@ -177,13 +182,18 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
 
 /// A whole-file format at the first byte of `data`, other than info-only ones.
 fn identify_whole(data: &[u8]) -> Option<Accepted> {
+    if data.is_empty() {
+        return None;
+    }
     for &handler in formats::all() {
         if handler.kind() == Kind::Info {
             continue;
         }
         let matches = handler.magics().iter().any(|m| {
-            data.get(m.offset..)
-                .is_some_and(|rest| !m.bytes.is_empty() && rest.starts_with(m.bytes))
+            m.bytes.is_empty()
+                || data
+                    .get(m.offset..)
+                    .is_some_and(|rest| rest.starts_with(m.bytes))
         });
         if !matches {
             continue;

@@ -11,7 +11,8 @@ use std::fmt;
 /// A magic byte string that may start a structure of some format.
 #[derive(Debug, Clone, Copy)]
 pub struct Magic {
-    /// The bytes to look for.
+    /// The bytes to look for. Empty for a format without a magic number (v7 tar): the engine then
+    /// offers it only the first byte of the input, of each payload and of each file.
     pub bytes: &'static [u8],
     /// Where the magic sits relative to the start of the structure (e.g. 0x24 for an ARM zImage).
     pub offset: usize,

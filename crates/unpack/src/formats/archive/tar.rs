@@ -404,9 +404,9 @@ impl Format for Tar {
     }
 
     fn magics(&self) -> &'static [Magic] {
-        // v7 archives have no magic; they are recognised by checksum when the engine offers the
-        // start of a file.
-        const MAGICS: &[Magic] = &[Magic::at(257, b"ustar")];
+        // v7 archives have no magic: the empty one asks the engine to offer the start of each
+        // file and payload, where they are recognised by their header checksum.
+        const MAGICS: &[Magic] = &[Magic::at(257, b"ustar"), Magic::at_start(b"")];
         MAGICS
     }
 
