@@ -88,9 +88,12 @@ struct Scanner {
 static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
     let mut needles: Vec<&'static [u8]> = Vec::new();
     let mut patterns = Vec::new();
+    let mut at_start_only = Vec::new();
     for (h, handler) in formats::all().iter().enumerate() {
         for magic in handler.magics() {
-            if !magic.bytes.is_empty() {
+            if magic.bytes.is_empty() {
+                at_start_only.push(h);
+            } else {
                 needles.push(magic.bytes);
                 patterns.push((h, magic.offset));
             }
@@ -100,6 +103,7 @@ static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
     Scanner {
         automaton,
         patterns,
+        at_start_only,
     }
 });
 
