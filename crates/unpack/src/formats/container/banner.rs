@@ -157,21 +157,22 @@ fn is_build_date(s: &[u8]) -> bool {
         && s[18] == b':'
 }
 
-/// Broadcom CFE boot loader: the `CFE1CFE1` marker near its start, optionally followed by
-/// nothing we can decode cheaply; reported so the boot loader is known.
+/// Broadcom CFE boot loader: its `CFE1CFE1` seal (byte-swapped `1EFC1EFC` in little-endian
+/// builds), which sits near the start of the boot block (0x4e0 on BCM63xx). The seal is the only
+/// fixed marker CFE has, so this reports the boot loader without claiming a version or extent.
 pub struct Cfe;
-info_format!(Cfe, "cfe", &[Magic::at_start(b"CFE1CFE1")], cfe);
+info_format!(
+    Cfe,
+    "cfe",
+    &[Magic::at_start(b"CFE1CFE1"), Magic::at_start(b"1EFC1EFC")],
+    cfe
+);
 
 fn cfe(data: &[u8]) -> Option<Identified> {
-    // The marker is followed by the version as three bytes (major, minor, build) in most builds;
-    // without a second structure to cross-check, the 8-byte marker itself is what identifies it.
-    let head = slice(data, 0, 8)?;
-    (head == b"CFE1CFE1").then_some(())?;
-    let description = match slice(data, 8, 3) {
-        Some(&[major, minor, build]) if major < 10 && minor < 100 => {
-            format!("Broadcom CFE boot loader, version {major}.{minor}.{build}")
-        }
-        _ => "Broadcom CFE boot loader".to_string(),
+    let description = match slice(data, 0, 8)? {
+        b"CFE1CFE1" => "Broadcom CFE boot loader seal (big-endian build)",
+        b"1EFC1EFC" => "Broadcom CFE boot loader seal (little-endian build)",
+        _ => return None,
     };
     Some(Identified::new(Some(8), description))
 }
@@ -236,7 +237,16 @@ mod tests {
     #[test]
     fn cfe_marker() {
         let id = Cfe.identify(b"CFE1CFE1\x02\x01\x05rest").unwrap();
-        assert_eq!(id.description, "Broadcom CFE boot loader, version 2.1.5");
+        assert_eq!(
+            id.description,
+            "Broadcom CFE boot loader seal (big-endian build)"
+        );
+        assert_eq!(id.size, Some(8));
+        assert!(Cfe
+            .identify(b"1EFC1EFC")
+            .unwrap()
+            .description
+            .contains("little-endian"));
         assert!(Cfe.identify(b"CFE1CFE").is_none());
     }
 

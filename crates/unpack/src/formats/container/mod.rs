@@ -151,6 +151,91 @@ pub(crate) mod test_util {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use iotassay_testkit::corpus_bytes;
+
+    /// Every offset where a magic of `handlers` matches and the handler identifies the structure.
+    pub(crate) fn scan(handlers: &[&dyn Format], data: &[u8]) -> Vec<(usize, &'static str)> {
+        let mut hits = Vec::new();
+        for h in handlers {
+            for m in h.magics() {
+                for found in memchr::memmem::find_iter(data, m.bytes) {
+                    let Some(start) = found.checked_sub(m.offset) else {
+                        continue;
+                    };
+                    if h.identify(&data[start..]).is_some() {
+                        hits.push((start, h.name()));
+                    }
+                }
+            }
+        }
+        hits.sort();
+        hits.dedup();
+        hits
+    }
+
+    #[test]
+    fn flash_dump_scan_finds_exactly_the_known_structures() {
+        let dump = corpus_bytes("real/tplink-mt7628-flashdump.bin");
+        let mut all: Vec<&dyn Format> = HANDLERS.to_vec();
+        all.extend_from_slice(crate::formats::flashfs::HANDLERS);
+        let hits = scan(&all, &dump);
+        assert_eq!(
+            hits,
+            [(0xd310, "uboot-banner"), (0x10000, "tplink")],
+            "{hits:x?}"
+        );
+    }
+
+    #[test]
+    fn other_families_fixtures_are_not_claimed() {
+        let mut all: Vec<&dyn Format> = HANDLERS.to_vec();
+        all.extend_from_slice(crate::formats::flashfs::HANDLERS);
+        for file in [
+            "formats/squashFS__xz.sqfs",
+            "formats/squashFS__zlib_be.sqfs3",
+            "formats/binwalk__gzip.bin",
+            "formats/binwalk__bzip2.bin",
+            "formats/binwalk__zip.bin",
+            "formats/binwalk__7z.bin",
+            "formats/patool__test.cpio",
+            "formats/linuxkernel__zImage_be32",
+            "formats/binwalk__arcadyan.bin",
+            "real/broadcom-squashfs-v2-be-lzma.bin",
+        ] {
+            let data = corpus_bytes(file);
+            let hits = scan(&all, &data);
+            assert!(hits.is_empty(), "{file}: {hits:x?}");
+        }
+        // The tar's members are real ELF programs: reported as such and as nothing else.
+        let tar = corpus_bytes("formats/binwalk__dirtraversal.tar");
+        let hits = scan(&all, &tar);
+        assert!(
+            !hits.is_empty() && hits.iter().all(|(_, n)| *n == "elf"),
+            "{hits:x?}"
+        );
+    }
+
+    #[test]
+    fn whole_images_scan_to_their_container_only() {
+        let mut all: Vec<&dyn Format> = HANDLERS.to_vec();
+        all.extend_from_slice(crate::formats::flashfs::HANDLERS);
+        for (file, expected) in [
+            ("real/openwrt-uImage-lzma.bin", "uimage"),
+            ("real/openwrt-12.09-tl-wr703n-factory.bin", "tplink"),
+            ("formats/trx__trx.img", "trx"),
+            ("formats/uboot__fit.itb", "fit"),
+        ] {
+            let data = corpus_bytes(file);
+            let hits = scan(&all, &data);
+            assert!(hits.contains(&(0, expected)), "{file}: {hits:x?}");
+            // Nothing else at the start, and no flash file system claimed by accident.
+            assert!(
+                hits.iter()
+                    .all(|&(at, n)| (at == 0 && n == expected) || at > 0 && n == "dtb"),
+                "{file}: {hits:x?}"
+            );
+        }
+    }
 
     #[test]
     fn utc_formats_known_dates() {
