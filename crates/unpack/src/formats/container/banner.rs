@@ -200,6 +200,23 @@ mod tests {
     }
 
     #[test]
+    fn linux_banner_in_real_kernel() {
+        use std::io::Read;
+        let file = corpus_bytes("real/tplink-mt7628-kernel.bin");
+        let stream = liblzma::stream::Stream::new_lzma_decoder(u64::MAX).unwrap();
+        let mut kernel = Vec::new();
+        // The LZMA stream has no end marker and a known size; a trailing read error is fine.
+        let _ = liblzma::read::XzDecoder::new_stream(&file[0x200..0x200 + 0xee46f], stream)
+            .read_to_end(&mut kernel);
+        let at = memchr::memmem::find(&kernel, b"Linux version ").expect("banner present");
+        let id = LinuxBanner.identify(&kernel[at..]).expect("identifies");
+        assert_eq!(
+            id.description,
+            "Linux version 2.6.36 (zhang@ubuntu) (gcc version 4.6.3 (Buildroot 2012.11.1) ) #1 Sun Nov 19 18:31:57 PST 2023"
+        );
+    }
+
+    #[test]
     fn linux_banner() {
         let banner = b"Linux version 2.6.36 (zhang@ubuntu) (gcc version 4.6.3 (Buildroot 2012.11.1) ) #1 Sun Nov 19 18:31:57 PST 2023\n\0";
         let id = LinuxBanner.identify(banner).expect("identifies");

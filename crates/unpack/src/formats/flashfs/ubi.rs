@@ -49,7 +49,10 @@ fn vid_volume(peb: &[u8], vid_at: usize) -> Option<u32> {
 fn volume_names(peb: &[u8], data_at: usize) -> Vec<String> {
     let mut names = Vec::new();
     for i in 0..MAX_VOLUMES {
-        let Some(rec) = slice(peb, data_at + i * VTBL_RECORD, VTBL_RECORD) else {
+        let Some(rec) = data_at
+            .checked_add(i * VTBL_RECORD)
+            .and_then(|at| slice(peb, at, VTBL_RECORD))
+        else {
             break;
         };
         let valid = be_u32(rec, 0).is_some_and(|reserved| reserved > 0)
@@ -190,7 +193,8 @@ mod tests {
         let id = Ubi.identify(&data).expect("identifies");
         assert_eq!(id.size, Some(data.len() as u64), "{}", id.description);
         assert!(
-            id.description.contains("erase blocks of 1024 bytes"),
+            id.description.contains("1904 erase blocks of 1024 bytes")
+                && id.description.ends_with("1 volumes in use (\"rootfs\")"),
             "{}",
             id.description
         );
