@@ -156,7 +156,7 @@ impl Format for SquashfsV4 {
             }));
             match opened {
                 Ok(Ok(fs)) => return extract_fs(fs.as_ref(), out),
-                Ok(Err(e)) => last_error = format!("{target}: {e}"),
+                Ok(Err(e)) => last_error = format!("{target}: {e:?}"),
                 Err(_) => last_error = format!("{target}: the SquashFS reader panicked"),
             }
         }
