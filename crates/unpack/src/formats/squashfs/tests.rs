@@ -175,7 +175,10 @@ fn broadcom_v2_lzma() {
 fn parse_perms(p: &str) -> u32 {
     let c: Vec<char> = p.chars().collect();
     let mut mode = 0;
-    for (i, bit) in [0o400, 0o200, 0o100, 0o40, 0o20, 0o10, 0o4, 0o2, 0o1].into_iter().enumerate() {
+    for (i, bit) in [0o400, 0o200, 0o100, 0o40, 0o20, 0o10, 0o4, 0o2, 0o1]
+        .into_iter()
+        .enumerate()
+    {
         let ch = c[i + 1];
         if ch != '-' && !matches!(ch, 'S' | 'T') {
             mode |= bit;
@@ -192,7 +195,12 @@ fn parse_perms(p: &str) -> u32 {
 
 fn minutes(secs: i64) -> String {
     let tod = secs.rem_euclid(86_400);
-    format!("{} {:02}:{:02}", super::date(secs), tod / 3600, tod % 3600 / 60)
+    format!(
+        "{} {:02}:{:02}",
+        super::date(secs),
+        tod / 3600,
+        tod % 3600 / 60
+    )
 }
 
 /// Every node as `unsquashfs -lln -UTC` lists it, keyed by path: "type mode uid/gid size|dev date [-> target]".
@@ -202,13 +210,21 @@ fn unsquashfs_listing(image: &std::path::Path) -> BTreeMap<String, String> {
         .arg(image)
         .output()
         .expect("unsquashfs not found: install squashfs-tools");
-    assert!(out.status.success(), "unsquashfs failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "unsquashfs failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut map = BTreeMap::new();
     for line in String::from_utf8_lossy(&out.stdout).lines() {
-        let Some(at) = line.find(" squashfs-root") else { continue };
+        let Some(at) = line.find(" squashfs-root") else {
+            continue;
+        };
         let (head, tail) = line.split_at(at);
         let tail = &tail[" squashfs-root".len()..];
-        let Some(tail) = tail.strip_prefix('/') else { continue }; // the root itself
+        let Some(tail) = tail.strip_prefix('/') else {
+            continue;
+        }; // the root itself
         let (path, target) = match tail.split_once(" -> ") {
             Some((p, t)) => (p, Some(t)),
             None => (tail, None),
@@ -221,7 +237,10 @@ fn unsquashfs_listing(image: &std::path::Path) -> BTreeMap<String, String> {
         let when = format!("{} {}", tokens[n - 2], tokens[n - 1]);
         let target = target.map(|t| format!(" -> {t}")).unwrap_or_default();
         let mode = parse_perms(tokens[0]);
-        map.insert(path.to_string(), format!("{kind} {mode:o} {} {size} {when}{target}", tokens[1]));
+        map.insert(
+            path.to_string(),
+            format!("{kind} {mode:o} {} {size} {when}{target}", tokens[1]),
+        );
     }
     map
 }
@@ -318,17 +337,27 @@ const ALL_FIXTURES: &[&str] = &[
 
 /// Run every handler of the family on `data`; they must return, never panic.
 fn run_all(data: &[u8]) -> Vec<Option<Result<(), Error>>> {
-    super::HANDLERS.iter().map(|h| Collector::run(*h, data, 1 << 20).map(|(_, r)| r)).collect()
+    super::HANDLERS
+        .iter()
+        .map(|h| Collector::run(*h, data, 1 << 20).map(|(_, r)| r))
+        .collect()
 }
 
 #[test]
 fn truncated_images_are_rejected() {
     for name in ALL_FIXTURES {
         let data = corpus_bytes(name);
-        let used = handler_for(&data).and_then(|h| h.identify(&data)).unwrap().size.unwrap() as usize;
+        let used = handler_for(&data)
+            .and_then(|h| h.identify(&data))
+            .unwrap()
+            .size
+            .unwrap() as usize;
         for cut in (0..used).step_by(3) {
             // A cut image is short of its bytes_used: no handler may claim it.
-            assert!(run_all(&data[..cut]).iter().all(Option::is_none), "{name} cut at {cut}");
+            assert!(
+                run_all(&data[..cut]).iter().all(Option::is_none),
+                "{name} cut at {cut}"
+            );
         }
     }
 }
@@ -340,7 +369,11 @@ fn damaged_images_never_panic() {
     let mut outcomes = [0usize; 3];
     for name in ALL_FIXTURES {
         let data = corpus_bytes(name);
-        let used = handler_for(&data).and_then(|h| h.identify(&data)).unwrap().size.unwrap() as usize;
+        let used = handler_for(&data)
+            .and_then(|h| h.identify(&data))
+            .unwrap()
+            .size
+            .unwrap() as usize;
         for at in 0..used {
             let mut bad = data.clone();
             bad[at] ^= 0x5a;
@@ -379,7 +412,11 @@ fn random_bytes_with_a_magic_are_not_squashfs() {
         // Even with a plausible version field the rest must not validate.
         let le = magic == b"hsqs" || magic == b"shsq";
         let (major, minor) = [(4u16, 0u16), (3, 1), (2, 0)][seed as usize % 3];
-        let (a, b) = if le { (major.to_le_bytes(), minor.to_le_bytes()) } else { (major.to_be_bytes(), minor.to_be_bytes()) };
+        let (a, b) = if le {
+            (major.to_le_bytes(), minor.to_le_bytes())
+        } else {
+            (major.to_be_bytes(), minor.to_be_bytes())
+        };
         data[28..30].copy_from_slice(&a);
         data[30..32].copy_from_slice(&b);
         for h in super::HANDLERS {
@@ -426,7 +463,10 @@ fn directory_loop_in_v2_is_reported_not_followed() {
     let (c, r) = Collector::run(&SquashfsLegacy, &data, BUDGET).unwrap();
     assert_eq!(r, Ok(()));
     let warnings = c.warnings.lock().unwrap().clone();
-    assert!(warnings.iter().any(|(_, w)| w.contains("directory loop")), "{warnings:?}");
+    assert!(
+        warnings.iter().any(|(_, w)| w.contains("directory loop")),
+        "{warnings:?}"
+    );
     // The rest of the tree is still there.
     assert!(c.file("etc/default.cfg").is_some());
 }
@@ -442,7 +482,18 @@ fn directory_loop_in_v4_is_refused() {
     let status = Command::new("mksquashfs")
         .arg(&src)
         .arg(&img)
-        .args(["-noI", "-noD", "-noF", "-noX", "-no-xattrs", "-all-root", "-mkfs-time", "0", "-all-time", "0"])
+        .args([
+            "-noI",
+            "-noD",
+            "-noF",
+            "-noX",
+            "-no-xattrs",
+            "-all-root",
+            "-mkfs-time",
+            "0",
+            "-all-time",
+            "0",
+        ])
         .args(["-quiet", "-no-progress"])
         .status()
         .expect("mksquashfs not found: install squashfs-tools");
@@ -458,7 +509,11 @@ fn directory_loop_in_v4_is_refused() {
     let root_number = le32(&data, root_at + 12);
     let name = data.windows(7).position(|w| w == b"loopdir").unwrap();
     let header_number = le32(&data, name - 8 - 4);
-    assert_eq!(le16(&data, name - 4), 1, "loopdir's entry type is a directory");
+    assert_eq!(
+        le16(&data, name - 4),
+        1,
+        "loopdir's entry type is a directory"
+    );
     data[name - 8..name - 6].copy_from_slice(&((root & 0xffff) as u16).to_le_bytes());
     data[name - 6..name - 4].copy_from_slice(&((root_number - header_number) as i16).to_le_bytes());
     let (c, r, _) = run(&data);
