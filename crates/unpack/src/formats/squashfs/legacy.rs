@@ -40,6 +40,7 @@ const MAX_DEPTH: usize = 512;
 const MAX_ENTRIES: usize = 1 << 22;
 /// Metadata (inode and directory tables) we are willing to decompress, whatever the budget.
 const MAX_METADATA: u64 = 1 << 30;
+const MIN_METADATA: u64 = 16 << 20;
 
 /// Reads bit-fields laid out by a C compiler of the image's byte order.
 #[derive(Clone, Copy)]
@@ -310,7 +311,9 @@ impl<'a> Metadata<'a> {
             sb,
             cache: HashMap::new(),
             spent: 0,
-            cap: cap.min(MAX_METADATA),
+            // Metadata is not output but it is held in memory: bound it even under a large budget,
+            // and do not fail a small image only because little budget is left.
+            cap: cap.clamp(MIN_METADATA, MAX_METADATA),
         }
     }
 

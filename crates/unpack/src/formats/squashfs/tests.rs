@@ -138,6 +138,34 @@ fn tplink_rootfs() {
 }
 
 #[test]
+fn openwrt_firmwares() {
+    // The v4 images inside two OpenWrt TP-Link firmwares, at the offsets MANIFEST.md gives.
+    for (name, offset, shadow) in [
+        (
+            "real/openwrt-15.05-tl-wr703n-sysupgrade.bin",
+            0x11b0a0,
+            "root::0:",
+        ),
+        (
+            "real/openwrt-12.09-tl-wr703n-factory.bin",
+            0xed044,
+            "root:x:",
+        ),
+    ] {
+        let data = corpus_bytes(name);
+        let (c, r, desc) = run(&data[offset..]);
+        assert_eq!(r, Ok(()), "{name}");
+        assert!(desc.starts_with("v4.0 LE, xz"), "{name}: {desc}");
+        let shadow_file = c.file("etc/shadow").expect("etc/shadow");
+        assert!(
+            String::from_utf8_lossy(&shadow_file).starts_with(shadow),
+            "{name}"
+        );
+        assert!(c.warnings.lock().unwrap().is_empty(), "{name}");
+    }
+}
+
+#[test]
 fn broadcom_v2_lzma() {
     let data = corpus_bytes("real/broadcom-squashfs-v2-be-lzma.bin");
     assert!(SquashfsV4.identify(&data).is_none());
@@ -165,7 +193,20 @@ fn broadcom_v2_lzma() {
     eprintln!("group line in {holders:?}");
     assert!(!holders.is_empty());
     let busybox = c.file("bin/busybox").expect("bin/busybox");
-    assert_eq!(&busybox[..4], b"\x7fELF");
+    // A whole 32-bit big-endian MIPS ELF: header, and program and section header tables inside it.
+    assert_eq!(busybox.len(), 224_756);
+    assert_eq!(&busybox[..6], b"\x7fELF\x01\x02");
+    let be16 = |at: usize| usize::from(u16::from_be_bytes([busybox[at], busybox[at + 1]]));
+    let be32 = |at: usize| u32::from_be_bytes(busybox[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!(be16(18), 8, "EM_MIPS");
+    assert!(
+        be32(28) + be16(42) * be16(44) <= busybox.len(),
+        "program headers"
+    );
+    assert!(
+        be32(32) + be16(46) * be16(48) <= busybox.len(),
+        "section headers"
+    );
     let entries = by_path(c);
     // Every node of the image comes out (431 inodes; hard links would add to this).
     assert!(entries.len() >= 430, "{}", entries.len());
@@ -530,4 +571,29 @@ fn fuzz_entry_points_run() {
     }
     super::fuzz_v4(b"hsqs");
     super::fuzz_legacy(b"sqsh");
+}
+
+/// Manual throughput check: `IOTASSAY_SQUASHFS_BENCH=/path/to/image cargo test -p iotassay-unpack
+/// bench_extraction -- --ignored --nocapture`; compare with `unsquashfs -p 2`.
+#[test]
+#[ignore]
+fn bench_extraction() {
+    let path = std::env::var("IOTASSAY_SQUASHFS_BENCH").expect("set IOTASSAY_SQUASHFS_BENCH");
+    let data = std::fs::read(path).unwrap();
+    let start = std::time::Instant::now();
+    let (c, r, desc) = run(&data);
+    assert_eq!(r, Ok(()));
+    let entries = c.into_entries();
+    let bytes: usize = entries
+        .iter()
+        .map(|e| match &e.kind {
+            CollectedKind::File(d) => d.len(),
+            _ => 0,
+        })
+        .sum();
+    eprintln!(
+        "{desc}: {} entries, {bytes} bytes in {:?}",
+        entries.len(),
+        start.elapsed()
+    );
 }
