@@ -132,12 +132,19 @@ fn parse_super(data: &[u8], endian: Endian) -> Option<Super> {
     let b = Bits(endian);
     let major = b.u16(data, 28)?;
     let minor = b.u16(data, 30)?;
-    if !(2..=3).contains(&major) {
+    if !(1..=3).contains(&major) {
         return None;
     }
+    let v1 = major == 1;
     let block_log = b.u16(data, 34)?;
-    let block_size = b.u32(data, 51)?;
-    if !(12..=20).contains(&block_log) || block_size != 1 << block_log {
+    // 1.x has only the 16-bit block size (at most 32 KiB); later versions add a 32-bit one.
+    let block_size = if v1 {
+        u32::from(b.u16(data, 32)?)
+    } else {
+        b.u32(data, 51)?
+    };
+    let logs = if v1 { 12..=15 } else { 12..=20 };
+    if !logs.contains(&block_log) || block_size != 1 << block_log {
         return None;
     }
     // The 16-bit copy of the block size (0 for 64 KiB, which does not fit).
@@ -163,13 +170,13 @@ fn parse_super(data: &[u8], endian: Endian) -> Option<Super> {
         guid_start: wide(79, 16)?,
         inode_table: wide(87, 20)?,
         dir_table: wide(95, 24)?,
-        frag_table: wide(103, 59)?,
+        frag_table: if v1 { 0 } else { wide(103, 59)? },
         flags: *data.get(36)?,
         no_uids: *data.get(37)?,
         no_guids: *data.get(38)?,
         mkfs_time: i64::from(b.u32(data, 39)? as i32),
         root_inode: b.u64(data, 43)?,
-        fragments: b.u32(data, 55)?,
+        fragments: if v1 { 0 } else { b.u32(data, 55)? },
         block_size,
     };
     let used = sb.bytes_used;
@@ -791,6 +798,19 @@ impl Format for SquashfsLegacy {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let sb = superblock(data)?;
+        if sb.major == 1 {
+            return Some(Identified::new(
+                Some(sb.bytes_used),
+                format!(
+                    "v1.{} {}, {} inodes, block {}, built {} (1.x layout: not extractable)",
+                    sb.minor,
+                    sb.endian.name(),
+                    sb.inodes,
+                    kib(sb.block_size),
+                    date(sb.mkfs_time)
+                ),
+            ));
+        }
         // Trial decode of the root inode's metadata block: the root must be a directory.
         let mut reader = Reader::new(data, &sb, 1 << 20);
         let root = reader
@@ -830,6 +850,11 @@ impl Format for SquashfsLegacy {
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
         let sb = superblock(data)
             .ok_or_else(|| Error::malformed(0, "invalid SquashFS 2.x/3.x superblock"))?;
+        if sb.major == 1 {
+            return Err(Error::Unsupported(
+                "SquashFS 1.x (2002-2004) uses a different inode layout that this reader does not implement".into(),
+            ));
+        }
         let mut reader = Reader::new(data, &sb, out.budget());
         let root = reader.inode(sb.root_inode >> 16, (sb.root_inode & 0xffff) as usize)?;
         let Node::Dir {

@@ -597,3 +597,71 @@ fn bench_extraction() {
         start.elapsed()
     );
 }
+
+/// Every regular file's bytes and exact mtime (seconds) against what unsquashfs extracts.
+fn assert_contents_match_unsquashfs(relative: &str) {
+    let image = iotassay_testkit::corpus(relative);
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    // Device nodes fail when not root; regular files are what is compared here.
+    let _ = Command::new("unsquashfs")
+        .args(["-no-progress", "-no-xattrs", "-d"])
+        .arg(&root)
+        .arg(&image)
+        .output()
+        .expect("unsquashfs not found: install squashfs-tools");
+    let (c, r, _) = run(&std::fs::read(&image).unwrap());
+    assert_eq!(r, Ok(()));
+    let mut files = 0;
+    for e in c.into_entries() {
+        let CollectedKind::File(ours) = &e.kind else {
+            continue;
+        };
+        let theirs = root.join(&e.path);
+        assert_eq!(
+            &std::fs::read(&theirs).unwrap(),
+            ours,
+            "{relative}: {}",
+            e.path
+        );
+        let mtime = std::fs::symlink_metadata(&theirs)
+            .unwrap()
+            .modified()
+            .unwrap();
+        let secs = mtime
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64;
+        assert_eq!(e.meta.mtime, Some(secs), "{relative}: {}", e.path);
+        files += 1;
+    }
+    assert!(files >= 3, "{relative}: only {files} files compared");
+}
+
+#[test]
+fn contents_match_unsquashfs() {
+    for image in [
+        "real/tplink-mt7628-rootfs.squashfs",
+        "formats/squashFS__zlib_be.sqfs3",
+        "formats/squashFS__zlib_le.sqfs3",
+        "formats/squashFS__lzo.sqfs",
+    ] {
+        assert_contents_match_unsquashfs(image);
+    }
+}
+
+#[test]
+fn squashfs_1_is_reported_unsupported() {
+    // A 2.0 superblock turned into a 1.0 one (major 1, 32 KiB blocks: the 1.x maximum).
+    let mut data = corpus_bytes("formats/squashFS__lzma_le.sqfs2");
+    data[28..30].copy_from_slice(&1u16.to_le_bytes());
+    data[32..34].copy_from_slice(&0x8000u16.to_le_bytes());
+    data[34..36].copy_from_slice(&15u16.to_le_bytes());
+    let id = SquashfsLegacy
+        .identify(&data)
+        .expect("1.x superblock identified");
+    assert!(id.description.starts_with("v1.76 LE") && id.description.contains("not extractable"));
+    let (c, r) = Collector::run(&SquashfsLegacy, &data, BUDGET).unwrap();
+    assert!(matches!(r, Err(Error::Unsupported(_))), "{r:?}");
+    assert!(c.paths().is_empty());
+}
