@@ -85,7 +85,7 @@ fn superblock(data: &[u8]) -> Option<Super> {
         && inode_table >= SUPERBLOCK_LEN
         && inode_table < dir_table
         && dir_table < bytes_used
-        && id_table > dir_table
+        && id_table >= SUPERBLOCK_LEN
         && id_table < bytes_used
         && [xattr_table, frag_table, export_table]
             .iter()
