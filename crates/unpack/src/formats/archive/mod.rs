@@ -157,7 +157,13 @@ mod tests {
             let data = std::fs::read(&path).unwrap();
             for h in HANDLERS {
                 for m in h.magics() {
-                    for hit in memchr::memmem::find_iter(&data, m.bytes) {
+                    // An empty magic means "offset 0 only" (v7 tar).
+                    let hits_of_magic: Vec<usize> = if m.bytes.is_empty() {
+                        vec![m.offset]
+                    } else {
+                        memchr::memmem::find_iter(&data, m.bytes).collect()
+                    };
+                    for hit in hits_of_magic {
                         let Some(start) = hit.checked_sub(m.offset) else {
                             continue;
                         };
