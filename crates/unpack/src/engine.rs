@@ -164,6 +164,14 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
             .and_then(|s| start.checked_add(s))
             .map_or(data.len(), |e| e.min(data.len()));
         if handler.kind() == Kind::Info {
+            // The same banner matched by several magics: keep the first.
+            let repeat = info.last().is_some_and(|last: &Hit| {
+                last.format == handler.name()
+                    && last.offset + last.size.unwrap_or(0) > start as u64
+            });
+            if repeat {
+                continue;
+            }
             info.push(Hit {
                 offset: start as u64,
                 size: id.size,
@@ -661,14 +669,29 @@ pub fn unpack(
     })
 }
 
-/// Give regions deterministic ids (by source, then offset), whatever order threads added them in.
+/// Give regions deterministic ids, whatever order threads added them in: depth first, each
+/// region's children ordered by source then offset, so a listing reads as the nesting tree.
 /// Returns the regions and the old-id → new-id map.
 fn renumber(mut regions: Vec<Region>) -> (Vec<Region>, Vec<usize>) {
-    let mut order: Vec<usize> = (0..regions.len()).collect();
-    order.sort_by(|&a, &b| {
-        let (ra, rb) = (&regions[a], &regions[b]);
-        (&ra.source, ra.offset, &ra.format).cmp(&(&rb.source, rb.offset, &rb.format))
-    });
+    let key = |r: &Region| (r.source.clone(), r.offset, r.format.clone());
+    let mut children: Vec<Vec<usize>> = vec![Vec::new(); regions.len()];
+    let mut roots = Vec::new();
+    for r in &regions {
+        match r.parent {
+            Some(p) if p < regions.len() => children[p].push(r.id),
+            _ => roots.push(r.id),
+        }
+    }
+    roots.sort_by_key(|&i| key(&regions[i]));
+    for c in &mut children {
+        c.sort_by_key(|&i| key(&regions[i]));
+    }
+    let mut order = Vec::with_capacity(regions.len());
+    let mut stack: Vec<usize> = roots.into_iter().rev().collect();
+    while let Some(i) = stack.pop() {
+        order.push(i);
+        stack.extend(children[i].iter().rev());
+    }
     let mut remap = vec![0; regions.len()];
     for (new, &old) in order.iter().enumerate() {
         remap[old] = new;

@@ -86,7 +86,9 @@ fn tplink_flashdump_yields_kernel_and_rootfs() {
         .iter()
         .find(|r| r.format == "squashfs")
         .expect("rootfs found");
-    assert_eq!(squashfs.offset, 0x100000);
+    // The rootfs partition of the TP-Link header at 0x10000 (0xf0000 further: 0x100000 in the dump).
+    let chain: Vec<(u64, &str)> = m.chain(squashfs.id).iter().map(|r| (r.offset, r.format.as_str())).collect();
+    assert_eq!(chain, [(0x10000, "tplink"), (0, "squashfs")]);
     let kernel = m
         .nodes
         .iter()
