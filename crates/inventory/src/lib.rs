@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod elf;
 pub mod os;
 pub mod special;
+pub mod testing;
 pub mod tree;
 
 pub use accounts::{

@@ -98,7 +98,15 @@ pub fn first_version(s: &str) -> Option<&str> {
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
-        if bytes[i].is_ascii_digit() && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric()) {
+        // A version starts at a digit not glued to a word (`v1.2` is fine, `x86.64` is not).
+        let free = i == 0
+            || !bytes[i - 1].is_ascii_alphanumeric()
+            || (matches!(bytes[i - 1], b'v' | b'V') && (i == 1 || !bytes[i - 2].is_ascii_alphanumeric()));
+        if bytes[i].is_ascii_digit() && !free {
+            while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
+                i += 1;
+            }
+        } else if bytes[i].is_ascii_digit() {
             let start = i;
             let mut j = i;
             let mut dots = 0;
@@ -479,10 +487,14 @@ pub fn detect(tree: &FileTree<'_>) -> OsInfo {
         || get("os-release.id").is_some_and(|id| id == "openwrt");
     if openwrt {
         info.distribution = Some("openwrt".into());
-        info.version = get("openwrt.release")
-            .or_else(|| get("os-release.version-id"))
-            .or_else(|| get("openwrt.version-file").and_then(|v| first_version(&v).map(str::to_string)))
-            .or_else(|| get("openwrt.banner"));
+        // DISTRIB_RELEASE is a number on most releases but the codename on some (15.05:
+        // 'Chaos Calmer'); prefer whichever source holds a number.
+        let numeric = |key: &str| get(key).and_then(|v| first_version(&v).map(str::to_string));
+        info.version = numeric("openwrt.release")
+            .or_else(|| numeric("os-release.version-id"))
+            .or_else(|| numeric("openwrt.version-file"))
+            .or_else(|| get("openwrt.banner"))
+            .or_else(|| get("openwrt.release"));
         info.revision = get("openwrt.revision").or_else(|| {
             let banner = first(&facts, "openwrt.banner")?;
             let text = banner.evidence.text.as_deref()?;
@@ -546,7 +558,8 @@ mod tests {
     fn versions() {
         assert_eq!(first_version(" ATTITUDE ADJUSTMENT (12.09, r36088)"), Some("12.09"));
         assert_eq!(first_version("OpenWrt 15.05.1, r49389"), Some("15.05.1"));
-        assert_eq!(first_version("v2.6.36-rc1 x"), None); // `v` glued before the digit
+        assert_eq!(first_version("v2.6.36-rc1 x"), Some("2.6.36-rc1"));
+        assert_eq!(first_version("x86.64 mips2.1 then 1.2"), Some("1.2"));
         assert_eq!(first_version("2.6.36-rc1 x"), Some("2.6.36-rc1"));
         assert_eq!(first_version("r36088"), None);
         assert_eq!(first_version("12."), None);

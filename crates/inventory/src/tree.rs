@@ -501,3 +501,180 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
     });
     roots
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{unix_root, ManifestBuilder};
+
+    fn sample() -> Manifest {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0x100000);
+        b.file(r, "bin/busybox", 0o755, b"\x7fELF...")
+            .symlink(r, "bin/sh", "busybox")
+            .symlink(r, "etc/passwd", "/var/passwd")
+            .file(r, "etc/passwd.bak", 0o644, b"root::0:0::/:/bin/sh\n")
+            .symlink(r, "etc/rel", "../etc/passwd.bak")
+            .symlink(r, "etc/escape", "../../../../etc/passwd.bak")
+            .symlink(r, "etc/abs-escape", "/../../etc/passwd.bak")
+            .symlink(r, "loop1", "loop2")
+            .symlink(r, "loop2", "/loop1")
+            .symlink(r, "self", "self")
+            .symlink(r, "lib64", "lib")
+            .file(r, "lib/libc.so", 0o755, b"lib")
+            .symlink(r, "usr/lib", "../lib")
+            .symlink(r, "host", "/etc/shadow")
+            .hardlink(r, "sbin/init", "bin/busybox")
+            .file(r, "deep/implied/file", 0o644, b"x");
+        // A second region that is not a root (a config partition), and one that is smaller.
+        let c = b.region("jffs2", Kind::Filesystem, 0x300000, None);
+        b.file(c, "etc/config/network", 0o644, b"config");
+        let i = b.region("cpio", Kind::Archive, 0x400000, None);
+        b.dir(i, "etc", 0o755).dir(i, "bin", 0o755).file(i, "init", 0o755, b"#!/bin/sh");
+        b.build()
+    }
+
+    #[test]
+    fn roots_are_found_best_first() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let roots = tree.roots();
+        assert_eq!(roots.len(), 2, "{:?}", roots.iter().map(|r| r.info()).collect::<Vec<_>>());
+        assert_eq!(roots[0].info().format, "squashfs");
+        assert_eq!(roots[0].info().markers, 4);
+        assert_eq!(roots[1].info().format, "cpio");
+        assert_eq!(roots[1].info().markers, 2);
+        assert!(roots[0].info().extras >= 3);
+    }
+
+    #[test]
+    fn relative_and_absolute_links() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert_eq!(root.get("bin/sh").unwrap().inner_path, "bin/busybox");
+        assert_eq!(root.get("/bin/sh").unwrap().inner_path, "bin/busybox");
+        assert_eq!(root.get("etc/rel").unwrap().inner_path, "etc/passwd.bak");
+        assert_eq!(root.get("usr/lib/libc.so").unwrap().inner_path, "lib/libc.so");
+        assert_eq!(root.get("lib64/libc.so").unwrap().inner_path, "lib/libc.so");
+        assert_eq!(root.canonical("lib64/../usr/lib/./libc.so").unwrap(), "lib/libc.so");
+        assert_eq!(root.read("etc/rel"), Some(&b"root::0:0::/:/bin/sh\n"[..]));
+        // Hard link: resolved through its member path.
+        assert_eq!(root.get("sbin/init").unwrap().inner_path, "bin/busybox");
+    }
+
+    #[test]
+    fn escapes_are_clamped_at_the_root() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert_eq!(root.get("etc/escape").unwrap().inner_path, "etc/passwd.bak");
+        assert_eq!(root.get("etc/abs-escape").unwrap().inner_path, "etc/passwd.bak");
+        assert_eq!(root.get("../../../etc/passwd.bak").unwrap().inner_path, "etc/passwd.bak");
+        // `/etc/shadow` exists on the host, not in the image.
+        assert!(root.get("host").is_none());
+        assert_eq!(
+            root.resolve("host").unwrap_err(),
+            ResolveError::NotFound("etc/shadow".into())
+        );
+    }
+
+    #[test]
+    fn dangling_links_to_runtime_files_are_none() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert!(root.get("etc/passwd").is_none());
+        assert_eq!(
+            root.resolve("etc/passwd").unwrap_err(),
+            ResolveError::NotFound("var/passwd".into())
+        );
+        // lstat-like access still sees the link.
+        let link = root.entry("etc/passwd").unwrap();
+        assert_eq!(link.kind, NodeKind::Symlink);
+        assert_eq!(link.link_target.as_deref(), Some("/var/passwd"));
+    }
+
+    #[test]
+    fn loops_stop() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert_eq!(root.resolve("loop1").unwrap_err(), ResolveError::TooManyLinks);
+        assert_eq!(root.resolve("self").unwrap_err(), ResolveError::TooManyLinks);
+        assert!(root.get("self/x").is_none());
+        assert_eq!(
+            root.resolve("bin/busybox/x").unwrap_err(),
+            ResolveError::NotADirectory("bin/busybox".into())
+        );
+        assert_eq!(root.resolve(&"a/".repeat(5000)).unwrap_err(), ResolveError::TooLong);
+    }
+
+    #[test]
+    fn exactly_forty_hops_resolve() {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0);
+        b.file(r, "target", 0o644, b"t");
+        for i in 0..41 {
+            let next = if i == 40 { "target".to_string() } else { format!("l{}", i + 1) };
+            b.symlink(r, &format!("l{i}"), &next);
+        }
+        let m = b.build();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert!(root.get("l1").is_some(), "40 hops");
+        assert_eq!(root.resolve("l0").unwrap_err(), ResolveError::TooManyLinks);
+    }
+
+    #[test]
+    fn folders_and_iteration() {
+        let m = sample();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        let implied = root.resolve("deep/implied").unwrap();
+        assert!(implied.node.is_none());
+        assert_eq!(root.resolve("/").unwrap().node.map(|n| &n.path), None);
+        assert!(root.contains("deep"));
+        let paths: Vec<&str> = root.files().map(|f| f.path).collect();
+        assert!(paths.contains(&"etc/passwd.bak"));
+        assert!(paths.windows(2).all(|w| w[0] <= w[1]));
+        let f = root.files().find(|f| f.path == "etc/passwd.bak").unwrap();
+        assert_eq!(
+            root.provenance(f.node),
+            "fw.bin @0x100000 squashfs → etc/passwd.bak"
+        );
+        let (r, p) = tree.locate(f.index).unwrap();
+        assert_eq!((r.region(), p), (root.region(), "etc/passwd.bak"));
+        assert!(tree.node("0x100000-squashfs/etc/passwd.bak").is_some());
+    }
+
+    #[test]
+    fn root_inside_a_folder_of_an_archive() {
+        let mut b = ManifestBuilder::new("fw.tar");
+        let r = b.region("tar", Kind::Archive, 0, None);
+        for d in ["rootfs/etc", "rootfs/bin", "rootfs/lib", "rootfs/usr", "docs"] {
+            b.dir(r, d, 0o755);
+        }
+        b.file(r, "rootfs/etc/shadow", 0o600, b"root::0:::::\n")
+            .symlink(r, "rootfs/etc/link", "/etc/shadow")
+            .hardlink(r, "rootfs/etc/hard", "rootfs/etc/shadow")
+            .hardlink(r, "rootfs/etc/outside", "docs/readme");
+        let m = b.build();
+        let tree = FileTree::new(&m);
+        let root = tree.root().unwrap();
+        assert_eq!(root.info().prefix, "rootfs");
+        assert_eq!(root.get("etc/link").unwrap().inner_path, "rootfs/etc/shadow");
+        assert_eq!(root.get("etc/hard").unwrap().inner_path, "rootfs/etc/shadow");
+        assert!(root.get("etc/outside").is_none());
+        assert!(root.files().all(|f| !f.path.starts_with("rootfs")));
+    }
+
+    #[test]
+    fn payload_regions_are_not_roots() {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = b.region("lzma", Kind::Compression, 0, None);
+        b.payload(r, "data", b"etc bin lib usr");
+        let m = b.build();
+        assert!(FileTree::new(&m).roots().is_empty());
+    }
+}
