@@ -39,8 +39,10 @@ pub struct SpecialFile {
 pub struct SpecialFiles {
     pub setuid: Vec<SpecialFile>,
     pub setgid: Vec<SpecialFile>,
-    /// World-writable files and folders (symlinks excluded: their mode means nothing). Sticky
-    /// folders (like `/tmp`) are in [`SpecialFiles::world_writable_sticky`] instead.
+    /// World-writable files and folders. Symlinks are excluded (their mode means nothing), and so
+    /// are device nodes (`/dev/null` and `/dev/tty` are 0666 by design; judge them in
+    /// [`SpecialFiles::devices`], where the mode is kept). Sticky folders (like `/tmp`) are in
+    /// [`SpecialFiles::world_writable_sticky`] instead.
     pub world_writable: Vec<SpecialFile>,
     /// World-writable folders with the sticky bit: people can only remove their own files there.
     pub world_writable_sticky: Vec<SpecialFile>,
@@ -87,14 +89,15 @@ pub fn collect(tree: &FileTree<'_>) -> SpecialFiles {
         if regular && mode & S_ISGID != 0 {
             out.setgid.push(entry());
         }
-        if node.kind != NodeKind::Symlink && mode & S_IWOTH != 0 {
+        let device = matches!(node.kind, NodeKind::CharDevice | NodeKind::BlockDevice);
+        if node.kind != NodeKind::Symlink && !device && mode & S_IWOTH != 0 {
             if node.kind == NodeKind::Dir && mode & S_ISVTX != 0 {
                 out.world_writable_sticky.push(entry());
             } else {
                 out.world_writable.push(entry());
             }
         }
-        if matches!(node.kind, NodeKind::CharDevice | NodeKind::BlockDevice) {
+        if device {
             out.devices.push(entry());
         }
         let top = path.split('/').next().unwrap_or("");
