@@ -14,7 +14,11 @@ fn walk(b: &mut ManifestBuilder, region: usize, base: &Path, dir: &Path) -> std:
     for entry in std::fs::read_dir(dir)? {
         let entry = entry?;
         let path = entry.path();
-        let rel = path.strip_prefix(base).unwrap().to_string_lossy().into_owned();
+        let rel = path
+            .strip_prefix(base)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
         let meta = std::fs::symlink_metadata(&path)?;
         let ft = meta.file_type();
         if ft.is_symlink() {

@@ -271,7 +271,10 @@ pub fn parse_shadow(data: &[u8], path: &str) -> (Vec<ShadowEntry>, Vec<ParseNote
             notes.push(note(
                 path,
                 n,
-                format!("not a shadow line ({} fields, 2 to 9 expected)", fields.len()),
+                format!(
+                    "not a shadow line ({} fields, 2 to 9 expected)",
+                    fields.len()
+                ),
             ));
             continue;
         }
@@ -413,6 +416,9 @@ fn is_text(data: &[u8]) -> bool {
     !data.starts_with(b"\x7fELF") && !data[..data.len().min(8192)].contains(&0)
 }
 
+/// Entries of one shadow file: (root region, path, entries).
+type ShadowFile = (Option<usize>, String, Vec<(ShadowEntry, Evidence)>);
+
 /// A file queued for parsing.
 struct Job<'m> {
     format: AccountFormat,
@@ -492,7 +498,7 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
     }
 
     let mut passwds = Vec::new();
-    let mut shadows: Vec<(Option<usize>, String, Vec<(ShadowEntry, Evidence)>)> = Vec::new();
+    let mut shadows: Vec<ShadowFile> = Vec::new();
     for job in &jobs {
         let node = &manifest.nodes[job.index];
         let Some(data) = node.data.as_deref() else {
@@ -538,7 +544,11 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
                         (s, ev)
                     })
                     .collect();
-                shadows.push((job.root.map(|r| r.region()), job.path.clone(), with_evidence));
+                shadows.push((
+                    job.root.map(|r| r.region()),
+                    job.path.clone(),
+                    with_evidence,
+                ));
                 (n, notes.len(), notes)
             }
             AccountFormat::Group => {
@@ -619,15 +629,24 @@ mod tests {
 
     #[test]
     fn schemes() {
-        assert_eq!(HashScheme::of("$1$$iC.dUsGpxNNJGeOm1dFio/"), HashScheme::Md5Crypt);
+        assert_eq!(
+            HashScheme::of("$1$$iC.dUsGpxNNJGeOm1dFio/"),
+            HashScheme::Md5Crypt
+        );
         assert_eq!(HashScheme::of("$apr1$abc$def"), HashScheme::Apr1);
         assert_eq!(HashScheme::of("$5$salt$hash"), HashScheme::Sha256Crypt);
         assert_eq!(HashScheme::of("$6$salt$hash"), HashScheme::Sha512Crypt);
-        assert_eq!(HashScheme::of("$2a$10$abcdefghijklmnopqrstuv"), HashScheme::Bcrypt);
+        assert_eq!(
+            HashScheme::of("$2a$10$abcdefghijklmnopqrstuv"),
+            HashScheme::Bcrypt
+        );
         assert_eq!(HashScheme::of("$2b$10$x"), HashScheme::Bcrypt);
         assert_eq!(HashScheme::of("$2y$10$x"), HashScheme::Bcrypt);
         assert_eq!(HashScheme::of("$y$j9T$salt$hash"), HashScheme::Yescrypt);
-        assert_eq!(HashScheme::of("$gy$j9T$salt$hash"), HashScheme::GostYescrypt);
+        assert_eq!(
+            HashScheme::of("$gy$j9T$salt$hash"),
+            HashScheme::GostYescrypt
+        );
         assert_eq!(HashScheme::of("abJnggxhB/yWI"), HashScheme::Des);
         assert_eq!(HashScheme::of("_J9..rasmBYk8r9AiWNc"), HashScheme::BsdiDes);
         // 12 and 14 characters are not DES; a `$` in a 13-char string is not DES either.
@@ -648,7 +667,10 @@ mod tests {
         );
         for locked in ["*", "!", "!!", "!$6$salt$hash"] {
             assert!(
-                matches!(PasswordState::classify(locked, true), PasswordState::Locked { .. }),
+                matches!(
+                    PasswordState::classify(locked, true),
+                    PasswordState::Locked { .. }
+                ),
                 "{locked}"
             );
         }
@@ -686,7 +708,10 @@ mod tests {
                 raw: "$1$$iC.dUsGpxNNJGeOm1dFio/".into()
             }
         );
-        assert_eq!(admin.text, "admin:$1$$iC.dUsGpxNNJGeOm1dFio/:0:0:root:/:/bin/sh");
+        assert_eq!(
+            admin.text,
+            "admin:$1$$iC.dUsGpxNNJGeOm1dFio/:0:0:root:/:/bin/sh"
+        );
         assert!(!entries[1].login_capable());
         assert!(!entries[2].login_capable());
         assert_eq!(entries[2].line, 8);
@@ -695,7 +720,8 @@ mod tests {
     #[test]
     fn shadow_forms() {
         // OpenWrt 12.09, 15.05, and the ESP32 image's 9-field empty line.
-        let data = b"root:x:0:0:99999:7:::\nroot2::0:\nroot3::::::::\nnot-a-line\na:b:c:d:e:f:g:h:i:j\n";
+        let data =
+            b"root:x:0:0:99999:7:::\nroot2::0:\nroot3::::::::\nnot-a-line\na:b:c:d:e:f:g:h:i:j\n";
         let (entries, notes) = parse_shadow(data, "etc/shadow");
         assert_eq!(entries.len(), 3);
         assert_eq!(notes.len(), 2);
@@ -720,13 +746,31 @@ mod tests {
 
     #[test]
     fn formats_by_name() {
-        assert_eq!(AccountFormat::from_name("passwd"), Some(AccountFormat::Passwd));
-        assert_eq!(AccountFormat::from_name("passwd.bak"), Some(AccountFormat::Passwd));
-        assert_eq!(AccountFormat::from_name("passwd-"), Some(AccountFormat::Passwd));
-        assert_eq!(AccountFormat::from_name("shadow-"), Some(AccountFormat::Shadow));
+        assert_eq!(
+            AccountFormat::from_name("passwd"),
+            Some(AccountFormat::Passwd)
+        );
+        assert_eq!(
+            AccountFormat::from_name("passwd.bak"),
+            Some(AccountFormat::Passwd)
+        );
+        assert_eq!(
+            AccountFormat::from_name("passwd-"),
+            Some(AccountFormat::Passwd)
+        );
+        assert_eq!(
+            AccountFormat::from_name("shadow-"),
+            Some(AccountFormat::Shadow)
+        );
         assert_eq!(AccountFormat::from_name("gshadow"), None);
-        assert_eq!(AccountFormat::from_name("group"), Some(AccountFormat::Group));
-        assert_eq!(AccountFormat::from_name("group-"), Some(AccountFormat::Group));
+        assert_eq!(
+            AccountFormat::from_name("group"),
+            Some(AccountFormat::Group)
+        );
+        assert_eq!(
+            AccountFormat::from_name("group-"),
+            Some(AccountFormat::Group)
+        );
         assert_eq!(AccountFormat::from_name("groups"), None);
         assert_eq!(AccountFormat::from_name("group.htm"), None);
         assert_eq!(AccountFormat::from_name("README"), None);

@@ -10,7 +10,9 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use goblin::container::{Container, Ctx, Endian as GEndian};
 use goblin::elf::dynamic::{Dynamic, DF_1_NOW, DF_1_PIE, DF_BIND_NOW, DT_BIND_NOW};
-use goblin::elf::program_header::{ProgramHeader, PF_X, PT_DYNAMIC, PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP};
+use goblin::elf::program_header::{
+    ProgramHeader, PF_X, PT_DYNAMIC, PT_GNU_RELRO, PT_GNU_STACK, PT_INTERP,
+};
 use goblin::elf::section_header::{SectionHeader, SHT_SYMTAB};
 use goblin::elf::{Elf, Header};
 use goblin::options::ParseOptions;
@@ -185,7 +187,9 @@ pub struct ElfFacts {
 impl ElfFacts {
     /// Whether the binary imports `name` (exact match).
     pub fn imports(&self, name: &str) -> bool {
-        self.imports.binary_search_by(|i| i.as_str().cmp(name)).is_ok()
+        self.imports
+            .binary_search_by(|i| i.as_str().cmp(name))
+            .is_ok()
     }
 }
 
@@ -222,8 +226,16 @@ fn layout(phdrs: &[ProgramHeader]) -> Layout {
 }
 
 fn nx_of(l: &Layout, machine: Machine, elf_type: ElfType, kernel_module: bool) -> (Nx, String) {
-    if kernel_module || matches!(elf_type, ElfType::Relocatable | ElfType::Core | ElfType::Other(_)) {
-        return (Nx::NotApplicable, "not a program: the stack belongs to its host".into());
+    if kernel_module
+        || matches!(
+            elf_type,
+            ElfType::Relocatable | ElfType::Core | ElfType::Other(_)
+        )
+    {
+        return (
+            Nx::NotApplicable,
+            "not a program: the stack belongs to its host".into(),
+        );
     }
     match l.gnu_stack {
         Some(true) => (
@@ -305,7 +317,13 @@ fn base(header: &Header, name: &str) -> (ElfClass, Endianness, Machine, ElfType,
     };
     let elf_type = elf_type_of(header.e_type);
     let ko = name.ends_with(".ko") && elf_type == ElfType::Relocatable;
-    (class, endianness, Machine::from_e_machine(header.e_machine), elf_type, ko)
+    (
+        class,
+        endianness,
+        Machine::from_e_machine(header.e_machine),
+        elf_type,
+        ko,
+    )
 }
 
 fn full(elf: &Elf<'_>, name: &str) -> ElfFacts {
@@ -317,7 +335,9 @@ fn full(elf: &Elf<'_>, name: &str) -> ElfFacts {
             .iter()
             .any(|s| elf.shdr_strtab.get_at(s.sh_name) == Some(wanted))
     };
-    if elf_type == ElfType::Relocatable && (section(".modinfo") || section(".gnu.linkonce.this_module")) {
+    if elf_type == ElfType::Relocatable
+        && (section(".modinfo") || section(".gnu.linkonce.this_module"))
+    {
         kernel_module = true;
     }
     let stripped = !elf.section_headers.iter().any(|s| s.sh_type == SHT_SYMTAB);
@@ -400,7 +420,12 @@ fn full(elf: &Elf<'_>, name: &str) -> ElfFacts {
     }
 }
 
-fn headers_only(data: &[u8], header: Header, name: &str, error: String) -> Result<ElfFacts, String> {
+fn headers_only(
+    data: &[u8],
+    header: Header,
+    name: &str,
+    error: String,
+) -> Result<ElfFacts, String> {
     let (class, endianness, machine, elf_type, kernel_module) = base(&header, name);
     let container = if class == ElfClass::Elf64 {
         Container::Big
@@ -413,27 +438,26 @@ fn headers_only(data: &[u8], header: Header, name: &str, error: String) -> Resul
         GEndian::Little
     };
     let ctx = Ctx::new(container, endian);
-    let phdrs = ProgramHeader::parse(data, header.e_phoff as usize, header.e_phnum as usize, ctx)
-        .map_err(|e| format!("ELF program headers unreadable ({e}); full parse: {error}"))?;
+    let phdrs =
+        ProgramHeader::parse(data, header.e_phoff as usize, header.e_phnum as usize, ctx)
+            .map_err(|e| format!("ELF program headers unreadable ({e}); full parse: {error}"))?;
     let l = layout(&phdrs);
     // Without section headers there is no `.symtab`: stripped.
-    let stripped = SectionHeader::parse(data, header.e_shoff as usize, header.e_shnum as usize, ctx)
-        .map_or(true, |s| !s.iter().any(|s| s.sh_type == SHT_SYMTAB));
+    let stripped =
+        SectionHeader::parse(data, header.e_shoff as usize, header.e_shnum as usize, ctx)
+            .map_or(true, |s| !s.iter().any(|s| s.sh_type == SHT_SYMTAB));
     let dynamic = Dynamic::parse(data, &phdrs, ctx).ok().flatten();
     let bind = bind_now(dynamic.as_ref());
     let flags_1 = dynamic.as_ref().map_or(0, |d| d.info.flags_1);
     let pie = elf_type == ElfType::Dynamic && (l.interp || flags_1 & DF_1_PIE != 0);
     let (nx, nx_reason) = nx_of(&l, machine, elf_type, kernel_module);
-    let interpreter = phdrs
-        .iter()
-        .find(|p| p.p_type == PT_INTERP)
-        .and_then(|p| {
-            let start = usize::try_from(p.p_offset).ok()?;
-            let len = usize::try_from(p.p_filesz).ok()?;
-            let bytes = data.get(start..start.checked_add(len)?)?;
-            let bytes = bytes.split(|&b| b == 0).next()?;
-            std::str::from_utf8(bytes).ok().map(str::to_string)
-        });
+    let interpreter = phdrs.iter().find(|p| p.p_type == PT_INTERP).and_then(|p| {
+        let start = usize::try_from(p.p_offset).ok()?;
+        let len = usize::try_from(p.p_filesz).ok()?;
+        let bytes = data.get(start..start.checked_add(len)?)?;
+        let bytes = bytes.split(|&b| b == 0).next()?;
+        std::str::from_utf8(bytes).ok().map(str::to_string)
+    });
     Ok(ElfFacts {
         class,
         endianness,

@@ -20,8 +20,8 @@ pub mod testing;
 pub mod tree;
 
 pub use accounts::{
-    Account, AccountFile, AccountFormat, Accounts, GroupEntry, HashScheme, ParseNote,
-    PasswdEntry, PasswordState, ShadowEntry,
+    Account, AccountFile, AccountFormat, Accounts, GroupEntry, HashScheme, ParseNote, PasswdEntry,
+    PasswordState, ShadowEntry,
 };
 pub use elf::{ElfClass, ElfFacts, ElfType, Endianness, Machine, Nx, ParseDepth, Relro};
 pub use os::{Fact, OsInfo, OsKind};

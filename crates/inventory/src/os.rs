@@ -101,7 +101,8 @@ pub fn first_version(s: &str) -> Option<&str> {
         // A version starts at a digit not glued to a word (`v1.2` is fine, `x86.64` is not).
         let free = i == 0
             || !bytes[i - 1].is_ascii_alphanumeric()
-            || (matches!(bytes[i - 1], b'v' | b'V') && (i == 1 || !bytes[i - 2].is_ascii_alphanumeric()));
+            || (matches!(bytes[i - 1], b'v' | b'V')
+                && (i == 1 || !bytes[i - 2].is_ascii_alphanumeric()));
         if bytes[i].is_ascii_digit() && !free {
             while i < bytes.len() && (bytes[i].is_ascii_alphanumeric() || bytes[i] == b'.') {
                 i += 1;
@@ -207,7 +208,13 @@ impl<'m> Collector<'_, 'm> {
         Some((String::from_utf8_lossy(data).into_owned(), evidence))
     }
 
-    fn push(&mut self, key: &str, value: impl Into<String>, evidence: &Evidence, line: Option<(usize, &str)>) {
+    fn push(
+        &mut self,
+        key: &str,
+        value: impl Into<String>,
+        evidence: &Evidence,
+        line: Option<(usize, &str)>,
+    ) {
         let mut evidence = evidence.clone();
         if let Some((n, text)) = line {
             evidence.line = Some(n);
@@ -239,7 +246,12 @@ impl<'m> Collector<'_, 'm> {
         }
         if let Some((text, ev)) = self.text(root, "etc/openwrt_version") {
             if let Some((n, line)) = text.lines().enumerate().find(|(_, l)| !l.trim().is_empty()) {
-                self.push("openwrt.version-file", line.trim(), &ev, Some((n + 1, line)));
+                self.push(
+                    "openwrt.version-file",
+                    line.trim(),
+                    &ev,
+                    Some((n + 1, line)),
+                );
             }
         }
         if let Some((text, ev)) = self.text(root, "etc/banner") {
@@ -297,7 +309,8 @@ impl<'m> Collector<'_, 'm> {
                 if target.rsplit('/').next() == Some("busybox") {
                     applets += 1;
                 }
-            } else if f.node.kind == NodeKind::File && f.path.rsplit('/').next() == Some("busybox") {
+            } else if f.node.kind == NodeKind::File && f.path.rsplit('/').next() == Some("busybox")
+            {
                 binary.get_or_insert_with(|| f.path.to_string());
             }
         }
@@ -358,14 +371,11 @@ impl<'m> Collector<'_, 'm> {
                     Some(("uclibc", v.to_string()))
                 } else if name.starts_with("ld-musl-") && name.ends_with(".so.1") {
                     Some(("musl", String::new()))
-                } else if let Some(v) = name
-                    .strip_prefix("libc-")
-                    .and_then(|r| r.strip_suffix(".so"))
-                    .filter(|v| first_version(v) == Some(v))
-                {
-                    Some(("glibc", v.to_string()))
                 } else {
-                    None
+                    name.strip_prefix("libc-")
+                        .and_then(|r| r.strip_suffix(".so"))
+                        .filter(|v| first_version(v) == Some(v))
+                        .map(|v| ("glibc", v.to_string()))
                 };
                 if let Some((libc, version)) = found {
                     let mut e = ev();
@@ -430,7 +440,14 @@ impl<'m> Collector<'_, 'm> {
                 provenance: manifest
                     .chain(region.id)
                     .iter()
-                    .map(|r| format!("{} @{:#x} {}", r.source.rsplit('/').next().unwrap_or(""), r.offset, r.format))
+                    .map(|r| {
+                        format!(
+                            "{} @{:#x} {}",
+                            r.source.rsplit('/').next().unwrap_or(""),
+                            r.offset,
+                            r.format
+                        )
+                    })
                     .collect::<Vec<_>>()
                     .join(" → "),
             };
@@ -438,10 +455,21 @@ impl<'m> Collector<'_, 'm> {
             let desc = region.description.to_ascii_lowercase();
             if region.kind == Kind::Info {
                 const RTOS: [&str; 10] = [
-                    "vxworks", "ecos", "threadx", "freertos", "nucleus", "zephyr", "rt-thread",
-                    "ucos", "qnx", "contiki",
+                    "vxworks",
+                    "ecos",
+                    "threadx",
+                    "freertos",
+                    "nucleus",
+                    "zephyr",
+                    "rt-thread",
+                    "ucos",
+                    "qnx",
+                    "contiki",
                 ];
-                if let Some(name) = RTOS.iter().find(|n| format.contains(*n) || desc.contains(*n)) {
+                if let Some(name) = RTOS
+                    .iter()
+                    .find(|n| format.contains(*n) || desc.contains(*n))
+                {
                     self.push("rtos", *name, &ev(), None);
                 }
             }
@@ -499,7 +527,9 @@ pub fn detect(tree: &FileTree<'_>) -> OsInfo {
             let banner = first(&facts, "openwrt.banner")?;
             let text = banner.evidence.text.as_deref()?;
             text.split(|c: char| !c.is_ascii_alphanumeric())
-                .find(|t| t.len() > 1 && t.starts_with('r') && t[1..].chars().all(|c| c.is_ascii_digit()))
+                .find(|t| {
+                    t.len() > 1 && t.starts_with('r') && t[1..].chars().all(|c| c.is_ascii_digit())
+                })
                 .map(str::to_string)
         });
         info.pretty_name = get("openwrt.description").or_else(|| get("os-release.pretty-name"));
@@ -556,7 +586,10 @@ mod tests {
 
     #[test]
     fn versions() {
-        assert_eq!(first_version(" ATTITUDE ADJUSTMENT (12.09, r36088)"), Some("12.09"));
+        assert_eq!(
+            first_version(" ATTITUDE ADJUSTMENT (12.09, r36088)"),
+            Some("12.09")
+        );
         assert_eq!(first_version("OpenWrt 15.05.1, r49389"), Some("15.05.1"));
         assert_eq!(first_version("v2.6.36-rc1 x"), Some("2.6.36-rc1"));
         assert_eq!(first_version("x86.64 mips2.1 then 1.2"), Some("1.2"));

@@ -32,7 +32,13 @@ impl ManifestBuilder {
     }
 
     /// Add a region found at `offset` of the input (`parent: None`) or of a payload of `parent`.
-    pub fn region(&mut self, format: &str, kind: Kind, offset: u64, parent: Option<usize>) -> usize {
+    pub fn region(
+        &mut self,
+        format: &str,
+        kind: Kind,
+        offset: u64,
+        parent: Option<usize>,
+    ) -> usize {
         let id = self.manifest.regions.len();
         let source = match parent {
             None => self.manifest.input.name.clone(),
@@ -99,7 +105,14 @@ impl ManifestBuilder {
     }
 
     pub fn file(&mut self, region: usize, path: &str, mode: u32, data: &[u8]) -> &mut Self {
-        self.node(region, path, NodeKind::File, 0o100000 | mode, Some(data), None)
+        self.node(
+            region,
+            path,
+            NodeKind::File,
+            0o100000 | mode,
+            Some(data),
+            None,
+        )
     }
 
     pub fn payload(&mut self, region: usize, path: &str, data: &[u8]) -> &mut Self {
@@ -111,14 +124,35 @@ impl ManifestBuilder {
     }
 
     pub fn symlink(&mut self, region: usize, path: &str, target: &str) -> &mut Self {
-        self.node(region, path, NodeKind::Symlink, 0o120777, None, Some(target))
+        self.node(
+            region,
+            path,
+            NodeKind::Symlink,
+            0o120777,
+            None,
+            Some(target),
+        )
     }
 
     pub fn hardlink(&mut self, region: usize, path: &str, target: &str) -> &mut Self {
-        self.node(region, path, NodeKind::Hardlink, 0o100755, None, Some(target))
+        self.node(
+            region,
+            path,
+            NodeKind::Hardlink,
+            0o100755,
+            None,
+            Some(target),
+        )
     }
 
-    pub fn device(&mut self, region: usize, path: &str, block: bool, major: u32, minor: u32) -> &mut Self {
+    pub fn device(
+        &mut self,
+        region: usize,
+        path: &str,
+        block: bool,
+        major: u32,
+        minor: u32,
+    ) -> &mut Self {
         let kind = if block {
             NodeKind::BlockDevice
         } else {

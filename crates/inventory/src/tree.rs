@@ -23,7 +23,9 @@ const MAX_ROOT_PREFIX_DEPTH: usize = 3;
 /// groups (`bin` and `sbin` count as one).
 const MARKERS: [&[&str]; 4] = [&["etc"], &["bin", "sbin"], &["lib"], &["usr"]];
 /// Folders that make a candidate look more like a root when two candidates tie on markers.
-const EXTRAS: [&str; 9] = ["var", "dev", "proc", "sys", "tmp", "root", "mnt", "home", "lib64"];
+const EXTRAS: [&str; 9] = [
+    "var", "dev", "proc", "sys", "tmp", "root", "mnt", "home", "lib64",
+];
 /// Fewest marker groups for a region to be called a root file system. Two keeps small roots
 /// (an initramfs with `etc` and `bin` only) while rejecting a config partition holding `etc/`.
 pub const MIN_ROOT_MARKERS: u8 = 2;
@@ -422,8 +424,11 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
             })
             // Most markers, then most extras, then shallowest, then name for determinism.
             .max_by(|a, b| {
-                (a.0, std::cmp::Reverse(a.1), std::cmp::Reverse(a.2))
-                    .cmp(&(b.0, std::cmp::Reverse(b.1), std::cmp::Reverse(b.2)))
+                (a.0, std::cmp::Reverse(a.1), std::cmp::Reverse(a.2)).cmp(&(
+                    b.0,
+                    std::cmp::Reverse(b.1),
+                    std::cmp::Reverse(b.2),
+                ))
             });
         let Some(((markers, extras), _, prefix)) = best else {
             continue;
@@ -465,12 +470,23 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
             entries.insert(relative.to_string(), i);
             order.push(i);
         }
-        order.sort_by(|&a, &b| manifest.nodes[a].inner_path.cmp(&manifest.nodes[b].inner_path));
+        order.sort_by(|&a, &b| {
+            manifest.nodes[a]
+                .inner_path
+                .cmp(&manifest.nodes[b].inner_path)
+        });
         let r = &manifest.regions[region];
         let provenance = manifest
             .chain(region)
             .iter()
-            .map(|r| format!("{} @{:#x} {}", r.source.rsplit('/').next().unwrap_or(""), r.offset, r.format))
+            .map(|r| {
+                format!(
+                    "{} @{:#x} {}",
+                    r.source.rsplit('/').next().unwrap_or(""),
+                    r.offset,
+                    r.format
+                )
+            })
             .collect::<Vec<_>>()
             .join(" → ");
         roots.push(Root {
@@ -530,7 +546,9 @@ mod tests {
         let c = b.region("jffs2", Kind::Filesystem, 0x300000, None);
         b.file(c, "etc/config/network", 0o644, b"config");
         let i = b.region("cpio", Kind::Archive, 0x400000, None);
-        b.dir(i, "etc", 0o755).dir(i, "bin", 0o755).file(i, "init", 0o755, b"#!/bin/sh");
+        b.dir(i, "etc", 0o755)
+            .dir(i, "bin", 0o755)
+            .file(i, "init", 0o755, b"#!/bin/sh");
         b.build()
     }
 
@@ -539,7 +557,12 @@ mod tests {
         let m = sample();
         let tree = FileTree::new(&m);
         let roots = tree.roots();
-        assert_eq!(roots.len(), 2, "{:?}", roots.iter().map(|r| r.info()).collect::<Vec<_>>());
+        assert_eq!(
+            roots.len(),
+            2,
+            "{:?}",
+            roots.iter().map(|r| r.info()).collect::<Vec<_>>()
+        );
         assert_eq!(roots[0].info().format, "squashfs");
         assert_eq!(roots[0].info().markers, 4);
         assert_eq!(roots[1].info().format, "cpio");
@@ -555,9 +578,15 @@ mod tests {
         assert_eq!(root.get("bin/sh").unwrap().inner_path, "bin/busybox");
         assert_eq!(root.get("/bin/sh").unwrap().inner_path, "bin/busybox");
         assert_eq!(root.get("etc/rel").unwrap().inner_path, "etc/passwd.bak");
-        assert_eq!(root.get("usr/lib/libc.so").unwrap().inner_path, "lib/libc.so");
+        assert_eq!(
+            root.get("usr/lib/libc.so").unwrap().inner_path,
+            "lib/libc.so"
+        );
         assert_eq!(root.get("lib64/libc.so").unwrap().inner_path, "lib/libc.so");
-        assert_eq!(root.canonical("lib64/../usr/lib/./libc.so").unwrap(), "lib/libc.so");
+        assert_eq!(
+            root.canonical("lib64/../usr/lib/./libc.so").unwrap(),
+            "lib/libc.so"
+        );
         assert_eq!(root.read("etc/rel"), Some(&b"root::0:0::/:/bin/sh\n"[..]));
         // Hard link: resolved through its member path.
         assert_eq!(root.get("sbin/init").unwrap().inner_path, "bin/busybox");
@@ -569,8 +598,14 @@ mod tests {
         let tree = FileTree::new(&m);
         let root = tree.root().unwrap();
         assert_eq!(root.get("etc/escape").unwrap().inner_path, "etc/passwd.bak");
-        assert_eq!(root.get("etc/abs-escape").unwrap().inner_path, "etc/passwd.bak");
-        assert_eq!(root.get("../../../etc/passwd.bak").unwrap().inner_path, "etc/passwd.bak");
+        assert_eq!(
+            root.get("etc/abs-escape").unwrap().inner_path,
+            "etc/passwd.bak"
+        );
+        assert_eq!(
+            root.get("../../../etc/passwd.bak").unwrap().inner_path,
+            "etc/passwd.bak"
+        );
         // `/etc/shadow` exists on the host, not in the image.
         assert!(root.get("host").is_none());
         assert_eq!(
@@ -600,14 +635,23 @@ mod tests {
         let m = sample();
         let tree = FileTree::new(&m);
         let root = tree.root().unwrap();
-        assert_eq!(root.resolve("loop1").unwrap_err(), ResolveError::TooManyLinks);
-        assert_eq!(root.resolve("self").unwrap_err(), ResolveError::TooManyLinks);
+        assert_eq!(
+            root.resolve("loop1").unwrap_err(),
+            ResolveError::TooManyLinks
+        );
+        assert_eq!(
+            root.resolve("self").unwrap_err(),
+            ResolveError::TooManyLinks
+        );
         assert!(root.get("self/x").is_none());
         assert_eq!(
             root.resolve("bin/busybox/x").unwrap_err(),
             ResolveError::NotADirectory("bin/busybox".into())
         );
-        assert_eq!(root.resolve(&"a/".repeat(5000)).unwrap_err(), ResolveError::TooLong);
+        assert_eq!(
+            root.resolve(&"a/".repeat(5000)).unwrap_err(),
+            ResolveError::TooLong
+        );
     }
 
     #[test]
@@ -616,7 +660,11 @@ mod tests {
         let r = unix_root(&mut b, "squashfs", 0);
         b.file(r, "target", 0o644, b"t");
         for i in 0..41 {
-            let next = if i == 40 { "target".to_string() } else { format!("l{}", i + 1) };
+            let next = if i == 40 {
+                "target".to_string()
+            } else {
+                format!("l{}", i + 1)
+            };
             b.symlink(r, &format!("l{i}"), &next);
         }
         let m = b.build();
@@ -652,7 +700,13 @@ mod tests {
     fn root_inside_a_folder_of_an_archive() {
         let mut b = ManifestBuilder::new("fw.tar");
         let r = b.region("tar", Kind::Archive, 0, None);
-        for d in ["rootfs/etc", "rootfs/bin", "rootfs/lib", "rootfs/usr", "docs"] {
+        for d in [
+            "rootfs/etc",
+            "rootfs/bin",
+            "rootfs/lib",
+            "rootfs/usr",
+            "docs",
+        ] {
             b.dir(r, d, 0o755);
         }
         b.file(r, "rootfs/etc/shadow", 0o600, b"root::0:::::\n")
@@ -663,8 +717,14 @@ mod tests {
         let tree = FileTree::new(&m);
         let root = tree.root().unwrap();
         assert_eq!(root.info().prefix, "rootfs");
-        assert_eq!(root.get("etc/link").unwrap().inner_path, "rootfs/etc/shadow");
-        assert_eq!(root.get("etc/hard").unwrap().inner_path, "rootfs/etc/shadow");
+        assert_eq!(
+            root.get("etc/link").unwrap().inner_path,
+            "rootfs/etc/shadow"
+        );
+        assert_eq!(
+            root.get("etc/hard").unwrap().inner_path,
+            "rootfs/etc/shadow"
+        );
         assert!(root.get("etc/outside").is_none());
         assert!(root.files().all(|f| !f.path.starts_with("rootfs")));
     }

@@ -32,7 +32,6 @@ struct Builder {
     e_type: u16,
     phdrs: Vec<(u32, u32, u64, u64)>, // type, flags, offset, size
     body: Vec<u8>,
-    shdrs: bool,
 }
 
 impl Builder {
@@ -44,7 +43,6 @@ impl Builder {
             e_type,
             phdrs: Vec::new(),
             body: Vec::new(),
-            shdrs: false,
         }
     }
     fn ehsize(&self) -> usize {
@@ -79,14 +77,26 @@ impl Builder {
         self
     }
     fn u16(&self, v: u16, out: &mut Vec<u8>) {
-        out.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
+        out.extend_from_slice(&if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        });
     }
     fn u32(&self, v: u32, out: &mut Vec<u8>) {
-        out.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
+        out.extend_from_slice(&if self.big {
+            v.to_be_bytes()
+        } else {
+            v.to_le_bytes()
+        });
     }
     fn word(&self, v: u64, out: &mut Vec<u8>) {
         if self.is64 {
-            out.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
+            out.extend_from_slice(&if self.big {
+                v.to_be_bytes()
+            } else {
+                v.to_le_bytes()
+            });
         } else {
             self.u32(v as u32, out);
         }
@@ -144,7 +154,6 @@ impl Builder {
         }
         out.resize(self.body_start(), 0);
         out.extend_from_slice(&self.body);
-        let _ = self.shdrs;
         out
     }
 }
@@ -166,7 +175,12 @@ fn mips_le_exec(stack_flags: Option<u32>) -> Vec<u8> {
     let strtab = b.blob(strs);
     // dynsym: null, three undefined functions, one defined function.
     let mut syms = vec![0u8; 16];
-    for (name, shndx) in [("system", 0u16), ("__stack_chk_fail", 0), ("__sprintf_chk", 0), ("main", 1)] {
+    for (name, shndx) in [
+        ("system", 0u16),
+        ("__stack_chk_fail", 0),
+        ("__sprintf_chk", 0),
+        ("main", 1),
+    ] {
         b.u32(pos(name), &mut syms);
         b.u32(if shndx == 0 { 0 } else { 0x400100 }, &mut syms);
         b.u32(0, &mut syms);
@@ -192,9 +206,12 @@ fn mips_le_exec(stack_flags: Option<u32>) -> Vec<u8> {
     ]);
     let dynoff = b.blob(&dynamic);
     let total = b.body_start() as u64 + b.body.len() as u64;
-    b.ph(PT_LOAD, 5, 0, total)
-        .ph(PT_INTERP, 4, interp, 20)
-        .ph(PT_DYNAMIC, RW, dynoff, dynamic.len() as u64);
+    b.ph(PT_LOAD, 5, 0, total).ph(PT_INTERP, 4, interp, 20).ph(
+        PT_DYNAMIC,
+        RW,
+        dynoff,
+        dynamic.len() as u64,
+    );
     if let Some(flags) = stack_flags {
         b.ph(PT_GNU_STACK, flags, 0, 0);
     }
@@ -231,7 +248,11 @@ fn constructed_mips_executable() {
 fn constructed_stack_markings() {
     let rw = analyse(&mips_le_exec(Some(RW)), "x").unwrap();
     assert_eq!(rw.nx, Nx::Enabled);
-    assert!(rw.nx_reason.contains("4.8"), "MIPS caveat: {}", rw.nx_reason);
+    assert!(
+        rw.nx_reason.contains("4.8"),
+        "MIPS caveat: {}",
+        rw.nx_reason
+    );
     let none = analyse(&mips_le_exec(None), "x").unwrap();
     assert_eq!(none.nx, Nx::Unknown);
     assert!(none.nx_reason.contains("no PT_GNU_STACK"));
@@ -240,7 +261,11 @@ fn constructed_stack_markings() {
 #[test]
 fn constructed_big_endian_pie_with_full_relro() {
     for (entries, expect_pie, expect_relro) in [
-        (vec![(DT_FLAGS_1, DF_1_PIE), (DT_BIND_NOW, 0)], true, Relro::Full),
+        (
+            vec![(DT_FLAGS_1, DF_1_PIE), (DT_BIND_NOW, 0)],
+            true,
+            Relro::Full,
+        ),
         (vec![(DT_FLAGS_1, DF_1_PIE)], true, Relro::Partial),
         (vec![], true, Relro::Partial), // PIE by its interpreter alone
     ] {
@@ -307,11 +332,17 @@ fn bin_ls() {
     assert!(f.fortify);
     assert!(f.fortified.iter().any(|n| n == "__printf_chk"));
     assert!(f.stripped);
-    assert_eq!(f.interpreter.as_deref(), Some("/lib64/ld-linux-x86-64.so.2"));
+    assert_eq!(
+        f.interpreter.as_deref(),
+        Some("/lib64/ld-linux-x86-64.so.2")
+    );
     assert!(f.needed.iter().any(|n| n == "libc.so.6"));
     assert!(f.imports("__stack_chk_fail"));
     assert!(f.imports("opendir"));
-    assert!(f.imports.windows(2).all(|w| w[0] < w[1]), "sorted and unique");
+    assert!(
+        f.imports.windows(2).all(|w| w[0] < w[1]),
+        "sorted and unique"
+    );
     assert!(f.rpath.is_empty() && f.runpath.is_empty());
 }
 
@@ -343,16 +374,17 @@ fn hostile_elves_do_not_panic() {
         iotassay_inventory::fuzz_elf(&data);
     }
     // Mutations of real and constructed binaries: bit flips, then truncations.
-    let seeds = [
-        std::fs::read("/bin/ls").unwrap(),
-        mips_le_exec(Some(RWE)),
-    ];
+    let seeds = [std::fs::read("/bin/ls").unwrap(), mips_le_exec(Some(RWE))];
     for seed in &seeds {
         for _ in 0..300 {
             let mut data = seed.clone();
             for _ in 0..(1 + rng.next() % 16) {
                 // Bias mutations towards the headers, where the counts and offsets live.
-                let span = if rng.next() % 2 == 0 { 512.min(data.len()) } else { data.len() };
+                let span = if rng.next() % 2 == 0 {
+                    512.min(data.len())
+                } else {
+                    data.len()
+                };
                 let at = (rng.next() as usize) % span;
                 data[at] ^= 1 << (rng.next() % 8);
             }
@@ -373,5 +405,40 @@ fn huge_counts_are_refused_not_allocated() {
     let mut data = b.build();
     data[56..58].copy_from_slice(&0xffffu16.to_le_bytes());
     assert!(analyse(&data, "x").is_err());
-    assert!(MAX_SYMBOLS >= 1_000_000);
+}
+
+#[test]
+fn symbol_tables_over_the_limit_are_skipped_with_a_note() {
+    let mut b = Builder::new(false, false, 8, 2);
+    b.ph(PT_GNU_STACK, RW, 0, 0);
+    let mut data = b.build();
+    let count = MAX_SYMBOLS + 1;
+    let shoff = data.len();
+    let symoff = shoff + 2 * 40;
+    data.extend_from_slice(&[0u8; 40]); // null section
+    for v in [
+        0u32,
+        2,
+        0,
+        0,
+        symoff as u32,
+        (count * 16) as u32,
+        0,
+        0,
+        4,
+        16,
+    ] {
+        data.extend_from_slice(&v.to_le_bytes()); // .symtab
+    }
+    data.resize(symoff + count * 16, 0);
+    data[32..36].copy_from_slice(&(shoff as u32).to_le_bytes());
+    data[48..50].copy_from_slice(&2u16.to_le_bytes());
+    let f = analyse(&data, "big").unwrap();
+    assert_eq!(f.depth, ParseDepth::Full, "{:?}", f.notes);
+    assert!(!f.stripped, "it has a .symtab");
+    assert!(
+        f.notes.iter().any(|n| n.contains("over the")),
+        "{:?}",
+        f.notes
+    );
 }

@@ -2,9 +2,7 @@
 //! router), on hostile account files, and — once the squashfs handler lands — on the real corpus.
 
 use iotassay_inventory::testing::{unix_root, ManifestBuilder};
-use iotassay_inventory::{
-    inventory, HashScheme, Inventory, Nx, OsKind, PasswordState, Relro,
-};
+use iotassay_inventory::{inventory, HashScheme, Inventory, Nx, OsKind, PasswordState, Relro};
 use iotassay_unpack::{Kind, NodeKind};
 
 /// An OpenWrt 15.05-like image: TP-Link container → LZMA kernel payload + squashfs root, and a
@@ -56,7 +54,12 @@ fn openwrt_like() -> iotassay_unpack::Manifest {
     .owner(1000, 1000)
     .file(r, "www/passwd.htm", 0o644, b"<html>change password</html>\n");
     let cfg = b.region("jffs2", Kind::Filesystem, 0x3f0000, None);
-    b.file(cfg, "upper/etc/shadow", 0o600, b"root:$1$abcdefgh$0123456789012345678901:16000:0:99999:7:::\n");
+    b.file(
+        cfg,
+        "upper/etc/shadow",
+        0o600,
+        b"root:$1$abcdefgh$0123456789012345678901:16000:0:99999:7:::\n",
+    );
     b.build()
 }
 
@@ -65,7 +68,11 @@ fn openwrt_like_image() {
     let m = openwrt_like();
     let inv = inventory(&m);
     assert!(inv.notes.is_empty(), "{:?}", inv.notes);
-    assert_eq!(inv.roots.len(), 1, "the jffs2 config partition is not a root");
+    assert_eq!(
+        inv.roots.len(),
+        1,
+        "the jffs2 config partition is not a root"
+    );
     assert_eq!(inv.roots[0].format, "squashfs");
 
     // OS: OpenWrt with the version from openwrt_version (DISTRIB_RELEASE is a codename there).
@@ -74,27 +81,55 @@ fn openwrt_like_image() {
     assert_eq!(os.distribution.as_deref(), Some("openwrt"));
     assert_eq!(os.version.as_deref(), Some("15.05.1"));
     assert_eq!(os.revision.as_deref(), Some("r49389"));
-    assert_eq!(os.pretty_name.as_deref(), Some("OpenWrt Chaos Calmer 15.05.1"));
+    assert_eq!(
+        os.pretty_name.as_deref(),
+        Some("OpenWrt Chaos Calmer 15.05.1")
+    );
     assert_eq!(os.kernels, ["3.18.23"]);
     assert_eq!(os.busybox.as_deref(), Some("1.23.2"));
     assert_eq!(os.libc, Some(("uclibc".into(), Some("0.9.33.2".into()))));
-    let release = os.facts.iter().find(|f| f.key == "openwrt.revision").unwrap();
+    let release = os
+        .facts
+        .iter()
+        .find(|f| f.key == "openwrt.revision")
+        .unwrap();
     assert_eq!(release.evidence.path, "etc/openwrt_release");
     assert_eq!(release.evidence.line, Some(3));
-    assert_eq!(release.evidence.text.as_deref(), Some("DISTRIB_REVISION='r49389'"));
-    let applets = os.facts.iter().find(|f| f.key == "busybox.applets").unwrap();
+    assert_eq!(
+        release.evidence.text.as_deref(),
+        Some("DISTRIB_REVISION='r49389'")
+    );
+    let applets = os
+        .facts
+        .iter()
+        .find(|f| f.key == "busybox.applets")
+        .unwrap();
     assert_eq!(applets.value, "3");
     let kernel = os.facts.iter().find(|f| f.key == "kernel.version").unwrap();
-    assert!(kernel.evidence.provenance.contains("lzma"), "{}", kernel.evidence.provenance);
+    assert!(
+        kernel.evidence.provenance.contains("lzma"),
+        "{}",
+        kernel.evidence.provenance
+    );
 
     // Accounts: root's passwd says x, its shadow entry is empty.
-    let root = inv.accounts.users.iter().find(|u| u.name == "root").unwrap();
+    let root = inv
+        .accounts
+        .users
+        .iter()
+        .find(|u| u.name == "root")
+        .unwrap();
     assert_eq!(root.passwd_field, PasswordState::InShadow);
     assert_eq!(root.password, PasswordState::Empty);
     assert!(root.login_capable);
     assert_eq!(root.shadow.as_ref().unwrap().path, "etc/shadow");
     assert_eq!(root.shadow.as_ref().unwrap().line, Some(1));
-    let daemon = inv.accounts.users.iter().find(|u| u.name == "daemon").unwrap();
+    let daemon = inv
+        .accounts
+        .users
+        .iter()
+        .find(|u| u.name == "daemon")
+        .unwrap();
     assert!(!daemon.login_capable);
     assert!(matches!(daemon.password, PasswordState::Locked { .. }));
     // The config partition's shadow is read too (not in a root: inner path).
@@ -106,10 +141,17 @@ fn openwrt_like_image() {
         .expect("shadow outside the root");
     assert!(matches!(
         upper.0.password,
-        PasswordState::Hash { scheme: HashScheme::Md5Crypt, .. }
+        PasswordState::Hash {
+            scheme: HashScheme::Md5Crypt,
+            ..
+        }
     ));
     // An HTML page named passwd is not an account file.
-    assert!(inv.accounts.files.iter().all(|f| f.path != "www/passwd.htm"));
+    assert!(inv
+        .accounts
+        .files
+        .iter()
+        .all(|f| f.path != "www/passwd.htm"));
     assert_eq!(inv.accounts.groups.len(), 2);
 
     // ELF: only real ELF files, with root-relative paths.
@@ -118,15 +160,30 @@ fn openwrt_like_image() {
     assert!(facts.pie && facts.canary && facts.nx == Nx::Enabled);
     assert_eq!(ls.root, Some(inv.roots[0].region));
     let busybox = inv.elf_at("bin/busybox").expect("busybox has the magic");
-    assert!(busybox.facts.is_err(), "junk after the magic is an error, not a panic");
+    assert!(
+        busybox.facts.is_err(),
+        "junk after the magic is an error, not a panic"
+    );
     assert!(inv.elf_at("lib/modules/3.18.23/ath9k.ko").is_none());
 
     // Special files.
     let sp = &inv.special;
-    assert_eq!(sp.setuid.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["usr/bin/ls"]);
+    assert_eq!(
+        sp.setuid
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>(),
+        ["usr/bin/ls"]
+    );
     assert_eq!(sp.setuid[0].mode, 0o4755);
     assert_eq!(sp.setuid[0].uid, Some(0));
-    assert_eq!(sp.setgid.iter().map(|f| f.path.as_str()).collect::<Vec<_>>(), ["usr/bin/wall"]);
+    assert_eq!(
+        sp.setgid
+            .iter()
+            .map(|f| f.path.as_str())
+            .collect::<Vec<_>>(),
+        ["usr/bin/wall"]
+    );
     let ww: Vec<&str> = sp.world_writable.iter().map(|f| f.path.as_str()).collect();
     assert_eq!(ww, ["etc/world", "www"], "symlinks and sticky tmp excluded");
     assert_eq!(sp.world_writable_sticky.len(), 1);
@@ -135,7 +192,10 @@ fn openwrt_like_image() {
     assert_eq!(sp.devices[0].device, Some((31, 0)));
     assert_eq!(sp.devices[0].kind, NodeKind::BlockDevice);
     assert_eq!(
-        sp.non_root_system.iter().map(|f| (f.path.as_str(), f.uid)).collect::<Vec<_>>(),
+        sp.non_root_system
+            .iter()
+            .map(|f| (f.path.as_str(), f.uid))
+            .collect::<Vec<_>>(),
         [("usr/bin/owned", Some(1000))]
     );
 
@@ -172,8 +232,15 @@ fn tplink_like_passwd_template() {
     );
     assert_eq!(admin.evidence.path, "etc/passwd.bak");
     assert_eq!(admin.evidence.line, Some(1));
-    assert_eq!(admin.evidence.provenance, "rootfs.squashfs @0x0 squashfs → etc/passwd.bak");
-    assert_eq!(inv.accounts.users[1].password, PasswordState::InShadow, "no shadow to consult");
+    assert_eq!(
+        admin.evidence.provenance,
+        "rootfs.squashfs @0x0 squashfs → etc/passwd.bak"
+    );
+    assert_eq!(
+        inv.accounts.users[1].password,
+        PasswordState::InShadow,
+        "no shadow to consult"
+    );
     let note = &inv.accounts.notes[0];
     assert!(note.message.contains("var/passwd"), "{note:?}");
     assert_eq!(inv.os.distribution, None);
@@ -247,10 +314,15 @@ fn hostile_account_files_do_not_panic() {
     // The same bytes as files of an image, through the whole inventory.
     let mut b = ManifestBuilder::new("fw");
     let r = unix_root(&mut b, "squashfs", 0);
-    b.file(r, "etc/passwd", 0o644, b"\xff\xfe::::::\nroot:x:0:0:\xe9:/:/bin/sh\n")
-        .file(r, "etc/shadow", 0o600, &[0u8; 100])
-        .file(r, "etc/group", 0o644, b":::\n::::\n")
-        .file(r, "etc/os-release", 0o644, b"ID=\nID=\"\nVERSION_ID='\n");
+    b.file(
+        r,
+        "etc/passwd",
+        0o644,
+        b"\xff\xfe::::::\nroot:x:0:0:\xe9:/:/bin/sh\n",
+    )
+    .file(r, "etc/shadow", 0o600, &[0u8; 100])
+    .file(r, "etc/group", 0o644, b":::\n::::\n")
+    .file(r, "etc/os-release", 0o644, b"ID=\nID=\"\nVERSION_ID='\n");
     let inv = inventory(&b.build());
     assert_eq!(inv.accounts.users.len(), 1);
     assert!(inv.accounts.notes.iter().any(|n| n.path == "etc/shadow"));
@@ -272,7 +344,10 @@ fn tplink_mt7628_rootfs() {
     let inv = inventory(&m);
     assert_eq!(inv.roots.len(), 1, "{:?}", inv.roots);
     assert_eq!(inv.os.busybox.as_deref(), Some("1.19.2"));
-    assert_eq!(inv.os.libc, Some(("uclibc".into(), Some("0.9.33.2".into()))));
+    assert_eq!(
+        inv.os.libc,
+        Some(("uclibc".into(), Some("0.9.33.2".into())))
+    );
     for (path, nx, relro) in [
         ("bin/busybox", Nx::Disabled, Relro::None),
         ("usr/bin/tddp", Nx::Disabled, Relro::None),
@@ -285,12 +360,30 @@ fn tplink_mt7628_rootfs() {
         assert_eq!(facts.endianness, iotassay_inventory::Endianness::Little);
         assert_eq!((facts.nx, facts.relro), (nx, relro), "{path}");
     }
-    assert!(inv.elf_at("usr/bin/tddp").unwrap().facts.as_ref().unwrap().imports("system"));
-    let admin = inv.accounts.users.iter().find(|u| u.name == "admin").unwrap();
+    assert!(inv
+        .elf_at("usr/bin/tddp")
+        .unwrap()
+        .facts
+        .as_ref()
+        .unwrap()
+        .imports("system"));
+    let admin = inv
+        .accounts
+        .users
+        .iter()
+        .find(|u| u.name == "admin")
+        .unwrap();
     assert_eq!(admin.evidence.path, "etc/passwd.bak");
     assert!(matches!(
         admin.password,
-        PasswordState::Hash { scheme: HashScheme::Md5Crypt, .. }
+        PasswordState::Hash {
+            scheme: HashScheme::Md5Crypt,
+            ..
+        }
     ));
-    assert!(inv.accounts.notes.iter().any(|n| n.message.contains("var/passwd")));
+    assert!(inv
+        .accounts
+        .notes
+        .iter()
+        .any(|n| n.message.contains("var/passwd")));
 }
