@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use iotassay_unpack::NodeKind;
 use serde::{Deserialize, Serialize};
 
-use crate::tree::{FileTree, ResolveError, Root};
+use crate::tree::{FileTree, ResolveError};
 use crate::Evidence;
 
 /// Account files bigger than this are not account files (or are an attack on the parser).
@@ -416,17 +416,16 @@ fn is_text(data: &[u8]) -> bool {
     !data.starts_with(b"\x7fELF") && !data[..data.len().min(8192)].contains(&0)
 }
 
-/// Entries of one shadow file: (root region, path, entries).
+/// Entries of one shadow file: (region, path, entries).
 type ShadowFile = (Option<usize>, String, Vec<(ShadowEntry, Evidence)>);
 
 /// A file queued for parsing.
-struct Job<'m> {
+struct Job {
     format: AccountFormat,
     index: usize,
     path: String,
     /// Canonical account files (`etc/passwd`…) are reported even when nothing parses.
     canonical: bool,
-    root: Option<&'m Root<'m>>,
 }
 
 /// Read all account files of the tree.
@@ -434,7 +433,7 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
     let manifest = tree.manifest();
     let mut out = Accounts::default();
     let mut seen: HashSet<usize> = HashSet::new();
-    let mut jobs: Vec<Job<'_>> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for root in tree.roots() {
         for (path, format) in [
             ("etc/passwd", AccountFormat::Passwd),
@@ -450,7 +449,6 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
                                 index: i,
                                 path: tree.display_path(i).to_string(),
                                 canonical: true,
-                                root: Some(root),
                             });
                         }
                     }
@@ -493,7 +491,6 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
             index: i,
             path: tree.display_path(i).to_string(),
             canonical: false,
-            root: tree.locate(i).map(|(r, _)| r),
         });
     }
 
@@ -544,11 +541,7 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
                         (s, ev)
                     })
                     .collect();
-                shadows.push((
-                    job.root.map(|r| r.region()),
-                    job.path.clone(),
-                    with_evidence,
-                ));
+                shadows.push((Some(node.region), job.path.clone(), with_evidence));
                 (n, notes.len(), notes)
             }
             AccountFormat::Group => {
@@ -578,9 +571,9 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
     for (job, entries) in passwds {
         let node = &manifest.nodes[job.index];
         let provenance = manifest.provenance(node);
-        let region = job.root.map(|r| r.region());
-        // The shadow file beside it with the matching name (`passwd.bak` → `shadow.bak`), else
-        // `etc/shadow` of the same root.
+        let region = Some(node.region);
+        // The shadow file of the same region with the matching name (`passwd.bak` →
+        // `shadow.bak`), else that region's `etc/shadow`.
         let sibling = job.path.replace("passwd", "shadow");
         let pick = |name: &str| -> Option<&(ShadowEntry, Evidence)> {
             let same = |p: &str| {
