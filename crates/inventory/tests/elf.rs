@@ -65,7 +65,7 @@ impl Builder {
     }
     /// Append a blob; returns its file offset.
     fn blob(&mut self, bytes: &[u8]) -> u64 {
-        while self.body.len() % 8 != 0 {
+        while !self.body.len().is_multiple_of(8) {
             self.body.push(0);
         }
         let off = (self.body_start() + self.body.len()) as u64;
@@ -380,7 +380,7 @@ fn hostile_elves_do_not_panic() {
             let mut data = seed.clone();
             for _ in 0..(1 + rng.next() % 16) {
                 // Bias mutations towards the headers, where the counts and offsets live.
-                let span = if rng.next() % 2 == 0 {
+                let span = if rng.next().is_multiple_of(2) {
                     512.min(data.len())
                 } else {
                     data.len()

@@ -333,7 +333,7 @@ fn hostile_account_files_do_not_panic() {
 /// executable stack and no RELRO; httpd has full RELRO; `etc/passwd.bak` holds admin's md5crypt.
 /// Ignored until the squashfs handler is merged (on this branch unpack finds nothing).
 #[test]
-#[ignore = "needs the squashfs handler"]
+
 fn tplink_mt7628_rootfs() {
     let path = iotassay_testkit::corpus("real/tplink-mt7628-rootfs.squashfs");
     let options = iotassay_unpack::Options {

@@ -166,8 +166,7 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
         if handler.kind() == Kind::Info {
             // The same banner matched by several magics: keep the first.
             let repeat = info.last().is_some_and(|last: &Hit| {
-                last.format == handler.name()
-                    && last.offset + last.size.unwrap_or(0) > start as u64
+                last.format == handler.name() && last.offset + last.size.unwrap_or(0) > start as u64
             });
             if repeat {
                 continue;

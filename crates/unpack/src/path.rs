@@ -109,13 +109,8 @@ impl SafePath {
             .zip(from.0.iter())
             .take_while(|(a, b)| a == b)
             .count();
-        let mut parts: Vec<&str> = Vec::new();
-        for _ in common..from.0.len() {
-            parts.push("..");
-        }
-        for c in &self.0[common..] {
-            parts.push(c);
-        }
+        let mut parts: Vec<&str> = vec![".."; from.0.len() - common];
+        parts.extend(self.0[common..].iter().map(String::as_str));
         if parts.is_empty() {
             ".".to_string()
         } else {

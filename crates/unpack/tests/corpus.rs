@@ -87,7 +87,11 @@ fn tplink_flashdump_yields_kernel_and_rootfs() {
         .find(|r| r.format == "squashfs")
         .expect("rootfs found");
     // The rootfs partition of the TP-Link header at 0x10000 (0xf0000 further: 0x100000 in the dump).
-    let chain: Vec<(u64, &str)> = m.chain(squashfs.id).iter().map(|r| (r.offset, r.format.as_str())).collect();
+    let chain: Vec<(u64, &str)> = m
+        .chain(squashfs.id)
+        .iter()
+        .map(|r| (r.offset, r.format.as_str()))
+        .collect();
     assert_eq!(chain, [(0x10000, "tplink"), (0, "squashfs")]);
     let kernel = m
         .nodes

@@ -194,7 +194,7 @@ mod tests {
             assert!(id.description.starts_with(prefix), "{}", id.description);
             // The extent ends with the last written chunk; only erased chunks may follow.
             let size = id.size.unwrap() as usize;
-            assert!(size > 0 && size % 2112 == 0, "{}", id.description);
+            assert!(size > 0 && size.is_multiple_of(2112), "{}", id.description);
             assert!(data[size..].iter().all(|&b| b == 0xff), "{file}");
             only(&Yaffs2, &data);
         }
