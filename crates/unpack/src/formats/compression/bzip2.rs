@@ -15,7 +15,7 @@ fn level(data: &[u8]) -> Option<u8> {
         return None;
     }
     let level = *data.get(3)?;
-    ((b'1'..=b'9').contains(&level) && data.get(4..10)? == BLOCK_MAGIC).then_some(level - b'0')
+    ((b'1'..=b'9').contains(&level) && data.get(4..10)? == BLOCK_MAGIC).then(|| level - b'0')
 }
 
 /// Decode the bzip2 stream at `data[0]`.
@@ -24,12 +24,13 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     let mut z = Decompress::new(false);
     let (out, used, end) = stream::drive(&[data], limit, None, |input, output| {
         let (in0, out0) = (z.total_in(), z.total_out());
-        let status = z.decompress(input, output).map_err(|e| format!("bzip2: {e}"))?;
-        Ok(Step {
-            consumed: usize::try_from(z.total_in() - in0).unwrap_or(usize::MAX),
-            produced: usize::try_from(z.total_out() - out0).unwrap_or(usize::MAX),
-            done: status == Status::StreamEnd,
-        })
+        let result = z.decompress(input, output);
+        Step {
+            consumed: usize::try_from(z.total_in().saturating_sub(in0)).unwrap_or(usize::MAX),
+            produced: usize::try_from(z.total_out().saturating_sub(out0)).unwrap_or(usize::MAX),
+            done: matches!(result, Ok(Status::StreamEnd)),
+            error: result.err().map(|e| format!("bzip2: {e}")),
+        }
     });
     Some(Decoded {
         out,
@@ -56,7 +57,12 @@ impl Format for Bzip2 {
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let level = level(data)?;
         stream::identify_stream(data, decode, |d| {
-            format!("bzip2, {}00k blocks, {} -> {} bytes", level, d.size, d.out.len())
+            format!(
+                "bzip2, {}00k blocks, {} -> {} bytes",
+                level,
+                d.size,
+                d.out.len()
+            )
         })
     }
     fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {

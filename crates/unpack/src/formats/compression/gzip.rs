@@ -88,14 +88,13 @@ pub fn inflate(data: &[u8], limit: u64, size_hint: Option<u64>) -> (Vec<u8>, usi
     let mut z = Decompress::new(false);
     stream::drive(&[data], limit, size_hint, |input, output| {
         let (in0, out0) = (z.total_in(), z.total_out());
-        let status = z
-            .decompress(input, output, FlushDecompress::None)
-            .map_err(|e| format!("deflate: {e}"))?;
-        Ok(Step {
-            consumed: usize::try_from(z.total_in() - in0).unwrap_or(usize::MAX),
-            produced: usize::try_from(z.total_out() - out0).unwrap_or(usize::MAX),
-            done: status == Status::StreamEnd,
-        })
+        let result = z.decompress(input, output, FlushDecompress::None);
+        Step {
+            consumed: usize::try_from(z.total_in().saturating_sub(in0)).unwrap_or(usize::MAX),
+            produced: usize::try_from(z.total_out().saturating_sub(out0)).unwrap_or(usize::MAX),
+            done: matches!(result, Ok(Status::StreamEnd)),
+            error: result.err().map(|e| format!("deflate: {e}")),
+        }
     })
 }
 
@@ -176,17 +175,24 @@ impl Format for Gzip {
             description.push_str(&format!(", name \"{}\"", String::from_utf8_lossy(name)));
         }
         if header.mtime != 0 {
-            description.push_str(&format!(", mtime {}", stream::format_time(i64::from(header.mtime))));
+            description.push_str(&format!(
+                ", mtime {}",
+                stream::format_time(i64::from(header.mtime))
+            ));
         }
         if let Some(comment) = header.comment {
-            description.push_str(&format!(", comment \"{}\"", String::from_utf8_lossy(comment)));
+            description.push_str(&format!(
+                ", comment \"{}\"",
+                String::from_utf8_lossy(comment)
+            ));
         }
         stream::identify_stream(data, decode, |d| {
             format!("{description}, {} -> {} bytes", d.size, d.out.len())
         })
     }
     fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let header = parse_header(data).ok_or_else(|| Error::malformed(0, "invalid gzip header"))?;
+        let header =
+            parse_header(data).ok_or_else(|| Error::malformed(0, "invalid gzip header"))?;
         let name = header.name.filter(|n| !n.is_empty()).unwrap_or(b"data");
         let meta = Meta {
             mtime: (header.mtime != 0).then_some(i64::from(header.mtime)),

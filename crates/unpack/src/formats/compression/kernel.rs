@@ -18,6 +18,8 @@ use crate::format::{Body, Emit, Entry, Error, Format, Identified, Kind, Magic, M
 
 const ZIMAGE_MAGIC: u32 = 0x016f_2818;
 const ZIMAGE_HEADER: usize = 0x30;
+/// `mov r0, r0`.
+const ARM_NOP: u32 = 0xe1a0_0000;
 /// Largest zImage accepted.
 const MAX_ZIMAGE: u32 = 256 << 20;
 /// Candidate stream offsets tried per image: bounds the search on hostile images.
@@ -83,7 +85,13 @@ fn emit_kernel(out: &dyn Emit, found: Found, base: usize) -> Result<(), Error> {
 }
 
 /// Emit a stream that could not be decoded, so the engine can still scan it.
-fn emit_raw(out: &dyn Emit, data: &[u8], at: usize, name: &str, reason: String) -> Result<(), Error> {
+fn emit_raw(
+    out: &dyn Emit,
+    data: &[u8],
+    at: usize,
+    name: &str,
+    reason: String,
+) -> Result<(), Error> {
     out.warn(at as u64, reason);
     out.entry(Entry {
         path: name.as_bytes(),
@@ -93,7 +101,12 @@ fn emit_raw(out: &dyn Emit, data: &[u8], at: usize, name: &str, reason: String) 
 }
 
 /// Search `data[from..]` for the compressed kernel and emit it (or what could not be decoded).
-fn extract_by_search(data: &[u8], from: usize, out: &dyn Emit, allow_swapped: bool) -> Result<(), Error> {
+fn extract_by_search(
+    data: &[u8],
+    from: usize,
+    out: &dyn Emit,
+    allow_swapped: bool,
+) -> Result<(), Error> {
     let region = data.get(from..).unwrap_or_default();
     if let Some(found) = find_kernel(region, out.budget()) {
         let at = from + found.at;
@@ -138,6 +151,17 @@ fn zimage_header(data: &[u8]) -> Option<(Endian, u32, u32)> {
     let endian = [Endian::Little, Endian::Big]
         .into_iter()
         .find(|e| e.u32(data, 0x24) == Some(ZIMAGE_MAGIC))?;
+    // The decompressor starts with eight `mov r0, r0` no-ops (the first may be replaced by an EFI
+    // "MZ" instruction, the last by a branch); BE8 kernels store them little-endian.
+    let nops = (1..8)
+        .filter(|i| {
+            let w = le_u32(data, i * 4);
+            w == Some(ARM_NOP) || w == Some(ARM_NOP.swap_bytes())
+        })
+        .count();
+    if nops < 4 {
+        return None;
+    }
     let start = endian.u32(data, 0x28)?;
     let end = endian.u32(data, 0x2c)?;
     let len = end.checked_sub(start)?;
@@ -175,11 +199,15 @@ impl Format for ZImage {
         Some(Identified::new(Some(size as u64), description))
     }
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let (_, _, len) = zimage_header(data).ok_or_else(|| Error::malformed(0x24, "invalid zImage header"))?;
+        let (_, _, len) =
+            zimage_header(data).ok_or_else(|| Error::malformed(0x24, "invalid zImage header"))?;
         if len as usize > data.len() {
             out.warn(
                 data.len() as u64,
-                format!("zImage truncated: header says {len} bytes, {} present", data.len()),
+                format!(
+                    "zImage truncated: header says {len} bytes, {} present",
+                    data.len()
+                ),
             );
         }
         extract_by_search(data, ZIMAGE_HEADER, out, true)
@@ -283,14 +311,22 @@ impl Format for BzImage {
         if h.total > data.len() {
             description.push_str(&format!(", truncated: {} of {} bytes", data.len(), h.total));
         }
-        Some(Identified::new(Some(h.total.min(data.len()) as u64), description))
+        Some(Identified::new(
+            Some(h.total.min(data.len()) as u64),
+            description,
+        ))
     }
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let h = setup_header(data).ok_or_else(|| Error::malformed(0x202, "invalid bzImage setup header"))?;
+        let h = setup_header(data)
+            .ok_or_else(|| Error::malformed(0x202, "invalid bzImage setup header"))?;
         if h.total > data.len() {
             out.warn(
                 data.len() as u64,
-                format!("bzImage truncated: header says {} bytes, {} present", h.total, data.len()),
+                format!(
+                    "bzImage truncated: header says {} bytes, {} present",
+                    h.total,
+                    data.len()
+                ),
             );
         }
         let Some((at, len)) = h.payload else {
@@ -314,7 +350,10 @@ impl Format for BzImage {
         out.warn(
             at as u64,
             match codec {
-                Some(c) => format!("{} kernel payload does not decode; emitted the compressed data", c.name),
+                Some(c) => format!(
+                    "{} kernel payload does not decode; emitted the compressed data",
+                    c.name
+                ),
                 None => "kernel payload in an unknown compression; emitted it as is".to_string(),
             },
         );

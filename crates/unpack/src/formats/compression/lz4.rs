@@ -6,8 +6,6 @@
 //! The frame's length is found by walking its block sizes before decoding, and the decoder is given
 //! exactly that slice, since `FrameDecoder` would otherwise read on into the next frame.
 
-use std::io::Read;
-
 use lz4_flex::frame::FrameDecoder;
 
 use super::stream::{self, Decoded, End};
@@ -62,7 +60,11 @@ fn frame_header(data: &[u8]) -> Option<FrameHeader> {
         max_block,
         block_checksums: flg & 0x10 != 0,
         content_checksum: flg & 0x04 != 0,
-        content_size: if has_size { crate::bytes::le_u64(data, 6) } else { None },
+        content_size: if has_size {
+            crate::bytes::le_u64(data, 6)
+        } else {
+            None
+        },
     })
 }
 
@@ -79,13 +81,19 @@ fn walk_frame(data: &[u8], h: &FrameHeader) -> Walk {
             if h.content_checksum {
                 pos += 4;
             }
-            return if pos <= data.len() { Walk::End(pos) } else { Walk::Truncated };
+            return if pos <= data.len() {
+                Walk::End(pos)
+            } else {
+                Walk::Truncated
+            };
         }
         let size = (word & 0x7fff_ffff) as usize;
         if size > h.max_block {
             return Walk::Bad(at);
         }
-        pos = pos.saturating_add(size).saturating_add(if h.block_checksums { 4 } else { 0 });
+        pos = pos
+            .saturating_add(size)
+            .saturating_add(if h.block_checksums { 4 } else { 0 });
         if pos > data.len() {
             return Walk::Truncated;
         }
@@ -114,7 +122,10 @@ pub fn decode_frame(data: &[u8], limit: u64) -> Option<Decoded> {
                 },
                 (_, Some(e)) => End::Corrupt {
                     offset: consumed as u64,
-                    reason: e.to_string(),
+                    reason: match e {
+                        Error::Malformed { reason, .. } => reason,
+                        other => other.to_string(),
+                    },
                 },
                 (Walk::End(_), None) => End::Complete,
             };
@@ -158,7 +169,11 @@ pub fn decode_legacy(data: &[u8], limit: u64) -> Option<Decoded> {
     // Every iteration consumes at least 5 bytes or stops.
     loop {
         let Some(word) = le_u32(data, pos) else {
-            let end = if pos == data.len() { End::Complete } else { End::Truncated };
+            let end = if pos == data.len() {
+                End::Complete
+            } else {
+                End::Truncated
+            };
             return Some(done(out, data.len(), end));
         };
         let len = word as usize;
@@ -241,7 +256,11 @@ impl Format for Lz4Legacy {
     }
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         stream::identify_stream(data, decode_legacy, |d| {
-            format!("lz4 legacy (Linux kernel), {} -> {} bytes", d.size, d.out.len())
+            format!(
+                "lz4 legacy (Linux kernel), {} -> {} bytes",
+                d.size,
+                d.out.len()
+            )
         })
     }
     fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {

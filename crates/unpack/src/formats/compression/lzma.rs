@@ -14,7 +14,7 @@ use super::xz::run_lzma;
 use crate::bytes::{le_u32, le_u64};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic, Meta};
 
-/// Largest plausible declared uncompressed size.
+/// Largest plausible declared uncompressed size (0 is implausible too: nothing to compress).
 const MAX_SIZE: u64 = 1 << 30;
 /// Dictionary sizes accepted: 4 KiB ..= 256 MiB.
 const MIN_DICT: u32 = 1 << 12;
@@ -59,7 +59,8 @@ pub fn parse_header(data: &[u8]) -> Option<Header> {
     }
     let declared = le_u64(data, 5);
     if let Some(declared) = declared {
-        if (declared == u64::MAX || declared <= MAX_SIZE) && data.get(13) == Some(&0) {
+        if (declared == u64::MAX || (1..=MAX_SIZE).contains(&declared)) && data.get(13) == Some(&0)
+        {
             return Some(Header {
                 lc,
                 lp,
@@ -99,7 +100,8 @@ fn decode_pieces(head: &[u8], tail: &[u8], limit: u64) -> Option<Decoded> {
         End::Truncated if header.size.is_none() => {
             warnings.push((
                 used as u64,
-                "LZMA stream without size or end marker: decoded to the end of the data".to_string(),
+                "LZMA stream without size or end marker: decoded to the end of the data"
+                    .to_string(),
             ));
             End::Complete
         }
@@ -107,7 +109,10 @@ fn decode_pieces(head: &[u8], tail: &[u8], limit: u64) -> Option<Decoded> {
     };
     if let (End::Complete, Some(size)) = (&end, header.size) {
         if size != out.len() as u64 {
-            warnings.push((5, format!("declared size {size} but decoded {} bytes", out.len())));
+            warnings.push((
+                5,
+                format!("declared size {size} but decoded {} bytes", out.len()),
+            ));
         }
     }
     Some(Decoded {
@@ -159,7 +164,11 @@ pub fn decode_raw(data: &[u8], props: u8, dict: u32, limit: u64) -> Option<(Vec<
 fn describe(header: &Header, d: &Decoded) -> String {
     let mut s = format!(
         "LZMA{}, lc{} lp{} pb{}, dictionary {} KiB",
-        if header.len == 5 { " (5-byte header, no size field)" } else { "" },
+        if header.len == 5 {
+            " (5-byte header, no size field)"
+        } else {
+            ""
+        },
         header.lc,
         header.lp,
         header.pb,

@@ -128,7 +128,13 @@ pub fn parse_header(data: &[u8]) -> Option<Header> {
     })
 }
 
-fn checksum_ok(flags: u32, adler_flag: u32, adler: Option<u32>, crc: Option<u32>, data: &[u8]) -> bool {
+fn checksum_ok(
+    flags: u32,
+    adler_flag: u32,
+    adler: Option<u32>,
+    crc: Option<u32>,
+    data: &[u8],
+) -> bool {
     let adler_ok = flags & adler_flag == 0 || adler == Some(adler32(data));
     let crc_ok = crc.is_none_or(|c| c == crc32fast::hash(data));
     adler_ok && crc_ok
@@ -173,7 +179,12 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
         };
         pos += 4;
         if dst_len > MAX_BLOCK || src_len == 0 || src_len > dst_len {
-            return finish(out, block_at, corrupt("impossible lzop block sizes"), warnings);
+            return finish(
+                out,
+                block_at,
+                corrupt("impossible lzop block sizes"),
+                warnings,
+            );
         }
         let mut field = |present: bool| -> Option<Option<u32>> {
             if !present {
@@ -203,7 +214,10 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
             return finish(Vec::new(), block_at, End::Limit, warnings);
         }
         if compressed && !checksum_ok(flags, F_ADLER32_C, c_adler, c_crc, src) {
-            warnings.push((block_at as u64, "lzop compressed block checksum mismatch".to_string()));
+            warnings.push((
+                block_at as u64,
+                "lzop compressed block checksum mismatch".to_string(),
+            ));
         }
         let start = out.len();
         if compressed {
@@ -212,7 +226,12 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
             let produced = produced.len();
             if !matches!(err, LZOError::OK) || produced != dst_len {
                 out.truncate(start);
-                return finish(out, block_at, corrupt("LZO1X block does not decode"), warnings);
+                return finish(
+                    out,
+                    block_at,
+                    corrupt("LZO1X block does not decode"),
+                    warnings,
+                );
             }
         } else {
             out.extend_from_slice(src);

@@ -20,6 +20,8 @@ pub mod xz;
 pub mod zstd;
 
 #[cfg(test)]
+mod fixtures;
+#[cfg(test)]
 mod tests;
 
 /// The handlers of this family, in priority order.

@@ -50,7 +50,11 @@ pub struct Decoded {
 
 impl Decoded {
     /// Whether this decode proves a real stream rather than a magic number in random bytes.
+    /// An empty output proves nothing (an empty stream is a few bytes any data may contain).
     pub fn plausible(&self) -> bool {
+        if self.out.is_empty() && self.end != End::Limit {
+            return false;
+        }
         match self.end {
             End::Complete => self.warnings.is_empty() || self.out.len() >= MIN_CORRUPT_OUTPUT,
             End::Truncated => self.out.len() >= MIN_TRUNCATED_OUTPUT,
@@ -89,12 +93,14 @@ pub struct Step {
     pub consumed: usize,
     pub produced: usize,
     pub done: bool,
+    /// The decoder rejected the data (after consuming and producing the above).
+    pub error: Option<String>,
 }
 
 /// Run a push decoder over `pieces` (concatenated input), producing at most `limit` bytes.
 ///
-/// `step(input, output)` must consume from `input`, write to `output`, and return an error string
-/// for corrupt data. Returns the output, the input consumed and how it ended (`Corrupt` offsets are
+/// `step(input, output)` must consume from `input`, write to `output`, and report an error string
+/// for corrupt data (the output produced before the error is kept). Returns the output, the input consumed and how it ended (`Corrupt` offsets are
 /// relative to the start of `pieces`). Every iteration either makes progress or stops, and output
 /// never exceeds `limit` (one extra byte of room tells a stream of exactly `limit` bytes from a
 /// longer one).
@@ -102,7 +108,7 @@ pub fn drive(
     pieces: &[&[u8]],
     limit: u64,
     size_hint: Option<u64>,
-    mut step: impl FnMut(&[u8], &mut [u8]) -> Result<Step, String>,
+    mut step: impl FnMut(&[u8], &mut [u8]) -> Step,
 ) -> (Vec<u8>, usize, End) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     let reserve = size_hint
@@ -130,47 +136,31 @@ pub fn drive(
             return (out, consumed, End::Limit);
         }
         out.resize(start.saturating_add(room), 0);
-        let result = step(input, out.get_mut(start..).unwrap_or(&mut []));
-        match result {
-            Err(reason) => {
-                out.truncate(start);
-                return (
-                    out,
-                    consumed,
-                    End::Corrupt {
-                        offset: consumed as u64,
-                        reason,
-                    },
-                );
+        let s = step(input, out.get_mut(start..).unwrap_or(&mut []));
+        let produced = s.produced.min(room);
+        out.truncate(start + produced);
+        let used = s.consumed.min(input.len());
+        pos += used;
+        consumed += used;
+        if out.len() > limit {
+            out.truncate(limit);
+            return (out, consumed, End::Limit);
+        }
+        if let Some(reason) = s.error {
+            let offset = consumed as u64;
+            return (out, consumed, End::Corrupt { offset, reason });
+        }
+        if s.done {
+            return (out, consumed, End::Complete);
+        }
+        if used == 0 && produced == 0 {
+            if input.is_empty() && is_last {
+                return (out, consumed, End::Truncated);
             }
-            Ok(s) => {
-                let produced = s.produced.min(room);
-                out.truncate(start + produced);
-                let used = s.consumed.min(input.len());
-                pos += used;
-                consumed += used;
-                if out.len() > limit {
-                    out.truncate(limit);
-                    return (out, consumed, End::Limit);
-                }
-                if s.done {
-                    return (out, consumed, End::Complete);
-                }
-                if used == 0 && produced == 0 {
-                    if input.is_empty() && is_last {
-                        return (out, consumed, End::Truncated);
-                    }
-                    if !input.is_empty() {
-                        return (
-                            out,
-                            consumed,
-                            End::Corrupt {
-                                offset: consumed as u64,
-                                reason: "the decoder stopped making progress".into(),
-                            },
-                        );
-                    }
-                }
+            if !input.is_empty() {
+                let offset = consumed as u64;
+                let reason = "the decoder stopped making progress".to_string();
+                return (out, consumed, End::Corrupt { offset, reason });
             }
         }
     }
@@ -180,7 +170,10 @@ pub fn drive(
 pub fn describe_with_warnings(description: String, warnings: &[(u64, String)]) -> String {
     let mut d = description;
     for (offset, reason) in warnings {
-        d.push_str(&format!(" [warning at {offset:#x}: {}]", reason.replace(']', ")")));
+        d.push_str(&format!(
+            " [warning at {offset:#x}: {}]",
+            reason.replace(']', ")")
+        ));
     }
     d
 }
@@ -345,11 +338,17 @@ mod tests {
 
     #[test]
     fn warnings_round_trip_through_the_description() {
-        let w = vec![(0x10, "crc mismatch [x]".to_string()), (0x2000, "truncated: a, b".to_string())];
+        let w = vec![
+            (0x10, "crc mismatch [x]".to_string()),
+            (0x2000, "truncated: a, b".to_string()),
+        ];
         let d = describe_with_warnings("gzip, 3 bytes".into(), &w);
         assert_eq!(
             parse_warnings(&d),
-            vec![(0x10, "crc mismatch [x)".to_string()), (0x2000, "truncated: a, b".to_string())]
+            vec![
+                (0x10, "crc mismatch [x)".to_string()),
+                (0x2000, "truncated: a, b".to_string())
+            ]
         );
         assert!(parse_warnings("gzip, 3 bytes").is_empty());
     }
@@ -370,11 +369,12 @@ mod tests {
         let copy = |i: &[u8], o: &mut [u8]| {
             let n = i.len().min(o.len());
             o[..n].copy_from_slice(&i[..n]);
-            Ok(Step {
+            Step {
                 consumed: n,
                 produced: n,
                 done: false,
-            })
+                error: None,
+            }
         };
         let data = vec![1u8; 100_000];
         let (out, used, end) = drive(&[&data], 1000, None, copy);
@@ -382,12 +382,11 @@ mod tests {
         assert!(used >= 1000);
         let (out, used, end) = drive(&[&data[..10], &data[10..20]], 1000, None, copy);
         assert_eq!((out.len(), used, end), (20, 20, End::Truncated));
-        let stall = |_: &[u8], _: &mut [u8]| {
-            Ok(Step {
-                consumed: 0,
-                produced: 0,
-                done: false,
-            })
+        let stall = |_: &[u8], _: &mut [u8]| Step {
+            consumed: 0,
+            produced: 0,
+            done: false,
+            error: None,
         };
         let (_, _, end) = drive(&[&data], 1000, None, stall);
         assert!(matches!(end, End::Corrupt { .. }));

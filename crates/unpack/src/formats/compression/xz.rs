@@ -55,12 +55,13 @@ pub fn run_lzma(
 ) -> (Vec<u8>, usize, End) {
     stream::drive(pieces, limit, size_hint, |input, output| {
         let (in0, out0) = (s.total_in(), s.total_out());
-        let status = s.process(input, output, Action::Run).map_err(lzma_error)?;
-        Ok(Step {
-            consumed: usize::try_from(s.total_in() - in0).unwrap_or(usize::MAX),
-            produced: usize::try_from(s.total_out() - out0).unwrap_or(usize::MAX),
-            done: status == Status::StreamEnd,
-        })
+        let result = s.process(input, output, Action::Run);
+        Step {
+            consumed: usize::try_from(s.total_in().saturating_sub(in0)).unwrap_or(usize::MAX),
+            produced: usize::try_from(s.total_out().saturating_sub(out0)).unwrap_or(usize::MAX),
+            done: matches!(result, Ok(Status::StreamEnd)),
+            error: result.err().map(lzma_error),
+        }
     })
 }
 

@@ -3,7 +3,7 @@
 //! frame sizes), so it is exact; consecutive frames (as `pzstd` writes them, each possibly behind a
 //! skippable frame) decode into one payload, as the `zstd` tool does.
 
-use zstd::stream::raw::{Decoder, Operation};
+use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 use zstd::zstd_safe;
 
 use super::stream::{self, Decoded, End, Step};
@@ -33,6 +33,50 @@ fn frame_len(data: &[u8]) -> Option<usize> {
         return None;
     };
     (len <= data.len()).then_some(len)
+}
+
+/// What the first frame's structure shows about it being real.
+struct Evidence {
+    /// Where its first compressed block (type 2, which only decodes if genuine) ends.
+    compressed_end: Option<usize>,
+    /// It carries a content checksum, which the decoder verifies.
+    checksum: bool,
+}
+
+/// Walk the block headers of the frame at `data[0]` (up to its last block or the data's end).
+fn first_frame_evidence(data: &[u8]) -> Option<Evidence> {
+    let fhd = *data.get(4)?;
+    let single_segment = fhd & 0x20 != 0;
+    let did_len = [0usize, 1, 2, 4][usize::from(fhd & 0x03)];
+    let fcs_len = match fhd >> 6 {
+        0 => usize::from(single_segment),
+        1 => 2,
+        2 => 4,
+        _ => 8,
+    };
+    let mut pos = 5 + usize::from(!single_segment) + did_len + fcs_len;
+    let mut evidence = Evidence {
+        compressed_end: None,
+        checksum: fhd & 0x04 != 0,
+    };
+    // Every block advances by at least 3 bytes.
+    while let Some(b) = data.get(pos..pos + 3) {
+        let header = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+        let size = (header >> 3) as usize;
+        match (header >> 1) & 3 {
+            0 => pos += 3 + size,
+            1 => pos += 4,
+            2 => {
+                evidence.compressed_end = Some(pos + 3 + size);
+                break;
+            }
+            _ => return None,
+        }
+        if header & 1 != 0 {
+            break;
+        }
+    }
+    Some(evidence)
 }
 
 /// The layout of a frame sequence: where the first real frame starts, where the sequence ends
@@ -92,16 +136,32 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     let mut decoder = Decoder::new().ok()?;
     let mut fed = 0usize;
     let (out, used, end) = stream::drive(&[input], limit, None, |input, output| {
-        let status = decoder
-            .run_on_buffers(input, output)
-            .map_err(|e| format!("zstd: {e}"))?;
-        fed += status.bytes_read;
-        Ok(Step {
-            consumed: status.bytes_read,
-            produced: status.bytes_written,
-            done: status.remaining == 0 && (!exact || fed >= total),
-        })
+        let mut inb = InBuffer::around(input);
+        let mut outb = OutBuffer::around(output);
+        let result = decoder.run(&mut inb, &mut outb);
+        fed += inb.pos();
+        Step {
+            consumed: inb.pos(),
+            produced: outb.pos(),
+            done: result.as_ref().is_ok_and(|&hint| hint == 0) && (!exact || fed >= total),
+            error: result.err().map(|e| format!("zstd: {e}")),
+        }
     });
+    // Raw and RLE blocks decode from any bytes: a frame proves itself with a compressed block
+    // that decoded (the decoder reads the next block header only after decoding a block) or a
+    // verified content checksum.
+    let evidence = first_frame_evidence(input)?;
+    let proven = match (&end, evidence.compressed_end) {
+        (End::Complete, Some(_)) => true,
+        (End::Complete, None) => evidence.checksum,
+        (End::Truncated, Some(block_end)) => used >= block_end,
+        (End::Corrupt { .. }, Some(block_end)) => used >= block_end + 3,
+        (End::Limit, _) => true,
+        _ => false,
+    };
+    if !proven {
+        return None;
+    }
     let end = match end {
         End::Corrupt { offset, reason } => End::Corrupt {
             offset: offset + layout.first as u64,
@@ -152,7 +212,11 @@ impl Format for Zstd {
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let frames = layout(data)?.frames;
         stream::identify_stream(data, decode, |d| {
-            format!("zstd, {frames} frame(s), {} -> {} bytes", d.size, d.out.len())
+            format!(
+                "zstd, {frames} frame(s), {} -> {} bytes",
+                d.size,
+                d.out.len()
+            )
         })
     }
     fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
