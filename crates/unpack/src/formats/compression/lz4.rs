@@ -184,10 +184,15 @@ pub fn decode_legacy(data: &[u8], limit: u64) -> Option<Decoded> {
         let Some(block) = data.get(pos + 4..pos + 4 + len) else {
             return Some(done(out, data.len(), End::Truncated));
         };
-        if scratch.is_empty() {
-            scratch = vec![0u8; LEGACY_CHUNK];
+        // LZ4 expands at most ~255:1, so the output buffer is sized by the block, not the maximum.
+        let cap = LEGACY_CHUNK.min(len.saturating_mul(256).saturating_add(64));
+        if scratch.len() < cap {
+            scratch.resize(cap, 0);
         }
-        let n = match lz4_flex::block::decompress_into(block, &mut scratch) {
+        let n = match lz4_flex::block::decompress_into(
+            block,
+            scratch.get_mut(..cap).unwrap_or_default(),
+        ) {
             Ok(n) => n,
             // After a full chunk, something that does not decode is what follows the stream.
             Err(_) if chunks > 0 => return Some(done(out, pos, End::Complete)),

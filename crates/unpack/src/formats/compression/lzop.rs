@@ -178,7 +178,12 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
             return finish(out, data.len(), End::Truncated, warnings);
         };
         pos += 4;
-        if dst_len > MAX_BLOCK || src_len == 0 || src_len > dst_len {
+        // LZO1X expands at most ~255:1 (long lengths cost a zero byte per 255).
+        if dst_len > MAX_BLOCK
+            || src_len == 0
+            || src_len > dst_len
+            || u64::from(dst_len) > u64::from(src_len) * 256 + 4096
+        {
             return finish(
                 out,
                 block_at,

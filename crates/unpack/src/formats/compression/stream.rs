@@ -111,11 +111,14 @@ pub fn drive(
     mut step: impl FnMut(&[u8], &mut [u8]) -> Step,
 ) -> (Vec<u8>, usize, End) {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
+    // A declared size is trusted only as far as the input could plausibly expand.
+    let input_len = pieces.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
     let reserve = size_hint
         .and_then(|h| usize::try_from(h).ok())
         .unwrap_or(0)
         .min(limit)
-        .min(MAX_RESERVE);
+        .min(MAX_RESERVE)
+        .min(input_len.saturating_mul(16).max(1 << 20));
     let mut out: Vec<u8> = Vec::with_capacity(reserve);
     let mut piece = 0usize;
     let mut pos = 0usize;

@@ -730,3 +730,53 @@ fn no_handler_claims_another_formats_stream() {
         }
     }
 }
+
+#[test]
+fn huge_declared_sizes_are_not_trusted() {
+    // LZMA declaring 1 GiB over a few bytes: rejected or tiny, quickly, without a big allocation.
+    let content = text(20_000);
+    let alone = lzma_alone_of(&content);
+    let mut lie = alone[..alone.len() / 2].to_vec();
+    lie[5..13].copy_from_slice(&(1u64 << 30).to_le_bytes());
+    if let Some((c, _)) = Collector::run(&lzma::Lzma, &lie, BUDGET) {
+        assert!(c.file("data").is_none_or(|d| d.len() <= content.len()));
+    }
+    lie[5..13].copy_from_slice(&((1u64 << 30) + 1).to_le_bytes());
+    assert!(lzma::Lzma.identify(&lie).is_none());
+
+    // lzop block declaring 64 MiB from 10 bytes, and more than the 64 MiB limit.
+    let header_len = lzop::parse_header(fixtures::LZOP_ADLER).unwrap().len;
+    for dst in [64u32 << 20, u32::MAX] {
+        let mut bad = fixtures::LZOP_ADLER[..header_len].to_vec();
+        bad.extend_from_slice(&dst.to_be_bytes());
+        bad.extend_from_slice(&10u32.to_be_bytes());
+        bad.extend_from_slice(&[0u8; 40]);
+        assert!(lzop::Lzop.identify(&bad).is_none());
+        let d = lzop::decode(&bad, BUDGET).unwrap();
+        assert!(matches!(d.end, stream::End::Corrupt { .. }) && d.out.is_empty());
+    }
+
+    // LZ4 legacy chunk sizes past LZ4_compressBound(8 MiB), and an LZ4 frame block larger than
+    // its declared maximum.
+    let mut bad = lz4::LEGACY_MAGIC.to_vec();
+    bad.extend_from_slice(&u32::MAX.to_le_bytes());
+    bad.extend_from_slice(&[0u8; 64]);
+    assert!(lz4::Lz4Legacy.identify(&bad).is_none());
+    let mut frame = fixtures::LZ4_FRAME_BLOCK_CHECKSUMS.to_vec();
+    frame[7..11].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
+    assert!(lz4::Lz4Frame.identify(&frame).is_none());
+
+    // zImage/bzImage headers declaring sizes far past the data: clamped to the data.
+    let mut img = zimage_le(&gzip_of(&content));
+    img[0x2c..0x30].copy_from_slice(&(200u32 << 20).to_le_bytes());
+    assert_eq!(
+        kernel::ZImage.identify(&img).unwrap().size,
+        Some(img.len() as u64)
+    );
+    let mut img = bzimage(0x020f, &gzip_of(&content));
+    img[0x1f4..0x1f8].copy_from_slice(&u32::MAX.to_le_bytes());
+    img[0x24c..0x250].copy_from_slice(&u32::MAX.to_le_bytes());
+    let x = extract_one(&kernel::BzImage, &img);
+    assert_eq!(x.size, Some(img.len() as u64));
+    assert_eq!(x.payload, content);
+}
