@@ -339,6 +339,20 @@ fn lzma_real_kernels() {
             .description
             .contains(&format!("uncompressed size {out_len}")));
     }
+    // A real kernel cut short (the fixture's second image): readable prefix plus a warning.
+    let data = corpus_bytes("formats/uboot__uboot.image_with_header");
+    let x = extract_one(&lzma::Lzma, &data[0x1c7b0..]);
+    assert_eq!(x.size, Some((data.len() - 0x1c7b0) as u64));
+    assert!(
+        x.payload.len() > 500_000 && x.payload.len() < 2_713_248,
+        "{}",
+        x.payload.len()
+    );
+    assert!(
+        x.warnings.iter().any(|(_, w)| w.contains("truncated")),
+        "{:?}",
+        x.warnings
+    );
     // The uImage's LZMA uses OpenWrt's lc1 lp2 properties (0x6d).
     let data = corpus_bytes("real/openwrt-uImage-lzma.bin");
     assert!(lzma::Lzma
