@@ -45,15 +45,29 @@ fn find_kernel(region: &[u8], limit: u64) -> Option<Found> {
     }
     candidates.sort_unstable();
     candidates.truncate(MAX_CANDIDATES);
-    candidates.into_iter().find_map(|(at, index)| {
-        let codec = CODECS.get(index)?;
-        let decoded = (codec.decode)(region.get(at..)?, limit)?;
-        decoded.plausible().then_some(Found {
-            at,
-            codec: codec.name,
-            decoded,
-        })
-    })
+    // Failed candidates may each read far: bound their total to a few passes over the region.
+    let mut work = 0usize;
+    let max_work = region.len().saturating_mul(4).saturating_add(64 << 20);
+    for (at, index) in candidates {
+        let Some(codec) = CODECS.get(index) else {
+            continue;
+        };
+        let Some(decoded) = region.get(at..).and_then(|r| (codec.decode)(r, limit)) else {
+            continue;
+        };
+        if decoded.plausible() {
+            return Some(Found {
+                at,
+                codec: codec.name,
+                decoded,
+            });
+        }
+        work = work.saturating_add(decoded.size);
+        if work > max_work {
+            break;
+        }
+    }
+    None
 }
 
 /// The first offset of `region` holding any known stream magic, and that codec's name.

@@ -18,11 +18,17 @@ pub const MIN_CORRUPT_OUTPUT: usize = 4096;
 /// Same for a stream cut short by the end of the data.
 pub const MIN_TRUNCATED_OUTPUT: usize = 512;
 
+/// Input a decoder may consume beyond 8x its output. Real compressed data never grows by more
+/// than a few percent, while hostile input (e.g. endless empty deflate blocks) could otherwise make
+/// every magic candidate scan to the end of a big image.
+const MAX_NON_EXPANDING_INPUT: usize = 4 << 20;
+
 /// Initial output reservation cap: sizes declared in headers are attacker-controlled.
 const MAX_RESERVE: usize = 64 << 20;
 /// Decode step sizes: small first (cheap rejection of false hits), growing with the output.
 const MIN_STEP: usize = 64 << 10;
 const MAX_STEP: usize = 16 << 20;
+const MAX_STEP_INPUT: usize = 1 << 20;
 
 /// How a decode ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +136,10 @@ pub fn drive(
             pos = 0;
         }
         let input = pieces.get(piece).and_then(|p| p.get(pos..)).unwrap_or(&[]);
+        // Bounded input per step, so the expansion check below runs often enough.
+        let input = input
+            .get(..input.len().min(MAX_STEP_INPUT))
+            .unwrap_or(input);
         let is_last = piece + 1 >= pieces.len();
         let start = out.len();
         let room = start
@@ -151,6 +161,16 @@ pub fn drive(
         }
         if let Some(reason) = s.error {
             let offset = consumed as u64;
+            return (out, consumed, End::Corrupt { offset, reason });
+        }
+        if consumed
+            > out
+                .len()
+                .saturating_mul(8)
+                .saturating_add(MAX_NON_EXPANDING_INPUT)
+        {
+            let offset = consumed as u64;
+            let reason = "the compressed data does not expand: not a real stream".to_string();
             return (out, consumed, End::Corrupt { offset, reason });
         }
         if s.done {

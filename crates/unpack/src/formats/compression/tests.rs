@@ -794,3 +794,16 @@ fn huge_declared_sizes_are_not_trusted() {
     assert_eq!(x.size, Some(img.len() as u64));
     assert_eq!(x.payload, content);
 }
+
+#[test]
+fn non_expanding_input_is_rejected_early() {
+    // A gzip header then 8 MiB of empty stored blocks: valid deflate that never produces anything.
+    let mut data = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03".to_vec();
+    for _ in 0..(8 << 20) / 5 {
+        data.extend_from_slice(b"\x00\x00\x00\xff\xff");
+    }
+    let d = gzip::decode(&data, BUDGET).unwrap();
+    assert!(matches!(d.end, stream::End::Corrupt { .. }), "{:?}", d.end);
+    assert!(d.size <= 6 << 20, "{}", d.size);
+    assert!(gzip::Gzip.identify(&data).is_none());
+}
