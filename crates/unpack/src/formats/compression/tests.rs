@@ -807,3 +807,25 @@ fn non_expanding_input_is_rejected_early() {
     assert!(d.size <= 6 << 20, "{}", d.size);
     assert!(gzip::Gzip.identify(&data).is_none());
 }
+
+#[test]
+fn zimage_without_its_compressed_kernel() {
+    // The fixture's uImage holds the first 35 KiB of an ARM zImage: decompressor only.
+    let data = corpus_bytes("formats/uboot__uboot.dtb");
+    let id = kernel::ZImage.identify(&data[0x40..]).unwrap();
+    assert!(
+        id.description
+            .starts_with("Linux ARM zImage, LE, 2330464 bytes"),
+        "{}",
+        id.description
+    );
+    let (c, r) = Collector::run(&kernel::ZImage, &data[0x40..], BUDGET).unwrap();
+    r.unwrap();
+    assert_eq!(c.paths(), vec!["payload".to_string()]);
+    assert_eq!(c.file("payload").unwrap(), &data[0x70..]);
+    let warnings = c.warnings.lock().unwrap();
+    assert!(warnings.iter().any(|(_, w)| w.contains("zImage truncated")));
+    assert!(warnings
+        .iter()
+        .any(|(o, w)| *o == 0x30 && w.contains("no known compressed kernel")));
+}
