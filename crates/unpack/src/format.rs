@@ -55,6 +55,9 @@ pub struct Identified {
     /// Work done while identifying that extraction can reuse (e.g. a decompressed stream), so
     /// nothing is decoded twice.
     pub prepared: Option<Vec<u8>>,
+    /// Problems found while identifying (offset relative to the structure, reason), e.g. a CRC
+    /// mismatch seen during the decode. `extract` reports them with [`Emit::warn`].
+    pub warnings: Vec<(u64, String)>,
 }
 
 impl Identified {
@@ -63,6 +66,7 @@ impl Identified {
             size,
             description: description.into(),
             prepared: None,
+            warnings: Vec::new(),
         }
     }
 }
@@ -73,6 +77,7 @@ impl fmt::Debug for Identified {
             .field("size", &self.size)
             .field("description", &self.description)
             .field("prepared", &self.prepared.as_ref().map(|p| p.len()))
+            .field("warnings", &self.warnings)
             .finish()
     }
 }

@@ -212,3 +212,27 @@ fn lexical_resolve(dir: &Path, target: &Path) -> std::path::PathBuf {
     }
     p
 }
+
+#[test]
+fn openwrt_12_09_factory_kernel_has_no_false_container_and_keeps_its_initramfs() {
+    let m = unpack_mem("real/openwrt-12.09-tl-wr703n-factory.bin");
+    // The 3.3.8 kernel carries TP-Link's header parser, whose constants once read as a header.
+    let tplink: Vec<_> = m.regions.iter().filter(|r| r.format == "tplink").collect();
+    assert_eq!(tplink.len(), 1, "{:#?}", summary(&m));
+    assert!(m
+        .regions
+        .iter()
+        .any(|r| r.format == "linux-banner" && r.description.starts_with("Linux version 3.3.8")));
+    assert!(
+        m.regions.iter().any(|r| r.format == "cpio"),
+        "{:#?}",
+        summary(&m)
+    );
+    let shadow = content(&m, "etc/shadow");
+    assert!(
+        shadow.starts_with(b"root:"),
+        "{}",
+        String::from_utf8_lossy(shadow)
+    );
+    assert!(!nodes(&m, "etc/init.d/telnet").is_empty());
+}

@@ -1,10 +1,8 @@
 //! Machinery shared by the stream handlers: a bounded decode loop, the rules that decide whether a
 //! decode proves a real stream, and the identify/extract glue.
 //!
-//! `Identified` has no field for problems found while identifying (a CRC mismatch, a truncated
-//! stream), yet identification is where the decode happens. They are therefore appended to the
-//! description as ` [warning at 0x…: …]` (useful to people anyway) and turned back into
-//! [`Emit::warn`] calls by [`extract_stream`].
+//! Problems found by the decode that identification does (a CRC mismatch, a truncated stream)
+//! travel in [`Identified::warnings`] and are reported by [`extract_stream`].
 
 use crate::format::{Body, Emit, Entry, Error, Identified, Meta};
 
@@ -189,33 +187,6 @@ pub fn drive(
     }
 }
 
-/// Append warnings to a description (see the module documentation).
-pub fn describe_with_warnings(description: String, warnings: &[(u64, String)]) -> String {
-    let mut d = description;
-    for (offset, reason) in warnings {
-        d.push_str(&format!(
-            " [warning at {offset:#x}: {}]",
-            reason.replace(']', ")")
-        ));
-    }
-    d
-}
-
-/// The warnings [`describe_with_warnings`] appended.
-pub fn parse_warnings(description: &str) -> Vec<(u64, String)> {
-    const MARK: &str = " [warning at 0x";
-    description
-        .split(MARK)
-        .skip(1)
-        .filter_map(|part| {
-            let (hex, rest) = part.split_once(": ")?;
-            let offset = u64::from_str_radix(hex, 16).ok()?;
-            let reason = rest.split_once(']').map(|(r, _)| r).unwrap_or(rest);
-            Some((offset, reason.to_string()))
-        })
-        .collect()
-}
-
 /// The identify step of a stream handler: decode (bounded), keep the output when the decode proves
 /// a real stream.
 pub fn identify_stream(
@@ -234,11 +205,16 @@ pub fn identify_stream(
             format!("{base}, expands beyond {} MiB", IDENTIFY_CAP >> 20),
         ));
     }
-    let description = describe_with_warnings(base, &decoded.all_warnings());
+    let warnings = decoded.all_warnings();
+    let description = match warnings.len() {
+        0 => base,
+        n => format!("{base}, {n} warning{}", if n == 1 { "" } else { "s" }),
+    };
     Some(Identified {
         size: Some(decoded.size as u64),
         description,
         prepared: Some(decoded.out),
+        warnings,
     })
 }
 
@@ -253,7 +229,7 @@ pub fn extract_stream(
     meta: Meta,
 ) -> Result<(), Error> {
     let (bytes, warnings) = match id.prepared {
-        Some(p) => (p, parse_warnings(&id.description)),
+        Some(p) => (p, id.warnings),
         None => {
             let decoded = decode(data, out.budget())
                 .ok_or_else(|| Error::malformed(0, "invalid stream header"))?;
@@ -358,23 +334,6 @@ pub fn format_time(secs: i64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn warnings_round_trip_through_the_description() {
-        let w = vec![
-            (0x10, "crc mismatch [x]".to_string()),
-            (0x2000, "truncated: a, b".to_string()),
-        ];
-        let d = describe_with_warnings("gzip, 3 bytes".into(), &w);
-        assert_eq!(
-            parse_warnings(&d),
-            vec![
-                (0x10, "crc mismatch [x)".to_string()),
-                (0x2000, "truncated: a, b".to_string())
-            ]
-        );
-        assert!(parse_warnings("gzip, 3 bytes").is_empty());
-    }
 
     #[test]
     fn time_formatting() {

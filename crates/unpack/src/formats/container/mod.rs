@@ -12,7 +12,6 @@ pub mod banner;
 pub mod elf;
 pub mod fit;
 pub mod maxlinear;
-mod md5;
 pub mod tplink;
 pub mod trx;
 pub mod uimage;

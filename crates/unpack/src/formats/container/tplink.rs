@@ -7,10 +7,12 @@
 //! layout's default `rootfs_ofs`; extraction therefore looks for a file system at the header's
 //! offset first, then right after the kernel, and says which one it used.
 
-use crate::bytes::{be_u32, slice};
+use crate::bytes::{be_u32, le_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::{md5::md5, payload, text_field};
+use md5::{Digest, Md5};
+
+use super::{payload, text_field};
 
 const HEADER_LEN: usize = 0x200;
 /// A firmware image larger than this is not credible for a TP-Link device.
@@ -43,7 +45,22 @@ struct Header {
     rootfs_len: usize,
 }
 
+/// A header whose kernel starts like a kernel, either right where it says or, for images that
+/// carry a boot loader, where the second header says.
 fn parse(data: &[u8]) -> Option<Header> {
+    let h = parse_fields(data)?;
+    let kernel_ok = |d: &[u8], h: &Header| d.get(h.kernel_ofs..).is_some_and(kernel_plausible);
+    if kernel_ok(data, &h) {
+        return Some(h);
+    }
+    let inner_data = data.get(BOOT_BASE..)?;
+    let inner = parse_fields(inner_data)?;
+    (inner.version == h.version && inner.hw_id == h.hw_id && kernel_ok(inner_data, &inner))
+        .then_some(h)
+}
+
+/// The header fields, checked for consistency.
+fn parse_fields(data: &[u8]) -> Option<Header> {
     let version = be_u32(data, 0)?;
     // Offsets of: hw_id, md5sum1, kernel_la (the rest of the block follows kernel_la in order).
     let (vendor, fw_version, hw_id_at, md5_at, la_at) = match version {
@@ -57,7 +74,9 @@ fn parse(data: &[u8]) -> Option<Header> {
         0x0200_0000 | 0x0300_0000 => (None, text_field(slice(data, 4, 48)?)?, 0x34, 0x40, 0x68),
         _ => return None,
     };
-    if fw_version.is_empty() || vendor.is_some_and(|v| v.is_empty()) {
+    // The magic is only a version word, so a real header must also read as one: a version
+    // string of a few printable characters and a kernel that starts like a kernel.
+    if fw_version.len() < 3 || vendor.is_some_and(|v| v.is_empty()) {
         return None;
     }
     let field = |i: usize| be_u32(data, la_at + 4 * i);
@@ -90,6 +109,19 @@ fn parse(data: &[u8]) -> Option<Header> {
         && (h.rootfs_len == 0 || h.rootfs_ofs >= HEADER_LEN)
         && h.kernel_ofs < data.len();
     sane.then_some(h)
+}
+
+/// Whether `kernel` starts like the kernels TP-Link images carry: LZMA (props < 225 and a
+/// power-of-two dictionary of 4 KiB to 128 MiB), gzip, xz or a uImage.
+fn kernel_plausible(kernel: &[u8]) -> bool {
+    const MAGICS: &[&[u8]] = &[b"\x1f\x8b\x08", b"\xfd7zXZ\x00", b"\x27\x05\x19\x56"];
+    if MAGICS.iter().any(|m| kernel.starts_with(m)) {
+        return true;
+    }
+    let lzma = kernel.first().is_some_and(|&p| p < 225)
+        && le_u32(kernel, 1)
+            .is_some_and(|d| d.is_power_of_two() && (1 << 12..=1 << 27).contains(&d));
+    lzma
 }
 
 /// Where the inner header sits in images with a boot loader.
@@ -234,9 +266,13 @@ fn check_md5(image: &[u8], h: &Header, out: &dyn Emit) {
     }
     let before = &image[..h.md5_at];
     let after = &image[h.md5_at + 16..];
-    let ok = [SALT_NORMAL, SALT_BOOT]
-        .iter()
-        .any(|salt| md5(&[before, salt, after]) == stored);
+    let ok = [SALT_NORMAL, SALT_BOOT].iter().any(|salt| {
+        let mut hasher = Md5::new();
+        hasher.update(before);
+        hasher.update(salt);
+        hasher.update(after);
+        hasher.finalize().as_slice() == stored
+    });
     if !ok {
         out.warn(
             h.md5_at as u64,
