@@ -46,7 +46,7 @@ pub fn split_props(props: u8) -> Option<(u8, u8, u8)> {
 /// Whether a dictionary size is one an encoder would write: 2^n or 2^n + 2^(n-1).
 pub fn plausible_dict(dict: u32) -> bool {
     (MIN_DICT..=MAX_DICT).contains(&dict)
-        && (dict.is_power_of_two() || (dict % 3 == 0 && (dict / 3).is_power_of_two()))
+        && (dict.is_power_of_two() || (dict.is_multiple_of(3) && (dict / 3).is_power_of_two()))
 }
 
 /// Parse the header at `data[0]`: the standard 13-byte one when it is plausible, else the 5-byte
