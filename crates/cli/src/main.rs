@@ -34,6 +34,24 @@ enum Command {
         #[arg(short, long)]
         recursive: bool,
     },
+    /// Unpack an image in memory, inventory it, run every firmware check and summarise per guideline.
+    Scan {
+        image: PathBuf,
+        /// Write the assessment (versioned JSON, see docs/assessment.md) to this file.
+        #[arg(long)]
+        json: Option<PathBuf>,
+        /// Exit with 1 when a finding has at least this severity (info, low, medium, high, critical).
+        #[arg(long, default_value = "high")]
+        fail_on: iotassay_checks::Severity,
+        /// Extra password candidates, one per line, tried after the built-in default lists.
+        #[arg(long)]
+        wordlist: Vec<PathBuf>,
+        /// Show every piece of evidence, not just the first of each finding.
+        #[arg(short, long)]
+        verbose: bool,
+        #[command(flatten)]
+        limits: Limits,
+    },
     /// Extract an image recursively into a folder, with a manifest.json of every node.
     Unpack {
         image: PathBuf,
@@ -109,6 +127,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_for(&manifest))
         }
         Command::Demo { out } => demo(out),
+        Command::Scan {
+            image,
+            json,
+            fail_on,
+            wordlist,
+            verbose,
+            limits,
+        } => scan(
+            &image,
+            json.as_deref(),
+            fail_on,
+            &wordlist,
+            verbose,
+            &limits,
+        ),
         Command::Provisions {
             guideline,
             psti,
@@ -329,6 +362,192 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     let manifest = unpack_with_progress(&image, Some(&unpacked), &limits)?;
     print_unpack_summary(&manifest, &unpacked);
     Ok(exit_for(&manifest))
+}
+
+fn scan(
+    image: &Path,
+    json: Option<&Path>,
+    fail_on: iotassay_checks::Severity,
+    wordlists: &[PathBuf],
+    verbose: bool,
+    limits: &Limits,
+) -> Result<ExitCode> {
+    let assessment = assess_with_progress(image, wordlists, limits)?;
+    if let Some(path) = json {
+        let text = serde_json::to_vec_pretty(&assessment)?;
+        std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    print_assessment(&assessment, verbose);
+    if let Some(path) = json {
+        println!("assessment: {}", path.display());
+    }
+    Ok(match assessment.worst() {
+        Some(worst) if worst >= fail_on => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    })
+}
+
+fn assess_with_progress(
+    image: &Path,
+    wordlists: &[PathBuf],
+    limits: &Limits,
+) -> Result<iotassay_checks::Assessment> {
+    let mut extra = Vec::new();
+    for w in wordlists {
+        let text =
+            std::fs::read(w).with_context(|| format!("cannot read wordlist {}", w.display()))?;
+        extra.extend(
+            String::from_utf8_lossy(&text)
+                .lines()
+                .map(|l| l.trim_end_matches('\r').to_string())
+                .filter(|l| !l.is_empty()),
+        );
+    }
+    let options = iotassay_checks::CheckOptions {
+        extra_passwords: extra,
+    };
+    if !image.is_file() {
+        bail!("{} is not a readable file", image.display());
+    }
+    let bar = spinner();
+    let data = std::fs::File::open(image)
+        .and_then(|f| {
+            // SAFETY: read-only map; every parser treats the bytes as hostile anyway.
+            unsafe { memmap2::Mmap::map(&f) }
+        })
+        .with_context(|| format!("cannot read {}", image.display()))?;
+    let name = image
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "input".into());
+    if let Some(bar) = &bar {
+        bar.set_message(format!("unpacking and checking {name}"));
+    }
+    let unpack = Options {
+        max_depth: limits.max_depth,
+        budget: limits.budget,
+        keep_data: true,
+        progress: None,
+    };
+    let assessment = iotassay_checks::assess(&name, &data, &unpack, &options)
+        .with_context(|| format!("cannot assess {}", image.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok(assessment)
+}
+
+fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
+    let os = &a.inventory.os;
+    let os_line = os
+        .pretty_name
+        .clone()
+        .or_else(|| {
+            os.distribution
+                .as_ref()
+                .map(|d| format!("{d} {}", os.version.as_deref().unwrap_or("")))
+        })
+        .unwrap_or_else(|| format!("{:?}", os.kind));
+    println!(
+        "{} ({} bytes, sha256 {}…)",
+        a.input.name,
+        a.input.size,
+        &a.input.sha256[..16.min(a.input.sha256.len())]
+    );
+    println!(
+        "  system: {os_line}; kernel {}; BusyBox {}",
+        os.kernels.first().map(String::as_str).unwrap_or("?"),
+        os.busybox.as_deref().unwrap_or("-")
+    );
+    println!(
+        "  unpacked {} structures, {} files; {} ELF binaries; {} accounts; {} boot services",
+        a.unpack
+            .regions
+            .iter()
+            .filter(|r| r.output.is_some())
+            .count(),
+        a.unpack.stats.files,
+        a.inventory.elf.len(),
+        a.inventory.accounts.users.len(),
+        a.inventory.services.services.len()
+    );
+    for w in a.unpack.warnings.iter().take(5) {
+        eprintln!(
+            "  warning: {} @{:#x}: {}",
+            w.source,
+            w.offset.unwrap_or(0),
+            w.reason
+        );
+    }
+    println!();
+    println!("UK Code of Practice guidelines (firmware checks only):");
+    for g in &a.guidelines {
+        let counts: Vec<String> = iotassay_checks::Severity::ALL
+            .iter()
+            .rev()
+            .zip(g.findings.iter().rev())
+            .filter(|(_, &n)| n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect();
+        let detail = match (&g.reason, counts.is_empty()) {
+            (Some(r), _) => r.clone(),
+            (None, true) => format!("{} checks, no findings", g.checks),
+            (None, false) => counts.join(", "),
+        };
+        println!(
+            "  {:>2}. {:<55} {:<13} {detail}",
+            g.number,
+            g.title,
+            g.status.as_str()
+        );
+    }
+    println!();
+    if a.findings.is_empty() {
+        println!("No findings.");
+    }
+    for f in &a.findings {
+        let provisions: Vec<&str> = f.provisions.iter().map(|p| p.as_str()).collect();
+        println!(
+            "[{}] {} ({}; {})",
+            f.severity,
+            f.title,
+            f.check,
+            provisions.join(", ")
+        );
+        let shown = if verbose { f.evidence.len() } else { 1 };
+        for e in f.evidence.iter().take(shown) {
+            let line = e.line.map(|l| format!(":{l}")).unwrap_or_default();
+            println!("    at {}{line}", e.path);
+            if let Some(text) = &e.text {
+                println!("       {}", text.chars().take(160).collect::<String>());
+            }
+            println!("       from {}", e.provenance);
+        }
+        if !verbose && f.evidence.len() > 1 {
+            println!("    … and {} more places (--verbose)", f.evidence.len() - 1);
+        }
+    }
+    println!(
+        "\n{} findings in {} ms (unpack {} ms, inventory {} ms, checks {} ms)",
+        a.findings.len(),
+        a.timings.total_ms,
+        a.timings.unpack_ms,
+        a.timings.inventory_ms,
+        a.timings.checks_ms
+    );
+}
+
+fn spinner() -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed} {msg}")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(100));
+    Some(bar)
 }
 
 fn provisions(guideline: Option<u8>, psti: bool, firmware: bool, json: bool) -> Result<ExitCode> {

@@ -521,6 +521,7 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
             node: node.path.clone(),
             path: job.path.clone(),
             line: Some(line),
+            offset: None,
             text: Some(text.to_string()),
             provenance: provenance.clone(),
         };
@@ -598,6 +599,7 @@ pub fn collect(tree: &FileTree<'_>) -> Accounts {
                     node: node.path.clone(),
                     path: job.path.clone(),
                     line: Some(e.line),
+                    offset: None,
                     text: Some(e.text.clone()),
                     provenance: provenance.clone(),
                 },

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub mod accounts;
 pub mod elf;
 pub mod os;
+pub mod services;
 pub mod special;
 pub mod testing;
 pub mod tree;
@@ -25,6 +26,7 @@ pub use accounts::{
 };
 pub use elf::{ElfClass, ElfFacts, ElfType, Endianness, Machine, Nx, ParseDepth, Relro};
 pub use os::{Fact, OsInfo, OsKind};
+pub use services::{Service, Services, StartedBy};
 pub use special::{SpecialFile, SpecialFiles};
 pub use tree::{FileTree, ResolveError, Resolved, Root, RootFile, RootInfo};
 
@@ -41,6 +43,9 @@ pub struct Evidence {
     pub path: String,
     /// 1-based line number, for text files.
     pub line: Option<usize>,
+    /// Byte offset in the file, for binary files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
     /// The line or string that shows the fact.
     pub text: Option<String>,
     /// Region chain from the input (`fw.bin @0x100000 squashfs (…) → etc/shadow`).
@@ -84,6 +89,8 @@ pub struct Inventory {
     /// Every ELF file, in manifest path order.
     pub elf: Vec<ElfFile>,
     pub special: SpecialFiles,
+    /// What the image starts at boot.
+    pub services: services::Services,
     /// What limited the inventory (no content in memory, no root found…).
     pub notes: Vec<String>,
     pub stats: InventoryStats,
@@ -125,9 +132,14 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
         notes.push("no root file system found (no region with etc/, bin/, lib/, usr/)".into());
     }
 
-    let ((os, accounts), (elf, special)) = rayon::join(
+    let ((os, accounts), ((elf, special), services)) = rayon::join(
         || rayon::join(|| os::detect(&tree), || accounts::collect(&tree)),
-        || (collect_elf(&tree), special::collect(&tree)),
+        || {
+            rayon::join(
+                || (collect_elf(&tree), special::collect(&tree)),
+                || services::collect(&tree),
+            )
+        },
     );
     let stats = InventoryStats {
         nodes: manifest.nodes.len() as u64,
@@ -143,6 +155,7 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
         accounts,
         elf,
         special,
+        services,
         notes,
         stats,
     }

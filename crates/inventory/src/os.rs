@@ -202,6 +202,7 @@ impl<'m> Collector<'_, 'm> {
             node: node.path.clone(),
             path: self.tree.display_path(index).to_string(),
             line: None,
+            offset: None,
             text: None,
             provenance: self.tree.manifest().provenance(node),
         };
@@ -332,6 +333,7 @@ impl<'m> Collector<'_, 'm> {
             node: node.path.clone(),
             path: self.tree.display_path(index).to_string(),
             line: None,
+            offset: None,
             text: None,
             provenance: self.tree.manifest().provenance(node),
         };
@@ -359,6 +361,7 @@ impl<'m> Collector<'_, 'm> {
                 node: f.node.path.clone(),
                 path: f.path.to_string(),
                 line: None,
+                offset: None,
                 text: None,
                 provenance: String::new(),
             };
@@ -413,6 +416,7 @@ impl<'m> Collector<'_, 'm> {
                     node: node.path.clone(),
                     path: node.inner_path.clone(),
                     line: None,
+                    offset: None,
                     text: Some(banner.clone()),
                     provenance: manifest.provenance(node),
                 };
@@ -436,6 +440,7 @@ impl<'m> Collector<'_, 'm> {
                 node: region.source.clone(),
                 path: format!("@{:#x} {}", region.offset, region.format),
                 line: None,
+                offset: None,
                 text: Some(region.description.clone()),
                 provenance: manifest
                     .chain(region.id)

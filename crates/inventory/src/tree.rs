@@ -258,6 +258,26 @@ impl<'m> Root<'m> {
     }
 
     /// Provenance of a node for people (`fw.bin @0x100000 squashfs (…) → etc/shadow`).
+    /// Evidence pointing at `path` in this root (the link target's node when `path` is a link),
+    /// with an optional line (1-based), byte offset and excerpt.
+    pub fn evidence(
+        &self,
+        path: &str,
+        line: Option<usize>,
+        offset: Option<u64>,
+        text: Option<String>,
+    ) -> crate::Evidence {
+        let node = self.get(path).or_else(|| self.entry(path));
+        crate::Evidence {
+            node: node.map(|n| n.path.clone()).unwrap_or_default(),
+            path: path.to_string(),
+            line,
+            offset,
+            text,
+            provenance: node.map(|n| self.provenance(n)).unwrap_or_default(),
+        }
+    }
+
     pub fn provenance(&self, node: &Node) -> String {
         self.manifest.provenance(node)
     }

@@ -1,0 +1,209 @@
+//! One image assessed: unpack in memory, inventory, run every check, summarise per guideline.
+//! The [`Assessment`] is the source of truth every report is rendered from; its layout is
+//! versioned by [`SCHEMA`] and documented in `docs/assessment.md`.
+
+use std::time::Instant;
+
+use iotassay_catalog::{Catalog, GUIDELINES};
+use iotassay_inventory::{FileTree, Inventory};
+use iotassay_unpack::{Manifest, Options, Region, Warning};
+use serde::{Deserialize, Serialize};
+
+use crate::framework::{run_checks, CheckInfo};
+use crate::{CheckOptions, Context, Finding, Severity};
+
+/// Identifies the layout of [`Assessment`]; bump on incompatible change.
+pub const SCHEMA: &str = "iotassay.assessment/1";
+
+/// Everything known about one firmware image.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Assessment {
+    pub schema: String,
+    pub tool: Tool,
+    pub input: iotassay_unpack::manifest::Input,
+    pub unpack: UnpackSummary,
+    pub inventory: Inventory,
+    /// The checks that ran, with the provisions each examined.
+    pub checks: Vec<CheckInfo>,
+    /// Worst first.
+    pub findings: Vec<Finding>,
+    /// One entry per UK Code of Practice guideline, 1 to 13.
+    pub guidelines: Vec<GuidelineSummary>,
+    pub timings: Timings,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+/// What unpacking found, without the node list (the inventory holds what checks need).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UnpackSummary {
+    pub regions: Vec<Region>,
+    pub warnings: Vec<Warning>,
+    pub aborted: Option<String>,
+    pub stats: iotassay_unpack::manifest::Stats,
+}
+
+/// The outcome for one guideline, from the firmware checks alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GuidelineStatus {
+    /// At least one finding of severity low or above informs a provision of this guideline.
+    Fail,
+    /// Checks that examine this guideline ran on a root file system and found nothing.
+    /// This is the absence of detected problems, not proof of conformance.
+    Pass,
+    /// No check could examine it (nothing automatable from firmware, or no file system found).
+    NotAssessed,
+}
+
+impl GuidelineStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GuidelineStatus::Fail => "fail",
+            GuidelineStatus::Pass => "pass",
+            GuidelineStatus::NotAssessed => "not assessed",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct GuidelineSummary {
+    pub number: u8,
+    pub title: String,
+    pub status: GuidelineStatus,
+    /// Findings per severity, `[info, low, medium, high, critical]`.
+    pub findings: [usize; 5],
+    /// Checks that examine provisions of this guideline.
+    pub checks: usize,
+    /// Why it is not assessed, when it is not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Timings {
+    pub unpack_ms: u64,
+    pub inventory_ms: u64,
+    pub checks_ms: u64,
+    pub total_ms: u64,
+}
+
+impl Assessment {
+    /// The worst severity among findings, if any.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Assess an image already unpacked in memory (`keep_data` set).
+pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u64) -> Assessment {
+    let started = Instant::now();
+    let inventory = iotassay_inventory::inventory(manifest);
+    let inventory_ms = started.elapsed().as_millis() as u64;
+    let tree = FileTree::new(manifest);
+    let cx = Context {
+        manifest,
+        tree: &tree,
+        inventory: &inventory,
+        options,
+    };
+    let checks_started = Instant::now();
+    let run = run_checks(&cx);
+    let checks_ms = checks_started.elapsed().as_millis() as u64;
+    let guidelines = summarise(&run.checks, &run.findings, !inventory.roots.is_empty());
+    Assessment {
+        schema: SCHEMA.to_string(),
+        tool: Tool {
+            name: "iotassay".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+        },
+        input: manifest.input.clone(),
+        unpack: UnpackSummary {
+            regions: manifest.regions.clone(),
+            warnings: manifest.warnings.clone(),
+            aborted: manifest.aborted.clone(),
+            stats: manifest.stats.clone(),
+        },
+        inventory,
+        checks: run.checks,
+        findings: run.findings,
+        guidelines,
+        timings: Timings {
+            unpack_ms,
+            inventory_ms,
+            checks_ms,
+            total_ms: unpack_ms + started.elapsed().as_millis() as u64,
+        },
+    }
+}
+
+/// Unpack `data` in memory and assess it.
+pub fn assess(
+    name: &str,
+    data: &[u8],
+    unpack: &Options,
+    options: &CheckOptions,
+) -> std::io::Result<Assessment> {
+    let started = Instant::now();
+    let unpack = Options {
+        keep_data: true,
+        ..unpack.clone()
+    };
+    let manifest = iotassay_unpack::unpack(name, data, None, &unpack)?;
+    Ok(assess_manifest(
+        &manifest,
+        options,
+        started.elapsed().as_millis() as u64,
+    ))
+}
+
+/// Per-guideline status from the checks that ran and what they found.
+fn summarise(checks: &[CheckInfo], findings: &[Finding], have_root: bool) -> Vec<GuidelineSummary> {
+    let catalog = Catalog::get_static();
+    GUIDELINES
+        .iter()
+        .map(|g| {
+            let mut counts = [0usize; 5];
+            for f in findings.iter().filter(|f| f.guidelines.contains(&g.number)) {
+                counts[f.severity as usize] += 1;
+            }
+            let examining = checks
+                .iter()
+                .filter(|c| {
+                    c.provisions
+                        .iter()
+                        .filter_map(|p| catalog.get(p))
+                        .any(|p| p.guidelines.contains(&g.number))
+                })
+                .count();
+            let failed = counts[1..].iter().any(|&n| n > 0);
+            let (status, reason) = if failed {
+                (GuidelineStatus::Fail, None)
+            } else if examining == 0 {
+                (
+                    GuidelineStatus::NotAssessed,
+                    Some("no automated firmware check covers this guideline yet".to_string()),
+                )
+            } else if !have_root {
+                (
+                    GuidelineStatus::NotAssessed,
+                    Some("no root file system was found in the image".to_string()),
+                )
+            } else {
+                (GuidelineStatus::Pass, None)
+            };
+            GuidelineSummary {
+                number: g.number,
+                title: g.title.to_string(),
+                status,
+                findings: counts,
+                checks: examining,
+                reason,
+            }
+        })
+        .collect()
+}

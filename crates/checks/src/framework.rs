@@ -1,0 +1,69 @@
+//! The list of checks and what a run of them records.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Check, Context, Finding};
+
+/// Every check, in the order they are listed to people.
+pub fn all_checks() -> Vec<&'static dyn Check> {
+    let all: Vec<&'static dyn Check> = Vec::new();
+    all
+}
+
+/// A check as listed in a report: which provisions it examined.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInfo {
+    pub id: String,
+    pub title: String,
+    pub provisions: Vec<String>,
+}
+
+/// The result of running all checks: the checks that ran and what they found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CheckRun {
+    pub checks: Vec<CheckInfo>,
+    pub findings: Vec<Finding>,
+}
+
+/// Run every check on the context.
+pub fn run_checks(cx: &Context<'_>) -> CheckRun {
+    CheckRun {
+        checks: all_checks()
+            .iter()
+            .map(|c| CheckInfo {
+                id: c.id().to_string(),
+                title: c.title().to_string(),
+                provisions: c.provisions().iter().map(|p| p.to_string()).collect(),
+            })
+            .collect(),
+        findings: crate::run_all(cx),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iotassay_catalog::Catalog;
+
+    #[test]
+    fn every_check_names_real_provisions_and_a_unique_id() {
+        let catalog = Catalog::get_static();
+        let mut ids = std::collections::HashSet::new();
+        for c in all_checks() {
+            assert!(ids.insert(c.id()), "duplicate check id {}", c.id());
+            assert!(c.id().contains('.'), "{} is not module.name", c.id());
+            assert!(
+                !c.provisions().is_empty(),
+                "{} informs no provision",
+                c.id()
+            );
+            for p in c.provisions() {
+                assert!(
+                    catalog.get(p).is_some(),
+                    "{}: unknown provision {p}",
+                    c.id()
+                );
+            }
+        }
+    }
+}
