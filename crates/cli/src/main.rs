@@ -11,6 +11,11 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use iotassay_unpack::{Manifest, Options, RegionStatus};
 
+/// mimalloc instead of glibc's malloc: extraction hands buffers between rayon threads, and glibc's
+/// per-thread arenas kept up to 10× the live heap resident (measured on a 15,000-member zip).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "iotassay",

@@ -434,6 +434,83 @@ impl RegionEmit<'_, '_> {
     }
 }
 
+impl RegionEmit<'_, '_> {
+    /// Write a streamed file chunk by chunk: charge the budget, hash, write to the output file and,
+    /// when there is no output folder or contents are kept, collect it in memory.
+    /// Returns (bytes, sha256, collected content, output file).
+    #[allow(clippy::type_complexity)]
+    fn write_stream(
+        &self,
+        path: &SafePath,
+        size: u64,
+        chunks: &dyn crate::format::ChunkSource,
+    ) -> Result<(u64, String, Option<Vec<u8>>, Option<std::fs::File>), Error> {
+        use std::io::Write;
+        let run = self.run;
+        let mut file = match &run.store {
+            Some(store) => match store.create_file(path) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    self.output_error(path, e);
+                    None
+                }
+            },
+            None => None,
+        };
+        let collect = run.options.keep_data || run.store.is_none();
+        let mut kept = collect.then(|| Vec::with_capacity(size.min(64 << 20) as usize));
+        let mut hasher = Sha256::new();
+        let mut total = 0u64;
+        let mut index = 0;
+        while let Some(chunk) = chunks.chunk(index) {
+            index += 1;
+            let chunk = match chunk {
+                Ok(c) => c,
+                Err(e) if e.is_fatal() => return Err(e),
+                Err(e) => {
+                    run.warn(
+                        &self.source,
+                        Some(self.base_offset),
+                        Some(self.format),
+                        format!("{path}: {e}; kept the first {total} bytes"),
+                    );
+                    break;
+                }
+            };
+            if total.saturating_add(chunk.len() as u64) > size {
+                run.warn(
+                    &self.source,
+                    Some(self.base_offset),
+                    Some(self.format),
+                    format!("{path}: more data than the declared {size} bytes; cut there"),
+                );
+                break;
+            }
+            run.charge(chunk.len() as u64)?;
+            hasher.update(&chunk);
+            if let Some(f) = file.as_mut() {
+                if let Err(e) = f.write_all(&chunk) {
+                    self.output_error(path, e);
+                    file = None;
+                }
+            }
+            if let Some(k) = kept.as_mut() {
+                k.extend_from_slice(&chunk);
+            }
+            total += chunk.len() as u64;
+        }
+        if total != size {
+            run.warn(
+                &self.source,
+                Some(self.base_offset),
+                Some(self.format),
+                format!("{path}: declared {size} bytes, produced {total}"),
+            );
+        }
+        Ok((total, hex::encode(hasher.finalize()), kept, file))
+    }
+}
+
 impl Emit for RegionEmit<'_, '_> {
     fn entry(&self, entry: Entry<'_>) -> Result<(), Error> {
         let run = self.run;
@@ -447,7 +524,10 @@ impl Emit for RegionEmit<'_, '_> {
             ));
         }
         let mut inner = SafePath::sanitise(entry.path);
-        let is_content = matches!(entry.body, Body::File(_) | Body::Payload(_));
+        let is_content = matches!(
+            entry.body,
+            Body::File(_) | Body::Payload(_) | Body::Stream { .. }
+        );
         if inner.is_root() {
             if !is_content {
                 return Ok(()); // The structure's root folder itself.
@@ -473,6 +553,10 @@ impl Emit for RegionEmit<'_, '_> {
             data: None,
         };
         let mut recurse: Option<(&[u8], bool)> = None;
+        // Content of a streamed file, when recursion needs it whole: kept in memory, or mapped
+        // back from the output file.
+        let mut streamed_slot: Option<Arc<[u8]>> = None;
+        let mut mapped_slot: Option<memmap2::Mmap> = None;
         match entry.body {
             Body::Dir => {
                 node.kind = NodeKind::Dir;
@@ -505,6 +589,32 @@ impl Emit for RegionEmit<'_, '_> {
                     progress(files, run.bytes_out.load(Ordering::Relaxed));
                 }
                 recurse = Some((data, payload));
+            }
+            Body::Stream { size, chunks } => {
+                node.kind = NodeKind::File;
+                let (total, hash, kept, file) = self.write_stream(&path, size, chunks)?;
+                node.size = total;
+                node.sha256 = Some(hash);
+                if let Some(file) = &file {
+                    if let Err(e) = crate::store::finish_file(file, meta.mode, meta.mtime) {
+                        self.output_error(&path, e);
+                    }
+                }
+                match kept {
+                    Some(data) => {
+                        let data: Arc<[u8]> = Arc::from(data);
+                        if run.options.keep_data {
+                            node.data = Some(data.clone());
+                        }
+                        streamed_slot = Some(data);
+                    }
+                    // SAFETY: a file we created and finished writing; read-only map.
+                    None => mapped_slot = file.and_then(|f| unsafe { memmap2::Mmap::map(&f) }.ok()),
+                }
+                let files = run.files.fetch_add(1, Ordering::Relaxed) + 1;
+                if let Some(progress) = &run.options.progress {
+                    progress(files, run.bytes_out.load(Ordering::Relaxed));
+                }
             }
             Body::Symlink(target) => {
                 node.kind = NodeKind::Symlink;
@@ -549,6 +659,9 @@ impl Emit for RegionEmit<'_, '_> {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(node);
+        if let Some(data) = streamed_slot.as_deref().or(mapped_slot.as_deref()) {
+            recurse = Some((data, false));
+        }
 
         if let Some((data, payload)) = recurse {
             let origin = Origin {

@@ -125,9 +125,16 @@ impl Meta {
     }
 }
 
+/// The pieces of a [`Body::Stream`]. `chunk(i)` returns the `i`-th piece in file order and `None`
+/// after the last; the engine asks for 0, 1, 2… once each. Taking `&self` lets a source decode
+/// pieces in parallel internally and keeps [`Body`] a plain shared borrow.
+pub trait ChunkSource {
+    fn chunk(&self, index: usize) -> Option<Result<Vec<u8>, Error>>;
+}
+
 /// What an entry is. Paths and link targets are raw bytes exactly as stored in the image; the
 /// engine sanitises them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub enum Body<'a> {
     Dir,
     /// A regular file of a file system or archive. The engine recurses into it only if a whole-file
@@ -136,6 +143,13 @@ pub enum Body<'a> {
     /// The payload of a compressed stream or a container partition (a kernel, a root file system).
     /// The engine scans it for structures at any offset.
     Payload(&'a [u8]),
+    /// A large regular file delivered chunk by chunk, in order, so it never sits in memory whole
+    /// (the engine writes each chunk out as it comes). `size` is the length the structure declares.
+    /// A chunk that fails ends the file: what came before is kept and the error is reported.
+    Stream {
+        size: u64,
+        chunks: &'a dyn ChunkSource,
+    },
     /// A symbolic link, with its target as stored. Never followed.
     Symlink(&'a [u8]),
     /// A hard link to another path of the same structure (raw, as stored).
@@ -150,6 +164,23 @@ pub enum Body<'a> {
     },
     Fifo,
     Socket,
+}
+
+impl std::fmt::Debug for Body<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Dir => f.write_str("Dir"),
+            Body::File(d) => write!(f, "File({} bytes)", d.len()),
+            Body::Payload(d) => write!(f, "Payload({} bytes)", d.len()),
+            Body::Stream { size, .. } => write!(f, "Stream({size} bytes)"),
+            Body::Symlink(t) => write!(f, "Symlink({:?})", String::from_utf8_lossy(t)),
+            Body::Hardlink(t) => write!(f, "Hardlink({:?})", String::from_utf8_lossy(t)),
+            Body::CharDevice { major, minor } => write!(f, "CharDevice({major}, {minor})"),
+            Body::BlockDevice { major, minor } => write!(f, "BlockDevice({major}, {minor})"),
+            Body::Fifo => f.write_str("Fifo"),
+            Body::Socket => f.write_str("Socket"),
+        }
+    }
 }
 
 /// One thing a handler found inside a structure.

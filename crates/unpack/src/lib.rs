@@ -16,5 +16,5 @@ pub mod store;
 pub mod testing;
 
 pub use engine::{scan, unpack, unpack_file, Hit, Options, ProgressFn, DEFAULT_MAX_DEPTH};
-pub use format::{Body, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
+pub use format::{Body, ChunkSource, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
 pub use manifest::{Manifest, Node, NodeKind, Region, RegionStatus, Warning};

@@ -135,22 +135,21 @@ impl DiskStore {
         mode: Option<u32>,
         mtime: Option<i64>,
     ) -> io::Result<()> {
+        let mut file = self.create_file(path)?;
+        file.write_all(data)?;
+        finish_file(&file, mode, mtime)
+    }
+
+    /// Create a new, empty file at `path` (never through a link); write it, then [`finish_file`].
+    pub fn create_file(&self, path: &SafePath) -> io::Result<fs::File> {
         let full = self.prepare(path)?;
-        let mut file = fs::OpenOptions::new()
+        fs::OpenOptions::new()
+            .read(true)
             .write(true)
             .create_new(true)
             .custom_flags(libc::O_NOFOLLOW)
             .mode(0o600)
-            .open(&full)?;
-        file.write_all(data)?;
-        if let Some(mode) = mode {
-            // Never setuid/setgid/sticky on the host; always readable by us.
-            file.set_permissions(fs::Permissions::from_mode((mode & 0o777) | 0o600))?;
-        }
-        if let Some(t) = mtime.and_then(to_system_time) {
-            let _ = file.set_modified(t);
-        }
-        Ok(())
+            .open(&full)
     }
 
     /// Write a symlink at `path` inside the structure rooted at `struct_root`. The on-disk target is
@@ -189,6 +188,18 @@ impl DiskStore {
             _ => Ok(false),
         }
     }
+}
+
+/// Apply the recorded permissions and time to a written file: never setuid/setgid/sticky on the
+/// host, and always readable and writable by us.
+pub fn finish_file(file: &fs::File, mode: Option<u32>, mtime: Option<i64>) -> io::Result<()> {
+    if let Some(mode) = mode {
+        file.set_permissions(fs::Permissions::from_mode((mode & 0o777) | 0o600))?;
+    }
+    if let Some(t) = mtime.and_then(to_system_time) {
+        let _ = file.set_modified(t);
+    }
+    Ok(())
 }
 
 fn to_system_time(secs: i64) -> Option<SystemTime> {

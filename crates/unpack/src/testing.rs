@@ -77,24 +77,49 @@ impl Collector {
     }
 }
 
+impl Collector {
+    fn charge(&self, size: u64) -> Result<(), Error> {
+        let mut budget = self.budget.lock().unwrap_or_else(|e| e.into_inner());
+        if size > *budget {
+            return Err(Error::Budget("test collector budget spent".into()));
+        }
+        *budget -= size;
+        Ok(())
+    }
+}
+
 impl Emit for Collector {
     fn entry(&self, entry: Entry<'_>) -> Result<(), Error> {
-        let size = match entry.body {
-            Body::File(d) | Body::Payload(d) => d.len() as u64,
-            _ => 0,
-        };
-        {
-            let mut budget = self.budget.lock().unwrap_or_else(|e| e.into_inner());
-            if size > *budget {
-                return Err(Error::Budget("test collector budget spent".into()));
-            }
-            *budget -= size;
-        }
         let lossy = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
         let kind = match entry.body {
             Body::Dir => CollectedKind::Dir,
-            Body::File(d) => CollectedKind::File(d.to_vec()),
-            Body::Payload(d) => CollectedKind::Payload(d.to_vec()),
+            Body::File(d) => {
+                self.charge(d.len() as u64)?;
+                CollectedKind::File(d.to_vec())
+            }
+            Body::Payload(d) => {
+                self.charge(d.len() as u64)?;
+                CollectedKind::Payload(d.to_vec())
+            }
+            Body::Stream { chunks, .. } => {
+                let mut data = Vec::new();
+                let mut index = 0;
+                while let Some(chunk) = chunks.chunk(index) {
+                    index += 1;
+                    match chunk {
+                        Ok(c) => {
+                            self.charge(c.len() as u64)?;
+                            data.extend_from_slice(&c);
+                        }
+                        Err(e) if e.is_fatal() => return Err(e),
+                        Err(e) => {
+                            self.warn(0, format!("{}: {e}", lossy(entry.path)));
+                            break;
+                        }
+                    }
+                }
+                CollectedKind::File(data)
+            }
             Body::Symlink(t) => CollectedKind::Symlink(lossy(t)),
             Body::Hardlink(t) => CollectedKind::Hardlink(lossy(t)),
             Body::CharDevice { major, minor } => CollectedKind::CharDevice(major, minor),

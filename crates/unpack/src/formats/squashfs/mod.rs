@@ -8,6 +8,7 @@ use crate::testing::Collector;
 
 pub mod legacy;
 pub mod v4;
+mod v4_stream;
 
 #[cfg(test)]
 mod tests;

@@ -16,6 +16,7 @@ use backhand::traits::filesystem::{BackhandInnerNode, BackhandNode};
 use backhand::FilesystemReaderTrait;
 use rayon::prelude::*;
 
+use super::v4_stream::{BlockStream, Layout, STREAM_THRESHOLD};
 use super::{date, emit, kib, split_dev};
 use crate::bytes::Endian;
 use crate::format::{Body, Emit, Error, Format, Identified, Kind as FormatKind, Magic, Meta};
@@ -155,7 +156,15 @@ impl Format for SquashfsV4 {
                 backhand::create_squashfs_from_kind(Cursor::new(data), 0, kind)
             }));
             match opened {
-                Ok(Ok(fs)) => return extract_fs(fs.as_ref(), out),
+                Ok(Ok(fs)) => {
+                    // Large files of little-endian images are read block-parallel (v4_stream).
+                    let layout = if sb.endian == Endian::Little {
+                        Layout::little_endian(data)
+                    } else {
+                        None
+                    };
+                    return extract_fs(fs.as_ref(), data, layout, out);
+                }
                 Ok(Err(e)) => last_error = format!("{target}: {e:?}"),
                 Err(_) => last_error = format!("{target}: the SquashFS reader panicked"),
             }
@@ -184,7 +193,12 @@ fn rel_path(node: &BackhandNode) -> &[u8] {
 
 /// Emit every node: the tree first (so directories exist before their files), then file contents
 /// decompressed in parallel.
-fn extract_fs(fs: &dyn FilesystemReaderTrait, out: &dyn Emit) -> Result<(), Error> {
+fn extract_fs(
+    fs: &dyn FilesystemReaderTrait,
+    data: &[u8],
+    layout: Option<Layout>,
+    out: &dyn Emit,
+) -> Result<(), Error> {
     let nodes: Vec<BackhandNode> = catch_unwind(AssertUnwindSafe(|| fs.files().collect()))
         .map_err(|_| Error::malformed(0, "the SquashFS reader panicked while listing files"))?;
     let mut files = Vec::new();
@@ -216,6 +230,15 @@ fn extract_fs(fs: &dyn FilesystemReaderTrait, out: &dyn Emit) -> Result<(), Erro
             return Ok(());
         };
         let declared = file.file_len() as u64;
+        if let Some(layout) = layout.filter(|_| declared >= STREAM_THRESHOLD) {
+            if let Some(stream) = BlockStream::new(data, layout, file) {
+                let body = Body::Stream {
+                    size: declared,
+                    chunks: &stream,
+                };
+                return emit(out, rel_path(node), meta(node), body);
+            }
+        }
         if declared > out.budget() {
             return Err(Error::Budget(format!(
                 "SquashFS file {} declares {declared} bytes, beyond the remaining budget",
@@ -223,7 +246,7 @@ fn extract_fs(fs: &dyn FilesystemReaderTrait, out: &dyn Emit) -> Result<(), Erro
             )));
         }
         let mut writer = Bounded {
-            buf: Vec::new(),
+            buf: Vec::with_capacity(declared.min(STREAM_THRESHOLD) as usize),
             limit: declared,
         };
         let read = catch_unwind(AssertUnwindSafe(|| {
