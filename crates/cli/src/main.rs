@@ -84,7 +84,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Build the embedded demo firmware image and unpack it, so you see a real run with no download.
+    /// Build the embedded demo firmware image, unpack it and scan it: a real run with no download.
     Demo {
         /// Where to put the demo image and its unpacked tree (default: a new temporary folder).
         #[arg(short, long)]
@@ -366,7 +366,14 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     };
     let manifest = unpack_with_progress(&image, Some(&unpacked), &limits)?;
     print_unpack_summary(&manifest, &unpacked);
-    Ok(exit_for(&manifest))
+    println!();
+    let json = dir.join("assessment.json");
+    let assessment = assess_with_progress(&image, &[], &limits)?;
+    std::fs::write(&json, serde_json::to_vec_pretty(&assessment)?)
+        .with_context(|| format!("cannot write {}", json.display()))?;
+    print_assessment(&assessment, false);
+    println!("assessment: {}", json.display());
+    Ok(ExitCode::SUCCESS)
 }
 
 fn scan(
