@@ -180,8 +180,9 @@ pub fn collect(tree: &FileTree<'_>) -> Services {
         out.notes.extend(c.notes);
         if out.services.len() >= MAX_SERVICES {
             out.services.truncate(MAX_SERVICES);
-            out.notes
-                .push(format!("more than {MAX_SERVICES} services: the rest are not listed"));
+            out.notes.push(format!(
+                "more than {MAX_SERVICES} services: the rest are not listed"
+            ));
             break;
         }
     }
@@ -358,36 +359,217 @@ pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
 
 /// Shell keywords and prefixes that come before the command word.
 const PREFIXES: &[&str] = &[
-    "if", "then", "else", "elif", "do", "while", "until", "!", "exec", "nohup", "time", "command",
-    "setsid", "nice", "chroot_exec", "sudo",
+    "if",
+    "then",
+    "else",
+    "elif",
+    "do",
+    "while",
+    "until",
+    "!",
+    "exec",
+    "nohup",
+    "time",
+    "command",
+    "setsid",
+    "nice",
+    "chroot_exec",
+    "sudo",
 ];
 
 /// Programs that are not services: utilities a script runs and that end at once.
 const NOT_SERVICES: &[&str] = &[
-    "[", "[[", "test", "echo", "printf", "true", "false", ":", "cat", "cp", "mv", "rm", "ln",
-    "mkdir", "rmdir", "chmod", "chown", "chgrp", "touch", "mount", "umount", "insmod", "rmmod",
-    "modprobe", "sleep", "usleep", "ifconfig", "route", "ip", "brctl", "iptables", "ip6tables",
-    "ebtables", "xtables-multi", "sysctl", "grep", "egrep", "fgrep", "sed", "awk", "cut", "tr",
-    "head", "tail", "sort", "uniq", "wc", "xargs", "find", "basename", "dirname", "kill",
-    "killall", "pidof", "ps", "date", "hostname", "sync", "dd", "tar", "gzip", "gunzip", "ls",
-    "df", "du", "free", "uname", "expr", "seq", "tee", "stty", "mknod", "mdev", "logger",
-    "export", "local", "set", "unset", "shift", "return", "exit", "source", ".", "read", "wait",
-    "trap", "ulimit", "umask", "cd", "pwd", "eval", "case", "esac", "for", "fi", "done", "in",
-    "uci", "nvram", "lock", "ubus", "mtd", "fw_printenv", "fw_setenv", "iwpriv", "iwconfig",
-    "vconfig", "ethtool", "swconfig", "wifi", "sh", "ash", "bash", "hush", "msh", "dash",
-    "busybox", "env", "which", "chpasswd", "passwd", "md5sum", "sha256sum", "hexdump", "od",
-    "strings", "readlink", "realpath", "mktemp", "flock", "start-stop-daemon", "service",
-    "systemctl", "rc.common", "login", "getty", "reboot", "halt", "poweroff", "swapon",
-    "swapoff", "hwclock", "dmesg", "klogd_ctl", "setterm", "clear", "vi", "less", "more",
-    "wget", "curl", "tftp", "ping", "ping6", "arp", "nslookup", "ln", "mkfs", "jffs2reset",
-    "firstboot", "ldconfig", "depmod", "lsmod", "udevadm", "fsck", "e2fsck", "reset", "init",
-    "ifup", "ifdown", "mount_root", "kmodloader", "reload_config", "validate_data",
-    "board_detect", "px5g", "dropbearkey", "ssh-keygen", "traceroute", "sysupgrade", "fw3",
-    "ipcalc", "openssl", "config_foreach", "procd_open_instance",
+    "[",
+    "[[",
+    "test",
+    "echo",
+    "printf",
+    "true",
+    "false",
+    ":",
+    "cat",
+    "cp",
+    "mv",
+    "rm",
+    "ln",
+    "mkdir",
+    "rmdir",
+    "chmod",
+    "chown",
+    "chgrp",
+    "touch",
+    "mount",
+    "umount",
+    "insmod",
+    "rmmod",
+    "modprobe",
+    "sleep",
+    "usleep",
+    "ifconfig",
+    "route",
+    "ip",
+    "brctl",
+    "iptables",
+    "ip6tables",
+    "ebtables",
+    "xtables-multi",
+    "sysctl",
+    "grep",
+    "egrep",
+    "fgrep",
+    "sed",
+    "awk",
+    "cut",
+    "tr",
+    "head",
+    "tail",
+    "sort",
+    "uniq",
+    "wc",
+    "xargs",
+    "find",
+    "basename",
+    "dirname",
+    "kill",
+    "killall",
+    "pidof",
+    "ps",
+    "date",
+    "hostname",
+    "sync",
+    "dd",
+    "tar",
+    "gzip",
+    "gunzip",
+    "ls",
+    "df",
+    "du",
+    "free",
+    "uname",
+    "expr",
+    "seq",
+    "tee",
+    "stty",
+    "mknod",
+    "mdev",
+    "logger",
+    "export",
+    "local",
+    "set",
+    "unset",
+    "shift",
+    "return",
+    "exit",
+    "source",
+    ".",
+    "read",
+    "wait",
+    "trap",
+    "ulimit",
+    "umask",
+    "cd",
+    "pwd",
+    "eval",
+    "case",
+    "esac",
+    "for",
+    "fi",
+    "done",
+    "in",
+    "uci",
+    "nvram",
+    "lock",
+    "ubus",
+    "mtd",
+    "fw_printenv",
+    "fw_setenv",
+    "iwpriv",
+    "iwconfig",
+    "vconfig",
+    "ethtool",
+    "swconfig",
+    "wifi",
+    "sh",
+    "ash",
+    "bash",
+    "hush",
+    "msh",
+    "dash",
+    "busybox",
+    "env",
+    "which",
+    "chpasswd",
+    "passwd",
+    "md5sum",
+    "sha256sum",
+    "hexdump",
+    "od",
+    "strings",
+    "readlink",
+    "realpath",
+    "mktemp",
+    "flock",
+    "start-stop-daemon",
+    "service",
+    "systemctl",
+    "rc.common",
+    "login",
+    "getty",
+    "reboot",
+    "halt",
+    "poweroff",
+    "swapon",
+    "swapoff",
+    "hwclock",
+    "dmesg",
+    "klogd_ctl",
+    "setterm",
+    "clear",
+    "vi",
+    "less",
+    "more",
+    "wget",
+    "curl",
+    "tftp",
+    "ping",
+    "ping6",
+    "arp",
+    "nslookup",
+    "ln",
+    "mkfs",
+    "jffs2reset",
+    "firstboot",
+    "ldconfig",
+    "depmod",
+    "lsmod",
+    "udevadm",
+    "fsck",
+    "e2fsck",
+    "reset",
+    "init",
+    "ifup",
+    "ifdown",
+    "mount_root",
+    "kmodloader",
+    "reload_config",
+    "validate_data",
+    "board_detect",
+    "px5g",
+    "dropbearkey",
+    "ssh-keygen",
+    "traceroute",
+    "sysupgrade",
+    "fw3",
+    "ipcalc",
+    "openssl",
+    "config_foreach",
+    "procd_open_instance",
 ];
 
 /// Shells (a console process that is one of these gives a shell without login).
-pub const SHELLS: &[&str] = &["sh", "ash", "bash", "hush", "msh", "dash", "zsh", "ksh", "mksh"];
+pub const SHELLS: &[&str] = &[
+    "sh", "ash", "bash", "hush", "msh", "dash", "zsh", "ksh", "mksh",
+];
 
 /// Folders searched for a bare command name.
 const PATH_DIRS: &[&str] = &[
@@ -587,7 +769,9 @@ impl<'r, 'm> Collector<'r, 'm> {
         // A BusyBox applet needs no file of its own.
         let plausible = if applet {
             !path.is_empty()
-                && path.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+                && path
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
                 && !NOT_SERVICES.contains(&path)
         } else {
             self.plausible(path)
@@ -647,9 +831,7 @@ impl<'r, 'm> Collector<'r, 'm> {
             let shell_without_login = is_shell(program)
                 || (program.ends_with("getty")
                     && args.iter().any(|a| a == "-n")
-                    && args
-                        .windows(2)
-                        .any(|w| w[0] == "-l" && is_shell(&w[1])))
+                    && args.windows(2).any(|w| w[0] == "-l" && is_shell(&w[1])))
                 || (program == "login" && args.iter().any(|a| a == "-f"));
             if interactive && shell_without_login && self.console_shell.is_none() {
                 let _ = id;
@@ -751,16 +933,23 @@ impl<'r, 'm> Collector<'r, 'm> {
         }
         let rel = target.trim_start_matches('/');
         let data = self.root.read(rel)?;
-        let script = data.starts_with(b"#!") && !data.starts_with(b"#!/usr/bin/lua")
-            || rel.ends_with(".sh");
+        let script =
+            data.starts_with(b"#!") && !data.starts_with(b"#!/usr/bin/lua") || rel.ends_with(".sh");
         script.then(|| rel.to_string())
     }
 
     /// Init scripts in `etc/init.d` and scripts placed directly in `rc?.d` folders.
     fn init_scripts(&mut self) {
         let rc_dirs = [
-            "etc/rc.d", "etc/rcS.d", "etc/rc0.d", "etc/rc1.d", "etc/rc2.d", "etc/rc3.d",
-            "etc/rc4.d", "etc/rc5.d", "etc/rc6.d",
+            "etc/rc.d",
+            "etc/rcS.d",
+            "etc/rc0.d",
+            "etc/rc1.d",
+            "etc/rc2.d",
+            "etc/rc3.d",
+            "etc/rc4.d",
+            "etc/rc5.d",
+            "etc/rc6.d",
         ];
         let any_rc_dir = rc_dirs.iter().any(|d| self.root.contains(d));
         // Start links: target base name (or link name without `S##`) → link path.
@@ -777,7 +966,11 @@ impl<'r, 'm> Collector<'r, 'm> {
                 }
                 continue;
             }
-            if !rc_dirs.contains(&dir) || !name.starts_with('S') || dir == "etc/rc0.d" || dir == "etc/rc6.d" {
+            if !rc_dirs.contains(&dir)
+                || !name.starts_with('S')
+                || dir == "etc/rc0.d"
+                || dir == "etc/rc6.d"
+            {
                 continue;
             }
             if f.node.kind == NodeKind::Symlink {
@@ -792,7 +985,10 @@ impl<'r, 'm> Collector<'r, 'm> {
         let rcs_runs_s = self.rcs_runs_s_scripts();
         for script in scripts {
             let name = base_name(&script).to_string();
-            if matches!(name.as_str(), "rcS" | "rcK" | "rc" | "rc.local" | "functions" | "README" | "skeleton") {
+            if matches!(
+                name.as_str(),
+                "rcS" | "rcK" | "rc" | "rc.local" | "functions" | "README" | "skeleton"
+            ) {
                 continue;
             }
             let (enabled, link) = if let Some(link) = starts.get(&name) {
@@ -813,12 +1009,14 @@ impl<'r, 'm> Collector<'r, 'm> {
 
     /// Whether an `rcS` runs `/etc/init.d/S*` (BusyBox-style boot).
     fn rcs_runs_s_scripts(&self) -> bool {
-        ["etc/init.d/rcS", "etc/rcS", "etc/init.d/rc"].iter().any(|p| {
-            self.root
-                .read(p)
-                .and_then(read_text)
-                .is_some_and(|t| t.contains("/etc/init.d/S"))
-        })
+        ["etc/init.d/rcS", "etc/rcS", "etc/init.d/rc"]
+            .iter()
+            .any(|p| {
+                self.root
+                    .read(p)
+                    .and_then(read_text)
+                    .is_some_and(|t| t.contains("/etc/init.d/S"))
+            })
     }
 
     /// Programs an init script starts: launcher idioms anywhere, plain commands outside stop
@@ -841,7 +1039,9 @@ impl<'r, 'm> Collector<'r, 'm> {
                 branch = Some(pattern);
             }
             let stopping = function.as_deref().is_some_and(is_stop_name)
-                || branch.as_deref().is_some_and(|b| b.split('|').any(|p| is_stop_name(p.trim())));
+                || branch
+                    .as_deref()
+                    .is_some_and(|b| b.split('|').any(|p| is_stop_name(p.trim())));
             if !stopping {
                 for words in simple_commands(&line) {
                     if let Some(start) = self.start_of(&words, &vars) {
@@ -884,7 +1084,10 @@ impl<'r, 'm> Collector<'r, 'm> {
             let Some((dir, name)) = f.path.rsplit_once('/') else {
                 continue;
             };
-            if unit_dirs.contains(&dir) && name.ends_with(".service") && f.node.kind == NodeKind::File {
+            if unit_dirs.contains(&dir)
+                && name.ends_with(".service")
+                && f.node.kind == NodeKind::File
+            {
                 units.push(f.path.to_string());
             }
             if (dir.ends_with(".wants") || dir.ends_with(".requires"))
@@ -931,7 +1134,10 @@ impl<'r, 'm> Collector<'r, 'm> {
                 }
             }
             for (n, line, exec) in execs {
-                let words = simple_commands(&exec).into_iter().next().unwrap_or_default();
+                let words = simple_commands(&exec)
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default();
                 let Some(first) = words.first() else { continue };
                 let (path, args) = if base_name(first) == "busybox" && words.len() > 1 {
                     (words[1].clone(), words[2..].to_vec())
@@ -978,7 +1184,8 @@ impl<'r, 'm> Collector<'r, 'm> {
                 continue;
             }
             // `tcpd` wraps the real server, named by argv[0] (the next field).
-            let (prog_path, args) = if base_name(server) == "tcpd" || base_name(server) == "busybox" {
+            let (prog_path, args) = if base_name(server) == "tcpd" || base_name(server) == "busybox"
+            {
                 match f.get(6) {
                     Some(p) => (*p, f.get(7..).unwrap_or(&[])),
                     None => (server, &[][..]),
@@ -986,11 +1193,7 @@ impl<'r, 'm> Collector<'r, 'm> {
             } else {
                 (server, f.get(7..).unwrap_or(&[]))
             };
-            let user = f[4]
-                .split(['.', ':'])
-                .next()
-                .unwrap_or(f[4])
-                .to_string();
+            let user = f[4].split(['.', ':']).next().unwrap_or(f[4]).to_string();
             let ev = self.evidence(path, n + 1, t);
             self.push(
                 Start {
@@ -1030,14 +1233,18 @@ impl<'r, 'm> Collector<'r, 'm> {
             let Some(text) = self.text(&path) else {
                 continue;
             };
-            let mut current: Option<(String, usize, BTreeMap<String, (String, usize)>)> = None;
+            let mut current: Option<XinetdBlock> = None;
             for (n, line) in text.lines().take(MAX_LINES).enumerate() {
                 let t = line.trim();
                 if t.is_empty() || t.starts_with('#') {
                     continue;
                 }
                 if let Some(name) = t.strip_prefix("service ") {
-                    current = Some((name.trim().trim_end_matches('{').trim().to_string(), n + 1, BTreeMap::new()));
+                    current = Some((
+                        name.trim().trim_end_matches('{').trim().to_string(),
+                        n + 1,
+                        BTreeMap::new(),
+                    ));
                     continue;
                 }
                 if t.starts_with('}') {
@@ -1143,7 +1350,12 @@ impl<'r, 'm> Collector<'r, 'm> {
                 if program == own || own.starts_with(program) || started.contains(program) {
                     continue;
                 }
-                found.push((program.to_string(), f.path.to_string(), offset, s.to_string()));
+                found.push((
+                    program.to_string(),
+                    f.path.to_string(),
+                    offset,
+                    s.to_string(),
+                ));
                 if found.len() > MAX_SERVICES {
                     break;
                 }
@@ -1158,7 +1370,13 @@ impl<'r, 'm> Collector<'r, 'm> {
                 Start {
                     program,
                     path: words.first().cloned().unwrap_or_default(),
-                    args: words.get(1..).unwrap_or(&[]).iter().filter(|a| *a != "&").cloned().collect(),
+                    args: words
+                        .get(1..)
+                        .unwrap_or(&[])
+                        .iter()
+                        .filter(|a| *a != "&")
+                        .cloned()
+                        .collect(),
                     command: s,
                 },
                 StartedBy::Program { binary },
@@ -1168,6 +1386,9 @@ impl<'r, 'm> Collector<'r, 'm> {
         }
     }
 }
+
+/// An xinetd `service` block being read: name, first line, `key = (value, line)`.
+type XinetdBlock = (String, usize, BTreeMap<String, (String, usize)>);
 
 /// NUL-terminated printable strings of at least 4 bytes, with their offsets.
 fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
@@ -1180,7 +1401,9 @@ fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
             let bytes = &data[start..end];
             if bytes.len() >= 4
                 && bytes.len() <= 512
-                && bytes.iter().all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
+                && bytes
+                    .iter()
+                    .all(|&b| (0x20..0x7f).contains(&b) || b == b'\t')
             {
                 if let Ok(s) = std::str::from_utf8(bytes) {
                     return Some((start as u64, s));
@@ -1193,9 +1416,29 @@ fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
 
 /// Daemons whose command strings count even without a trailing `&`.
 const KNOWN_DAEMONS: &[&str] = &[
-    "dropbear", "sshd", "telnetd", "utelnetd", "tddp", "upnpd", "miniupnpd", "httpd", "lighttpd",
-    "uhttpd", "boa", "goahead", "mini_httpd", "thttpd", "adbd", "gdbserver", "snmpd", "ftpd",
-    "vsftpd", "tftpd", "mp_daemon", "inetd", "xinetd",
+    "dropbear",
+    "sshd",
+    "telnetd",
+    "utelnetd",
+    "tddp",
+    "upnpd",
+    "miniupnpd",
+    "httpd",
+    "lighttpd",
+    "uhttpd",
+    "boa",
+    "goahead",
+    "mini_httpd",
+    "thttpd",
+    "adbd",
+    "gdbserver",
+    "snmpd",
+    "ftpd",
+    "vsftpd",
+    "tftpd",
+    "mp_daemon",
+    "inetd",
+    "xinetd",
 ];
 
 /// The program a command string starts, when it looks like a launch: `name -…`, `name %…`,
@@ -1218,9 +1461,7 @@ fn is_assignment(w: &str) -> bool {
     match w.split_once('=') {
         Some((name, _)) => {
             !name.is_empty()
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_')
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
                 && !name.starts_with(|c: char| c.is_ascii_digit())
         }
         None => false,

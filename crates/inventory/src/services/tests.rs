@@ -52,7 +52,10 @@ fn inittab_console_shells() {
     for (line, shell) in [
         ("ttyS0::respawn:/bin/sh", true),
         ("::askfirst:-/bin/ash", true),
-        ("ttyS1::respawn:/sbin/getty -n -l /bin/sh -L 115200 ttyS1 vt100", true),
+        (
+            "ttyS1::respawn:/sbin/getty -n -l /bin/sh -L 115200 ttyS1 vt100",
+            true,
+        ),
         ("console::respawn:/bin/login -f root", true),
         ("ttyS1::askfirst:/bin/login", false),
         ("ttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100", false),
@@ -62,7 +65,12 @@ fn inittab_console_shells() {
     ] {
         let mut b = ManifestBuilder::new("fw.bin");
         let r = unix_root(&mut b, "squashfs", 0);
-        b.file(r, "etc/inittab", 0o644, format!("# comment\n\n{line}\n").as_bytes());
+        b.file(
+            r,
+            "etc/inittab",
+            0o644,
+            format!("# comment\n\n{line}\n").as_bytes(),
+        );
         let m = b.build();
         let s = services_of(&m);
         assert_eq!(s.console_shell.is_some(), shell, "{line}");
@@ -128,7 +136,11 @@ fn init_scripts_with_links_launchers_and_applets() {
         }
     );
     assert_eq!(telnetd.enablement(), Enablement::Yes);
-    assert_eq!(s.started("telnetd").count(), 1, "the stop() line is not a start");
+    assert_eq!(
+        s.started("telnetd").count(),
+        1,
+        "the stop() line is not a start"
+    );
 
     let dropbear = one(&s, "dropbear");
     assert_eq!(dropbear.path, "/usr/sbin/dropbear");
@@ -184,11 +196,21 @@ fn busybox_style_rcs_and_applet_calls() {
     assert_eq!(telnetd.evidence.line, Some(3));
     assert_eq!(one(&s, "tddp").evidence.line, Some(4));
     let httpd = one(&s, "httpd");
-    assert_eq!(httpd.evidence.path, "etc/start.sh", "one level of nested scripts");
+    assert_eq!(
+        httpd.evidence.path, "etc/start.sh",
+        "one level of nested scripts"
+    );
     let upnp = one(&s, "miniupnpd");
-    assert_eq!(upnp.enablement(), Enablement::Yes, "rcS runs /etc/init.d/S*");
+    assert_eq!(
+        upnp.enablement(),
+        Enablement::Yes,
+        "rcS runs /etc/init.d/S*"
+    );
     assert!(s.started("mount").next().is_none());
-    assert!(s.console_shell.is_none(), "a login prompt is not a console shell");
+    assert!(
+        s.console_shell.is_none(),
+        "a login prompt is not a console shell"
+    );
     assert!(s.started("login").next().is_some());
 }
 
@@ -279,14 +301,29 @@ fn hostile_scripts_do_not_panic_and_are_bounded() {
         junk.extend_from_slice(&i.to_le_bytes());
         junk.extend_from_slice("é\\\n\"'`$(${{}}) ;;&|ü\u{1F600}#".as_bytes());
     }
-    b.file(r, "etc/inittab", 0o644, b":::\n::::\n\xff\xfe:respawn:\n::respawn:\"\n")
-        .file(r, "etc/init.d/big", 0o755, &big)
-        .file(r, "etc/init.d/junk", 0o755, &junk)
-        .file(r, "etc/init.d/rcS", 0o755, "start() {\n\"$(\nfoo\\".as_bytes())
-        .file(r, "etc/inetd.conf", 0o644, &junk)
-        .file(r, "etc/xinetd.d/x", 0o644, b"service\nserver =\n}\n}\nservice a {\nserver = /x\n")
-        .symlink(r, "etc/init.d/loop", "loop")
-        .file(r, "bin/prog", 0o755, b"\x7fELF\0prog &\0\xff\xff\0");
+    b.file(
+        r,
+        "etc/inittab",
+        0o644,
+        b":::\n::::\n\xff\xfe:respawn:\n::respawn:\"\n",
+    )
+    .file(r, "etc/init.d/big", 0o755, &big)
+    .file(r, "etc/init.d/junk", 0o755, &junk)
+    .file(
+        r,
+        "etc/init.d/rcS",
+        0o755,
+        "start() {\n\"$(\nfoo\\".as_bytes(),
+    )
+    .file(r, "etc/inetd.conf", 0o644, &junk)
+    .file(
+        r,
+        "etc/xinetd.d/x",
+        0o644,
+        b"service\nserver =\n}\n}\nservice a {\nserver = /x\n",
+    )
+    .symlink(r, "etc/init.d/loop", "loop")
+    .file(r, "bin/prog", 0o755, b"\x7fELF\0prog &\0\xff\xff\0");
     let m = b.build();
     let s = services_of(&m);
     assert!(s.notes.iter().any(|n| n.contains("etc/init.d/big")));
@@ -345,7 +382,10 @@ fn corpus_openwrt_1505_procd_services_and_console() {
     let console = s.console_shell.as_ref().expect("askconsole shell");
     assert_eq!(console.path, "etc/inittab");
     assert_eq!(console.line, Some(3));
-    assert_eq!(console.text.as_deref(), Some("::askconsole:/bin/ash --login"));
+    assert_eq!(
+        console.text.as_deref(),
+        Some("::askconsole:/bin/ash --login")
+    );
     assert!(s.started("telnetd").next().is_none());
 }
 
@@ -382,7 +422,11 @@ fn corpus_broadcom_inetd_telnetd() {
     assert_eq!(telnetd.evidence.path, "etc/inetd.conf");
     assert_eq!(telnetd.evidence.line, Some(12));
     assert_eq!(telnetd.user.as_deref(), Some("root"));
-    assert_eq!(telnetd.enablement(), Enablement::Unknown, "rcS's inetd line is commented out");
+    assert_eq!(
+        telnetd.enablement(),
+        Enablement::Unknown,
+        "rcS's inetd line is commented out"
+    );
     assert!(s.started("ftpd").next().is_some());
     let console = s.console_shell.as_ref().expect("::respawn:-/bin/sh");
     assert_eq!(console.line, Some(2));
