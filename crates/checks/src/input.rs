@@ -296,11 +296,18 @@ fn script_flows(text: &str, lang: Lang) -> Vec<Flow> {
         if t.starts_with("--") || t.starts_with("//") || t.starts_with('#') {
             continue;
         }
-        let direct = sources.iter().any(|s| t.contains(s));
+        // Lua locals live in their function: a new function starts clean.
+        if lang == Lang::Lua && (t.starts_with("function ") || t.starts_with("local function ")) {
+            tainted.clear();
+        }
+        // Names inside string literals are text, not variables (PHP interpolates "…$x…").
+        let code = strip_strings(t, lang == Lang::Php);
+        let direct = sources.iter().any(|s| t.contains(s)) && !t.contains("tonumber(");
         let via = tainted
             .iter()
-            .find(|(name, _)| mentions(t, name))
-            .map(|(_, src)| src.clone());
+            .find(|(name, _)| mentions(&code, name))
+            .map(|(_, src)| src.clone())
+            .filter(|_| !t.contains("tonumber("));
         let sink = sinks.iter().find(|s| t.contains(*s));
         if let (Some(sink), true) = (sink, direct || via.is_some()) {
             if !quoting.iter().any(|q| t.contains(q)) {
@@ -340,6 +347,37 @@ fn script_flows(text: &str, lang: Lang) -> Vec<Flow> {
         }
     }
     flows
+}
+
+/// The line with the contents of string literals blanked (double-quoted ones kept when
+/// `keep_double`, for languages that interpolate variables there).
+fn strip_strings(line: &str, keep_double: bool) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for c in line.chars() {
+        match quote {
+            Some(q) => {
+                if escaped {
+                    escaped = false;
+                } else if c == '\\' {
+                    escaped = true;
+                } else if c == q {
+                    quote = None;
+                    out.push(c);
+                    continue;
+                }
+                out.push(if keep_double && q == '"' { c } else { ' ' });
+            }
+            None => {
+                if c == '"' || c == '\'' {
+                    quote = Some(c);
+                }
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 /// Web handlers that pass request data to a shell or a command line.
