@@ -6,7 +6,18 @@ use crate::{Check, Context, Finding};
 
 /// Every check, in the order they are listed to people.
 pub fn all_checks() -> Vec<&'static dyn Check> {
-    let all: Vec<&'static dyn Check> = Vec::new();
+    let all: Vec<&'static dyn Check> = vec![
+        &crate::services::RemoteLogin,
+        &crate::services::EmptyPasswordLogin,
+        &crate::services::DebugDaemon,
+        &crate::services::ConsoleShell,
+        &crate::services::Upnp,
+        &crate::services::SnmpCommunity,
+        &crate::services::RootDaemons,
+        &crate::services::DevTools,
+        &crate::input::CommandInjection,
+        &crate::input::ElfIndicators,
+    ];
     all
 }
 

@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 
 pub mod assessment;
 pub mod framework;
+pub mod input;
+pub mod services;
 
 pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};

@@ -1,0 +1,433 @@
+use std::sync::LazyLock;
+
+use iotassay_unpack::{Manifest, Options};
+
+use super::*;
+use crate::testing::{unix_root, ManifestBuilder};
+use crate::tree::FileTree;
+
+fn services_of(m: &Manifest) -> Services {
+    collect(&FileTree::new(m))
+}
+
+fn unpack(rel: &str) -> Manifest {
+    let path = iotassay_testkit::corpus(rel);
+    let bytes = std::fs::read(&path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    iotassay_unpack::unpack(
+        &name,
+        &bytes,
+        None,
+        &Options {
+            keep_data: true,
+            ..Options::default()
+        },
+    )
+    .unwrap()
+}
+
+static OPENWRT_1209: LazyLock<Manifest> =
+    LazyLock::new(|| unpack("real/openwrt-12.09-tl-wr703n-factory.bin"));
+static OPENWRT_1505: LazyLock<Manifest> =
+    LazyLock::new(|| unpack("real/openwrt-15.05-tl-wr703n-sysupgrade.bin"));
+static TPLINK: LazyLock<Manifest> = LazyLock::new(|| unpack("real/tplink-mt7628-flashdump.bin"));
+static BROADCOM: LazyLock<Manifest> =
+    LazyLock::new(|| unpack("real/broadcom-squashfs-v2-be-lzma.bin"));
+
+fn one<'a>(s: &'a Services, program: &'a str) -> &'a Service {
+    let found: Vec<&Service> = s.started(program).collect();
+    assert!(
+        !found.is_empty(),
+        "{program} not found among {:?}",
+        s.services
+            .iter()
+            .map(|x| (&x.program, &x.evidence.path))
+            .collect::<Vec<_>>()
+    );
+    found[0]
+}
+
+#[test]
+fn inittab_console_shells() {
+    for (line, shell) in [
+        ("ttyS0::respawn:/bin/sh", true),
+        ("::askfirst:-/bin/ash", true),
+        (
+            "ttyS1::respawn:/sbin/getty -n -l /bin/sh -L 115200 ttyS1 vt100",
+            true,
+        ),
+        ("console::respawn:/bin/login -f root", true),
+        ("ttyS1::askfirst:/bin/login", false),
+        ("ttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100", false),
+        ("::shutdown:/bin/sh -c 'umount -a'", false),
+        ("s0:12345:respawn:/sbin/agetty -L 115200 ttyS0 vt102", false),
+        ("1:2345:respawn:/bin/bash", true),
+    ] {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0);
+        b.file(
+            r,
+            "etc/inittab",
+            0o644,
+            format!("# comment\n\n{line}\n").as_bytes(),
+        );
+        let m = b.build();
+        let s = services_of(&m);
+        assert_eq!(s.console_shell.is_some(), shell, "{line}");
+        if let Some(ev) = &s.console_shell {
+            assert_eq!(ev.path, "etc/inittab");
+            assert_eq!(ev.line, Some(3));
+            assert_eq!(ev.text.as_deref(), Some(line));
+        }
+    }
+}
+
+#[test]
+fn init_scripts_with_links_launchers_and_applets() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "bin/busybox", 0o755, b"\x7fELF")
+        .symlink(r, "usr/sbin/telnetd", "../../bin/busybox")
+        .file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/lighttpd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/snmpd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/telnet",
+            0o755,
+            b"#!/bin/sh /etc/rc.common\nSTART=50\nstart() {\n\tservice_start /usr/sbin/telnetd -l /bin/login.sh\n}\nstop() {\n\tservice_stop /usr/sbin/telnetd\n}\n",
+        )
+        .file(
+            r,
+            "etc/init.d/dropbear",
+            0o755,
+            b"#!/bin/sh /etc/rc.common\nUSE_PROCD=1\nPROG=/usr/sbin/dropbear\ninstance() {\n\tprocd_open_instance\n\tprocd_set_param command \"$PROG\" -F -P /var/run/d.pid\n}\n",
+        )
+        .file(
+            r,
+            "etc/init.d/lighttpd",
+            0o755,
+            b"#!/bin/sh\nDAEMON=/usr/sbin/lighttpd\ncase \"$1\" in\n  start)\n    start-stop-daemon -S -q -x $DAEMON -- -f /etc/lighttpd.conf\n    ;;\n  stop)\n    start-stop-daemon -K -q -x $DAEMON\n    ;;\nesac\n",
+        )
+        .file(
+            r,
+            "etc/init.d/snmpd",
+            0o755,
+            b"#!/bin/sh\nstart() {\n  /bin/busybox echo starting\n  snmpd -c /etc/snmpd.conf &\n}\n",
+        )
+        .symlink(r, "etc/rc.d/S50telnet", "../init.d/telnet")
+        .symlink(r, "etc/rc.d/S50dropbear", "../init.d/dropbear")
+        .symlink(r, "etc/rc.d/K50dropbear", "../init.d/dropbear")
+        .symlink(r, "etc/rc.d/S60lighttpd", "../init.d/lighttpd");
+    let m = b.build();
+    let s = services_of(&m);
+
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.path, "/usr/sbin/telnetd");
+    assert_eq!(telnetd.option("-l"), Some("/bin/login.sh"));
+    assert_eq!(telnetd.evidence.path, "etc/init.d/telnet");
+    assert_eq!(telnetd.evidence.line, Some(4));
+    assert_eq!(
+        telnetd.started_by,
+        StartedBy::InitScript {
+            script: "etc/init.d/telnet".into(),
+            enabled: Some(true),
+            link: Some("etc/rc.d/S50telnet".into())
+        }
+    );
+    assert_eq!(telnetd.enablement(), Enablement::Yes);
+    assert_eq!(
+        s.started("telnetd").count(),
+        1,
+        "the stop() line is not a start"
+    );
+
+    let dropbear = one(&s, "dropbear");
+    assert_eq!(dropbear.path, "/usr/sbin/dropbear");
+    assert!(dropbear.has_flag('F'));
+    assert!(!dropbear.has_flag('B'));
+    assert_eq!(dropbear.evidence.line, Some(6));
+
+    let lighttpd = one(&s, "lighttpd");
+    assert_eq!(lighttpd.args, vec!["-f", "/etc/lighttpd.conf"]);
+    assert_eq!(lighttpd.evidence.line, Some(5));
+
+    let snmpd = one(&s, "snmpd");
+    assert_eq!(snmpd.enablement(), Enablement::No, "no S link to snmpd");
+    assert!(s.started("echo").next().is_none());
+}
+
+#[test]
+fn busybox_style_rcs_and_applet_calls() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "bin/busybox", 0o755, b"\x7fELF")
+        .file(r, "usr/bin/tddp", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/miniupnpd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/inittab",
+            0o644,
+            b"::sysinit:/etc/init.d/rcS\nttyS1::askfirst:/bin/login\n",
+        )
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\nmount -a\n/bin/busybox telnetd -l /bin/sh &\ntddp &\n/etc/start.sh\nfor s in /etc/init.d/S*; do \"$s\" start; done\n",
+        )
+        .file(r, "etc/start.sh", 0o755, b"#!/bin/sh\n/usr/bin/tddp -x\nbusybox httpd -p 80 -h /www\n")
+        .file(
+            r,
+            "etc/init.d/S50upnp",
+            0o755,
+            b"#!/bin/sh\ncase \"$1\" in\n  start) /usr/sbin/miniupnpd -f /etc/miniupnpd.conf ;;\nesac\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.option("-l"), Some("/bin/sh"));
+    assert_eq!(
+        telnetd.started_by,
+        StartedBy::BootScript {
+            script: "etc/init.d/rcS".into()
+        }
+    );
+    assert_eq!(telnetd.evidence.line, Some(3));
+    assert_eq!(one(&s, "tddp").evidence.line, Some(4));
+    let httpd = one(&s, "httpd");
+    assert_eq!(
+        httpd.evidence.path, "etc/start.sh",
+        "one level of nested scripts"
+    );
+    let upnp = one(&s, "miniupnpd");
+    assert_eq!(
+        upnp.enablement(),
+        Enablement::Yes,
+        "rcS runs /etc/init.d/S*"
+    );
+    assert!(s.started("mount").next().is_none());
+    assert!(
+        s.console_shell.is_none(),
+        "a login prompt is not a console shell"
+    );
+    assert!(s.started("login").next().is_some());
+}
+
+#[test]
+fn systemd_units_and_enablement() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "ext4", 0);
+    b.file(
+        r,
+        "lib/systemd/system/adbd.service",
+        0o644,
+        b"[Unit]\nDescription=adb\n[Service]\nExecStart=-/usr/bin/adbd --root\n[Install]\nWantedBy=multi-user.target\n",
+    )
+    .file(
+        r,
+        "lib/systemd/system/web.service",
+        0o644,
+        b"[Service]\nUser=www\nExecStart=/usr/bin/web -p 80\n",
+    )
+    .symlink(
+        r,
+        "etc/systemd/system/multi-user.target.wants/adbd.service",
+        "/lib/systemd/system/adbd.service",
+    );
+    let m = b.build();
+    let s = services_of(&m);
+    let adbd = one(&s, "adbd");
+    assert_eq!(adbd.user.as_deref(), Some("root"));
+    assert_eq!(adbd.enablement(), Enablement::Yes);
+    assert_eq!(adbd.evidence.line, Some(4));
+    let web = one(&s, "web");
+    assert_eq!(web.user.as_deref(), Some("www"));
+    assert_eq!(web.enablement(), Enablement::No);
+}
+
+#[test]
+fn inetd_and_xinetd() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(
+        r,
+        "etc/inetd.conf",
+        0o644,
+        b"echo stream tcp nowait root internal\ntelnet stream tcp nowait root /usr/sbin/telnetd telnetd -L /bin/login\nftp stream tcp nowait root.root /usr/sbin/tcpd in.ftpd -l\nbad line\n",
+    )
+    .file(
+        r,
+        "etc/xinetd.d/tftp",
+        0o644,
+        b"service tftp\n{\n\tsocket_type = dgram\n\tprotocol = udp\n\tuser = nobody\n\tserver = /usr/sbin/in.tftpd\n\tserver_args = -s /srv\n\tdisable = no\n}\n",
+    )
+    .file(
+        r,
+        "etc/xinetd.d/rsh",
+        0o644,
+        b"service shell\n{\n\tserver = /usr/sbin/in.rshd\n\tdisable = yes\n}\n",
+    )
+    .file(r, "etc/init.d/rcS", 0o755, b"#!/bin/sh\n/usr/sbin/inetd\n")
+    .file(r, "usr/sbin/inetd", 0o755, b"\x7fELF");
+    let m = b.build();
+    let s = services_of(&m);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.user.as_deref(), Some("root"));
+    assert_eq!(telnetd.evidence.line, Some(2));
+    assert_eq!(telnetd.enablement(), Enablement::Yes, "rcS starts inetd");
+    let ftpd = one(&s, "in.ftpd");
+    assert_eq!(ftpd.user.as_deref(), Some("root"));
+    assert_eq!(ftpd.args, vec!["-l"]);
+    let tftpd = one(&s, "in.tftpd");
+    assert_eq!(tftpd.user.as_deref(), Some("nobody"));
+    assert_eq!(tftpd.evidence.line, Some(6));
+    assert_eq!(
+        tftpd.enablement(),
+        Enablement::Unknown,
+        "nothing starts xinetd"
+    );
+    assert!(s.started("in.rshd").next().is_none(), "disabled");
+    assert!(s.notes.iter().any(|n| n.contains("fewer than six")));
+}
+
+#[test]
+fn hostile_scripts_do_not_panic_and_are_bounded() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    let big = vec![b'a'; MAX_SCRIPT + 1];
+    let mut junk = Vec::new();
+    for i in 0..20_000u32 {
+        junk.extend_from_slice(&i.to_le_bytes());
+        junk.extend_from_slice("é\\\n\"'`$(${{}}) ;;&|ü\u{1F600}#".as_bytes());
+    }
+    b.file(
+        r,
+        "etc/inittab",
+        0o644,
+        b":::\n::::\n\xff\xfe:respawn:\n::respawn:\"\n",
+    )
+    .file(r, "etc/init.d/big", 0o755, &big)
+    .file(r, "etc/init.d/junk", 0o755, &junk)
+    .file(
+        r,
+        "etc/init.d/rcS",
+        0o755,
+        "start() {\n\"$(\nfoo\\".as_bytes(),
+    )
+    .file(r, "etc/inetd.conf", 0o644, &junk)
+    .file(
+        r,
+        "etc/xinetd.d/x",
+        0o644,
+        b"service\nserver =\n}\n}\nservice a {\nserver = /x\n",
+    )
+    .symlink(r, "etc/init.d/loop", "loop")
+    .file(r, "bin/prog", 0o755, b"\x7fELF\0prog &\0\xff\xff\0");
+    let m = b.build();
+    let s = services_of(&m);
+    assert!(s.notes.iter().any(|n| n.contains("etc/init.d/big")));
+    for t in [
+        "a\\",
+        "$(",
+        "`",
+        "${",
+        "\"",
+        "'",
+        "é$",
+        "case x in ) ;;",
+        "function {",
+    ] {
+        let _ = simple_commands(t);
+        let _ = shell_lines(t);
+        let _ = function_name(t);
+        let _ = case_pattern(t);
+        let _ = expand(t, &HashMap::new());
+    }
+    assert_eq!(excerpt(&"é".repeat(500)).chars().count(), MAX_EXCERPT + 1);
+}
+
+#[test]
+fn corpus_openwrt_1209_telnet_script_enabled() {
+    let s = services_of(&OPENWRT_1209);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.evidence.path, "etc/init.d/telnet");
+    assert_eq!(telnetd.evidence.line, Some(31));
+    assert_eq!(
+        telnetd.evidence.text.as_deref(),
+        Some("service_start /usr/sbin/telnetd -l /bin/login.sh")
+    );
+    assert_eq!(telnetd.option("-l"), Some("/bin/login.sh"));
+    assert!(matches!(
+        &telnetd.started_by,
+        StartedBy::InitScript { enabled: Some(true), link: Some(l), .. } if l == "etc/rc.d/S50telnet"
+    ));
+    assert!(telnetd.evidence.provenance.contains("squashfs"));
+    assert!(telnetd.evidence.provenance.ends_with("etc/init.d/telnet"));
+    assert!(s.started("dropbear").next().is_some());
+    assert!(s.console_shell.is_none());
+}
+
+#[test]
+fn corpus_openwrt_1505_procd_services_and_console() {
+    let s = services_of(&OPENWRT_1505);
+    let dropbear = one(&s, "dropbear");
+    assert_eq!(dropbear.path, "/usr/sbin/dropbear");
+    assert_eq!(dropbear.evidence.path, "etc/init.d/dropbear");
+    assert_eq!(dropbear.enablement(), Enablement::Yes);
+    assert!(!dropbear.has_flag('B'));
+    let uhttpd = one(&s, "uhttpd");
+    assert_eq!(uhttpd.path, "/usr/sbin/uhttpd");
+    assert_eq!(uhttpd.enablement(), Enablement::Yes);
+    let console = s.console_shell.as_ref().expect("askconsole shell");
+    assert_eq!(console.path, "etc/inittab");
+    assert_eq!(console.line, Some(3));
+    assert_eq!(
+        console.text.as_deref(),
+        Some("::askconsole:/bin/ash --login")
+    );
+    assert!(s.started("telnetd").next().is_none());
+}
+
+#[test]
+fn corpus_tplink_daemons_launched_by_programs() {
+    let s = services_of(&TPLINK);
+    let cos = one(&s, "cos");
+    assert_eq!(cos.evidence.path, "etc/init.d/rcS");
+    let tddp = one(&s, "tddp");
+    assert_eq!(
+        tddp.started_by,
+        StartedBy::Program {
+            binary: "usr/bin/cos".into()
+        }
+    );
+    assert_eq!(tddp.evidence.text.as_deref(), Some("tddp &"));
+    assert!(tddp.evidence.offset.is_some());
+    assert_eq!(tddp.enablement(), Enablement::Unknown);
+    let dropbear = one(&s, "dropbear");
+    assert_eq!(
+        dropbear.started_by,
+        StartedBy::Program {
+            binary: "lib/libcmm.so".into()
+        }
+    );
+    assert!(dropbear.command.starts_with("dropbear -p %d"));
+    assert!(s.console_shell.is_none(), "ttyS1 asks for a login");
+}
+
+#[test]
+fn corpus_broadcom_inetd_telnetd() {
+    let s = services_of(&BROADCOM);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.evidence.path, "etc/inetd.conf");
+    assert_eq!(telnetd.evidence.line, Some(12));
+    assert_eq!(telnetd.user.as_deref(), Some("root"));
+    assert_eq!(
+        telnetd.enablement(),
+        Enablement::Unknown,
+        "rcS's inetd line is commented out"
+    );
+    assert!(s.started("ftpd").next().is_some());
+    let console = s.console_shell.as_ref().expect("::respawn:-/bin/sh");
+    assert_eq!(console.line, Some(2));
+}
