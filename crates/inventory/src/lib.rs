@@ -48,7 +48,7 @@ pub struct Evidence {
     pub offset: Option<u64>,
     /// The line or string that shows the fact.
     pub text: Option<String>,
-    /// Region chain from the input (`fw.bin @0x100000 squashfs (…) → etc/shadow`).
+    /// Region chain from the input (`fw.bin @0x10000 tplink → rootfs @0x0 squashfs → etc/shadow`).
     pub provenance: String,
 }
 

@@ -257,7 +257,7 @@ impl<'m> Root<'m> {
         })
     }
 
-    /// Provenance of a node for people (`fw.bin @0x100000 squashfs (…) → etc/shadow`).
+    /// Provenance of a node for people (`fw.bin @0x10000 tplink → rootfs @0x0 squashfs → etc/shadow`).
     /// Evidence pointing at `path` in this root (the link target's node when `path` is a link),
     /// with an optional line (1-based), byte offset and excerpt.
     pub fn evidence(

@@ -152,7 +152,8 @@ impl Manifest {
         chain
     }
 
-    /// Provenance of a node for people: `fw.bin @0x100000 squashfs (v4.0 LE, xz) → etc/shadow`.
+    /// Provenance of a node for people: `fw.bin @0x10000 tplink → rootfs @0x0 squashfs → etc/shadow`
+    /// (each region's description is in [`Manifest::regions`]).
     pub fn provenance(&self, node: &Node) -> String {
         let mut out = String::new();
         for r in self.chain(node.region) {
@@ -165,9 +166,6 @@ impl Manifest {
                 r.source.rsplit('/').next().unwrap_or(&r.source)
             };
             out.push_str(&format!("{source} @{:#x} {}", r.offset, r.format));
-            if !r.description.is_empty() {
-                out.push_str(&format!(" ({})", r.description));
-            }
         }
         out.push_str(" → ");
         out.push_str(&node.inner_path);
