@@ -6,7 +6,23 @@ use crate::{Check, Context, Finding};
 
 /// Every check, in the order they are listed to people.
 pub fn all_checks() -> Vec<&'static dyn Check> {
-    let all: Vec<&'static dyn Check> = Vec::new();
+    let mut all: Vec<&'static dyn Check> = Vec::new();
+    all.extend([
+        &crate::hardening::ExecStack as &'static dyn Check,
+        &crate::hardening::MissingMitigations,
+        &crate::hardening::InsecureRpath,
+        &crate::hardening::KernelModules,
+        &crate::hardening::Integrity,
+        &crate::updates::Mechanism,
+        &crate::updates::CleartextUrl,
+        &crate::updates::VerificationDisabled,
+        &crate::updates::WeakIntegrity,
+        &crate::comms::CleartextEndpoint,
+        &crate::comms::TlsVerificationDisabled,
+        &crate::comms::ObsoleteTlsLibrary,
+        &crate::privacy::Sensing,
+        &crate::privacy::FactoryReset,
+    ]);
     all
 }
 
