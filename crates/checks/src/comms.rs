@@ -514,7 +514,11 @@ impl Check for ObsoleteTlsLibrary {
                 self.id(),
                 &["5.5-1", "5.5-2"],
                 lib.severity,
-                format!("{name} {version} in {}", short_list(&paths, 3)),
+                if version == "unknown" {
+                    format!("{name} (no version string) in {}", short_list(&paths, 3))
+                } else {
+                    format!("{name} {version} in {}", short_list(&paths, 3))
+                },
                 format!(
                     "{}. Secure communication (5.5-1) needs a TLS implementation that still \
                      receives fixes.",
@@ -581,6 +585,19 @@ mod tests {
         assert_eq!(ssl.severity, Severity::Medium);
         let paths: Vec<&str> = ssl.evidence.iter().map(|e| e.path.as_str()).collect();
         assert!(paths.contains(&"lib/libcrypto.so.0.9.7"), "{paths:?}");
+    }
+
+    #[test]
+    fn broadcom_cyassl_symbols() {
+        let f = run(&ObsoleteTlsLibrary, &BROADCOM);
+        let cya = f
+            .iter()
+            .find(|f| f.title == "CyaSSL (no version string) in lib/libbcmssl.so")
+            .expect("CyaSSL_* symbols in libbcmssl.so");
+        assert_eq!(
+            cya.evidence[0].text.as_deref(),
+            Some("CyaSSL_check_domain_name")
+        );
     }
 
     #[test]

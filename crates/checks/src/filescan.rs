@@ -307,6 +307,38 @@ where
     files.par_iter().flat_map_iter(f).collect()
 }
 
+/// Whether a file is a web page people see (not a help page).
+pub(crate) fn is_web_page(path: &str) -> bool {
+    let lower = path.to_ascii_lowercase();
+    let name = lower.rsplit('/').next().unwrap_or(&lower);
+    let ext = name.rsplit_once('.').map_or("", |(_, e)| e);
+    matches!(ext, "htm" | "html" | "shtml" | "asp" | "php" | "lp")
+        && !lower.contains("help")
+        && !name.starts_with("hlp")
+}
+
+/// The first line (1-based, with its text and the byte offset of the phrase in it) of `data`
+/// containing one of `phrases` (lower-case), compared case-insensitively.
+pub(crate) fn find_phrase(data: &[u8], phrases: &[&str]) -> Option<(usize, String, usize)> {
+    lines(data).find_map(|(n, l)| {
+        let lower = l.to_ascii_lowercase();
+        phrases
+            .iter()
+            .find_map(|p| lower.find(p))
+            .map(|at| (n, l, at))
+    })
+}
+
+/// Whether an HTML page has a file-upload input (`type="file"`, any quoting or case).
+pub(crate) fn has_file_input(data: &[u8]) -> bool {
+    let lower: Vec<u8> = data
+        .iter()
+        .filter(|b| !matches!(b, b'"' | b'\'' | b' ' | b'\t'))
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    memchr::memmem::find(&lower, b"type=file").is_some()
+}
+
 /// "a, b, c and 4 more" for titles.
 pub(crate) fn short_list(items: &[String], max: usize) -> String {
     match items.len() {
@@ -506,6 +538,68 @@ mod dump {
                     }
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod hostile {
+    use iotassay_inventory::testing::{unix_root, ManifestBuilder};
+
+    /// Every check of these modules on files of hostile bytes: invalid UTF-8, multi-byte
+    /// characters at excerpt boundaries, huge lines, truncated URLs and version strings.
+    #[test]
+    fn checks_never_panic_on_hostile_files() {
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: [&[u8]; 14] = [
+            b"http://",
+            b"ftp://[",
+            b"mqtt://a:b@",
+            b"OpenSSL ",
+            b"mbed TLS 2.",
+            b"\xff\xfe",
+            "é€😀".as_bytes(),
+            b"\n",
+            b"curl -k",
+            b"option check_signature",
+            b"md5sum image",
+            b"type=file firmware upgrade",
+            b"jffs2reset",
+            b"://",
+        ];
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0);
+        for i in 0..24 {
+            let mut data = Vec::new();
+            if i % 3 == 0 {
+                data.extend_from_slice(b"\x7fELF");
+            }
+            for _ in 0..400 {
+                let p = pieces[(next() % pieces.len() as u64) as usize];
+                data.extend_from_slice(p);
+                if next() % 5 == 0 {
+                    data.extend(std::iter::repeat_n(b'a', (next() % 300) as usize));
+                }
+            }
+            let path = match i % 6 {
+                0 => format!("usr/bin/httpd{i}"),
+                1 => format!("etc/opkg/feed{i}.conf"),
+                2 => format!("lib/upgrade/up{i}.sh"),
+                3 => format!("www/page{i}.htm"),
+                4 => "etc/opkg.conf".to_string(),
+                _ => format!("etc/fstab{i}"),
+            };
+            b.file(r, &path, 0o755, &data);
+        }
+        let m = b.build();
+        for c in crate::all_checks() {
+            let _ = super::fixtures::run_on(c, &m);
         }
     }
 }

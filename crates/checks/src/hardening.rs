@@ -79,10 +79,22 @@ pub(crate) const NETWORK_DAEMONS: &[&str] = &[
     "pptpd",
 ];
 
-/// Why a binary counts as network-facing (for the evidence text), if it does.
+/// Why a binary counts as network-facing (for the evidence text), if it does: it has the name of a
+/// known network daemon, or the image starts it (inetd, init scripts, inittab…). Key: ELF path.
 fn network_reasons(cx: &Context<'_>) -> HashMap<String, String> {
-    // Key: ELF path (root-relative); value: reason.
-    let mut by_path: HashMap<String, String> = HashMap::new();
+    let mut by_path: HashMap<String, Vec<String>> = HashMap::new();
+    let mut add = |path: String, why: String| {
+        let v = by_path.entry(path).or_default();
+        if !v.contains(&why) && v.len() < 3 {
+            v.push(why);
+        }
+    };
+    for elf in &cx.inventory.elf {
+        let name = elf.path.rsplit('/').next().unwrap_or("");
+        if NETWORK_DAEMONS.contains(&name) {
+            add(elf.path.clone(), "known network daemon".to_string());
+        }
+    }
     for s in &cx.inventory.services.services {
         let how = match &s.started_by {
             StartedBy::Inetd { port, .. } => format!("started by inetd on port {port}"),
@@ -96,25 +108,20 @@ fn network_reasons(cx: &Context<'_>) -> HashMap<String, String> {
         for root in cx.tree.roots() {
             if first.contains('/') {
                 if let Ok(canonical) = root.canonical(first) {
-                    by_path.entry(canonical).or_insert_with(|| how.clone());
+                    add(canonical, how.clone());
                 }
             }
             for dir in ["bin", "sbin", "usr/bin", "usr/sbin"] {
                 if let Ok(canonical) = root.canonical(&format!("{dir}/{}", s.program)) {
-                    by_path.entry(canonical).or_insert_with(|| how.clone());
+                    add(canonical, how.clone());
                 }
             }
         }
     }
-    for elf in &cx.inventory.elf {
-        let name = elf.path.rsplit('/').next().unwrap_or("");
-        if NETWORK_DAEMONS.contains(&name) {
-            by_path
-                .entry(elf.path.clone())
-                .or_insert_with(|| "known network daemon".to_string());
-        }
-    }
     by_path
+        .into_iter()
+        .map(|(k, v)| (k, v.join("; ")))
+        .collect()
 }
 
 /// A program (not a shared library or a kernel module). uClibc's libraries carry PT_INTERP and
@@ -170,7 +177,8 @@ impl Check for ExecStack {
                 format!("{} ELF files request an executable stack", rwe.len())
             } else {
                 format!(
-                    "{} ELF files request an executable stack, {} of them network-facing ({})",
+                    "{} ELF files request an executable stack, {} of them network daemons or \
+                     boot services ({})",
                     rwe.len(),
                     facing.len(),
                     short_list(&facing, 4)
@@ -196,7 +204,7 @@ impl Check for ExecStack {
                     "shared library"
                 };
                 let text = match reason {
-                    Some(r) => format!("{kind}, PT_GNU_STACK RWE; network-facing: {r}"),
+                    Some(r) => format!("{kind}, PT_GNU_STACK RWE; {r}"),
                     None => format!("{kind}, PT_GNU_STACK RWE"),
                 };
                 finding = finding.with_evidence(elf_evidence(cx, elf, &text));
@@ -285,7 +293,7 @@ impl Check for MissingMitigations {
             &["5.6-9"],
             Severity::Low,
             format!(
-                "{} network-facing programs lack PIE, full RELRO or a stack canary: {}",
+                "{} network daemons or boot services lack PIE, full RELRO or a stack canary: {}",
                 weak.len(),
                 short_list(&names, 5)
             ),
@@ -685,15 +693,23 @@ mod tests {
         assert!(paths.contains(&"bin/busybox"), "{paths:?}");
         assert!(paths.contains(&"usr/bin/tddp"), "{paths:?}");
         assert!(!paths.contains(&"usr/bin/httpd"), "httpd's stack is RW");
-        // Network-facing ones first: tddp is a known daemon, busybox is not started by one here.
+        // Network daemons and boot services first (whether busybox is one depends on the boot
+        // services the inventory finds; tddp is a known daemon either way).
         let tddp = paths.iter().position(|p| *p == "usr/bin/tddp").unwrap();
-        let busybox = paths.iter().position(|p| *p == "bin/busybox").unwrap();
-        assert!(tddp < busybox);
         let e = &rwe.evidence[tddp];
-        assert_eq!(
-            e.text.as_deref(),
-            Some("program, PT_GNU_STACK RWE; network-facing: known network daemon")
+        let text = e.text.as_deref().unwrap();
+        assert!(
+            text.starts_with("program, PT_GNU_STACK RWE; known network daemon"),
+            "{text}"
         );
+        let facing = |t: &str| t.contains("daemon") || t.contains("started");
+        let texts: Vec<&str> = rwe
+            .evidence
+            .iter()
+            .filter_map(|e| e.text.as_deref())
+            .collect();
+        let first_other = texts.iter().position(|t| !facing(t)).unwrap();
+        assert!(texts[first_other..].iter().all(|t| !facing(t)), "ordering");
         assert!(e.provenance.ends_with("→ usr/bin/tddp"), "{}", e.provenance);
         assert_eq!(rwe.evidence.len(), 50, "50 ELF files have RWE (readelf)");
     }

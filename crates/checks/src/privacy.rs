@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use iotassay_inventory::Evidence;
 use iotassay_unpack::NodeKind;
 
-use crate::filescan::{self, is_comment, lines, short_list, Content, MAX_EVIDENCE};
+use crate::filescan::{self, excerpt_around, is_comment, lines, short_list, Content, MAX_EVIDENCE};
 use crate::updates::is_web_or_doc;
 use crate::{Check, Context, Finding, Severity};
 
@@ -164,6 +164,16 @@ const RESET_COMMANDS: &[(&str, &str)] = &[
     ("factory reset", "factory reset"),
 ];
 
+/// Phrases of a web page that restores factory defaults.
+const RESET_PAGE_PHRASES: &[&str] = &[
+    "factory default",
+    "factory reset",
+    "restore default",
+    "reset to default",
+    "restore factory default",
+    "reset to factory",
+];
+
 /// A factory-reset path (Info when present; Info when none is found).
 pub struct FactoryReset;
 
@@ -194,19 +204,13 @@ impl Check for FactoryReset {
         let files: Vec<Content<'_, '_>> = filescan::text_files(cx);
         let mut hits: Vec<Evidence> = filescan::par_scan(&files, |f| {
             let lower_path = f.path.to_ascii_lowercase();
+            if filescan::is_web_page(f.path) {
+                return filescan::find_phrase(f.data, RESET_PAGE_PHRASES)
+                    .map(|(n, l, at)| vec![f.evidence(Some(n), None, &excerpt_around(&l, at))])
+                    .unwrap_or_default();
+            }
             if is_web_or_doc(f.path) {
-                let name = f.name().to_ascii_lowercase();
-                let page =
-                    (name.ends_with(".htm") || name.ends_with(".html") || name.ends_with(".asp"))
-                        && !lower_path.contains("/help/")
-                        && ["defaultcfg", "factory", "restoredefault", "reset"]
-                            .iter()
-                            .any(|w| name.contains(w));
-                return if page {
-                    vec![f.evidence(None, None, "web page to restore factory defaults")]
-                } else {
-                    Vec::new()
-                };
+                return Vec::new();
             }
             if !f.data.starts_with(b"#!") && !lower_path.starts_with("etc/") {
                 return Vec::new();
@@ -229,6 +233,14 @@ impl Check for FactoryReset {
                 .take(5)
                 .collect()
         });
+        // Files named for a reset first (stable: the scan keeps file order otherwise).
+        let named = |e: &Evidence| {
+            let name = e.path.rsplit('/').next().unwrap_or("").to_ascii_lowercase();
+            !["default", "factory", "reset"]
+                .iter()
+                .any(|w| name.contains(w))
+        };
+        hits.sort_by_key(|e| named(e));
         hits.truncate(MAX_EVIDENCE);
         evidence.extend(hits);
         if evidence.is_empty() {
@@ -302,15 +314,12 @@ mod tests {
     fn tplink_restore_defaults_page() {
         let f = run(&FactoryReset, &TPLINK);
         assert_eq!(f.len(), 1);
-        assert!(f[0]
-            .evidence
-            .iter()
-            .any(|e| e.path == "web/main/defaultCfg.htm"));
-        assert_eq!(
-            f[0].evidence.len(),
-            1,
-            "backNRestore.htm restores a backup, not defaults"
-        );
+        let paths: Vec<&str> = f[0].evidence.iter().map(|e| e.path.as_str()).collect();
+        // The page named for it comes first; help pages and "Restore Factory MAC" do not count.
+        assert_eq!(paths[0], "web/main/defaultCfg.htm", "{paths:?}");
+        assert_eq!(f[0].evidence[0].line, Some(2));
+        assert!(!paths.contains(&"web/main/macClone.htm"), "{paths:?}");
+        assert!(paths.iter().all(|p| !p.contains("/help/")), "{paths:?}");
     }
 
     #[test]

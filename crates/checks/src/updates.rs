@@ -122,6 +122,20 @@ const VENDOR_TOOLS: &[&str] = &[
     "rc_upgrade",
 ];
 
+/// Phrases of a firmware-upload web page (with a file input).
+const UPGRADE_PAGE_PHRASES: &[&str] = &[
+    "firmware upgrade",
+    "upgrade firmware",
+    "firmware update",
+    "update firmware",
+    "software upgrade",
+    "upgrade software",
+    "update software",
+    "software update",
+    "flash new firmware",
+    "flash image",
+];
+
 /// Programs that download.
 const DOWNLOADERS: &[&str] = &["wget", "curl", "tftp", "uclient-fetch", "ftpget", "fetch"];
 
@@ -163,26 +177,14 @@ impl Check for Mechanism {
                 );
             }
             let lower = f.path.to_ascii_lowercase();
-            let web = [
-                "www/",
-                "web/",
-                "usr/www/",
-                "htdocs/",
-                "usr/lib/lua/luci/view/",
-            ]
-            .iter()
-            .any(|w| lower.starts_with(w));
-            if web
-                && (lower.ends_with(".htm") || lower.ends_with(".html") || lower.ends_with(".asp"))
-                && !lower.contains("/help/")
-                && (lower.contains("upgrade")
-                    || lower.contains("flashops")
-                    || lower.contains("softup"))
-            {
-                add(
-                    "web interface firmware upload page".into(),
-                    f.evidence(None, None, "web page about firmware upgrade"),
-                );
+            let web = filescan::is_web_page(f.path);
+            if web && filescan::is_text(f.data) && filescan::has_file_input(f.data) {
+                if let Some((n, l, at)) = filescan::find_phrase(f.data, UPGRADE_PAGE_PHRASES) {
+                    add(
+                        "web interface firmware upload page".into(),
+                        f.evidence(Some(n), None, &excerpt_around(&l, at)),
+                    );
+                }
             }
             // A script named for updates that downloads something.
             if !lower.starts_with("lib/upgrade/")
@@ -667,7 +669,7 @@ impl Check for WeakIntegrity {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::filescan::fixtures::{run, run_on, DEMO, OPENWRT12, OPENWRT15, TPLINK};
+    use crate::filescan::fixtures::{run, run_on, BROADCOM, DEMO, OPENWRT12, OPENWRT15, TPLINK};
     use iotassay_inventory::testing::{unix_root, ManifestBuilder};
 
     #[test]
@@ -784,6 +786,23 @@ mod tests {
             "Update mechanism: web interface firmware upload page"
         );
         assert_eq!(m[0].evidence[0].path, "web/main/softup.htm");
+        assert_eq!(m[0].evidence[0].line, Some(2));
+    }
+
+    #[test]
+    fn broadcom_update_software_page() {
+        let m = run(&Mechanism, &BROADCOM);
+        assert_eq!(m.len(), 1);
+        assert_eq!(
+            m[0].title,
+            "Update mechanism: web interface firmware upload page"
+        );
+        assert_eq!(m[0].evidence[0].path, "webs/upload.html");
+        assert!(m[0].evidence[0]
+            .text
+            .as_deref()
+            .unwrap()
+            .contains("Update Software"));
     }
 
     #[test]
