@@ -208,12 +208,19 @@ impl Check for TlsVerificationDisabled {
                 .filter(|(_, l)| !is_comment(l))
                 .filter_map(|(n, l)| {
                     let lower = l.to_ascii_lowercase();
-                    let setting = INSECURE_SETTINGS
+                    // Cheap pre-filter: every setting and flag contains one of these.
+                    if !["verify", "insecure", "check_cert", "curl", "--no"]
                         .iter()
-                        .find(|s| {
-                            lower.trim_start().starts_with(*s) || lower.contains(&format!(" {s}"))
+                        .any(|w| lower.contains(w))
+                    {
+                        return None;
+                    }
+                    let setting = INSECURE_SETTINGS.iter().find_map(|s| {
+                        lower.match_indices(s).map(|(i, _)| i).find(|&i| {
+                            // At the start of the line or after a space.
+                            lower[..i].trim().is_empty() || lower[..i].ends_with(' ')
                         })
-                        .map(|s| lower.find(s).unwrap_or(0));
+                    });
                     // Download flags in update context belong to updates.verification_disabled.
                     let flag = insecure_flag(&l)
                         .filter(|_| !(upgrade || is_update_line(&l)))

@@ -419,6 +419,9 @@ pub(crate) fn curl_k(line: &str) -> bool {
 
 /// The insecure flag a line uses, if any.
 pub(crate) fn insecure_flag(line: &str) -> Option<&'static str> {
+    if !line.contains("--") && !line.contains("curl") {
+        return None;
+    }
     if curl_k(line) {
         return Some("curl -k");
     }
