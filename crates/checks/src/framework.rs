@@ -17,6 +17,20 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &crate::services::DevTools,
         &crate::input::CommandInjection,
         &crate::input::ElfIndicators,
+        &crate::hardening::ExecStack,
+        &crate::hardening::MissingMitigations,
+        &crate::hardening::InsecureRpath,
+        &crate::hardening::KernelModules,
+        &crate::hardening::Integrity,
+        &crate::updates::Mechanism,
+        &crate::updates::CleartextUrl,
+        &crate::updates::VerificationDisabled,
+        &crate::updates::WeakIntegrity,
+        &crate::comms::CleartextEndpoint,
+        &crate::comms::TlsVerificationDisabled,
+        &crate::comms::ObsoleteTlsLibrary,
+        &crate::privacy::Sensing,
+        &crate::privacy::FactoryReset,
     ];
     all
 }

@@ -15,9 +15,14 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub mod assessment;
+pub mod comms;
+mod filescan;
 pub mod framework;
+pub mod hardening;
 pub mod input;
+pub mod privacy;
 pub mod services;
+pub mod updates;
 
 pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
