@@ -6,7 +6,11 @@ use crate::{Check, Context, Finding};
 
 /// Every check, in the order they are listed to people.
 pub fn all_checks() -> Vec<&'static dyn Check> {
-    let all: Vec<&'static dyn Check> = Vec::new();
+    let all: Vec<&'static dyn Check> = vec![
+        &crate::secrets::PrivateKeys,
+        &crate::secrets::Certificates,
+        &crate::secrets::Tokens,
+    ];
     all
 }
 

@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod assessment;
 pub mod framework;
+pub mod secrets;
 
 pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
