@@ -203,10 +203,17 @@ fn canonical_pem(label: &str, body: &[u8]) -> Option<pem::Pem> {
     let mut headers = Vec::new();
     let mut b64 = String::new();
     for line in text.lines() {
+        let mut line = line.trim();
+        // JavaScript-style concatenation: `"MIIE…" +`.
+        if let Some(s) = line.strip_suffix('+') {
+            let s = s.trim_end();
+            if s.ends_with('"') || s.ends_with('\'') {
+                line = s;
+            }
+        }
         let line = line
-            .trim()
-            .trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == '+');
-        let line = line.trim();
+            .trim_matches(|c| c == '"' || c == '\'' || c == ',' || c == ';')
+            .trim();
         if line.is_empty() {
             continue;
         }
@@ -258,10 +265,7 @@ fn decode_pem(label: &str, body: &[u8]) -> Option<Item> {
         "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
             certificate(der).map(|(c, _)| Item::Cert(Box::new(c)))
         }
-        "OPENSSH PRIVATE KEY" => {
-            let canonical = pem::encode(&pem);
-            openssh(&canonical, header).map(Item::Key)
-        }
+        "OPENSSH PRIVATE KEY" => openssh(der, header).map(Item::Key),
         _ if encrypted_header => {
             // Legacy OpenSSL encryption: the body is ciphertext, only its size can be checked.
             if der.len() < 64 {
@@ -838,7 +842,9 @@ impl<'a> Wire<'a> {
 }
 
 /// What an SSH public key blob says: (algorithm, bits, curve, public material).
-fn ssh_public(blob: &[u8]) -> Option<(String, Option<u32>, Option<String>, Vec<u8>)> {
+type SshPublic = (String, Option<u32>, Option<String>, Vec<u8>);
+
+fn ssh_public(blob: &[u8]) -> Option<SshPublic> {
     let mut w = Wire { data: blob, pos: 0 };
     let kind = w.string()?;
     match kind {
@@ -965,8 +971,8 @@ fn dropbear(data: &[u8]) -> Option<KeyFact> {
 
 /// An OpenSSH private key (`-----BEGIN OPENSSH PRIVATE KEY-----`). The public key is stored in
 /// clear even when the private part is encrypted.
-fn openssh(pem_text: &str, excerpt: String) -> Option<KeyFact> {
-    let key = ssh_key::PrivateKey::from_openssh(pem_text).ok()?;
+fn openssh(binary: &[u8], excerpt: String) -> Option<KeyFact> {
+    let key = ssh_key::PrivateKey::from_bytes(binary).ok()?;
     let blob = key.public_key().to_bytes().ok()?;
     ssh_fact(&blob, "OpenSSH", key.is_encrypted(), excerpt)
 }

@@ -168,7 +168,7 @@ fn skipped_finding(cx: &Context<'_>, check: &str, skipped: &[usize]) -> Option<F
 fn cap(mut findings: Vec<Finding>, check: &str, provisions: &[&str]) -> Vec<Finding> {
     if findings.len() > MAX_FINDINGS {
         let extra = findings.len() - MAX_FINDINGS;
-        findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+        findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
         findings.truncate(MAX_FINDINGS);
         findings.push(Finding::new(
             check,
@@ -438,6 +438,9 @@ fn date(t: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Per trust-bundle file: the problem certificates (offset, fact) and how many CAs it holds.
+type Anchors<'a> = (Vec<(usize, &'a CertFact)>, usize);
+
 struct CertSeen<'a> {
     fact: &'a CertFact,
     /// (file, offset, file holds several certificates)
@@ -496,7 +499,7 @@ impl Certificates {
         let built = build_time(cx);
         let mut findings = Vec::new();
         // Trust anchors in bundles, per bundle file: (expired, weak) subjects.
-        let mut anchors: BTreeMap<usize, (Vec<(usize, &CertFact)>, usize)> = BTreeMap::new();
+        let mut anchors: BTreeMap<usize, Anchors<'_>> = BTreeMap::new();
         let mut seen: Vec<&CertSeen<'_>> = certs.values().collect();
         seen.sort_by_key(|c| c.places.first().map(|&(f, o, _)| (f, o)));
         for c in &seen {
@@ -770,6 +773,18 @@ fn redacted_line(data: &[u8], offset: usize, value: &str) -> String {
     let offset = offset.min(data.len());
     let start = memchr::memrchr(b'\n', &data[..offset]).map_or(0, |p| p + 1);
     let end = memchr::memchr(b'\n', &data[offset..]).map_or(data.len(), |p| offset + p);
-    let line = String::from_utf8_lossy(&data[start..end.min(start + MAX_LINE)]);
-    line.replace(value, &tokens::redact(value))
+    // Text before the value, the redacted value, and what follows on the line; the excerpt is
+    // cut to one short line later, so the secret never shows even on long lines.
+    let before = String::from_utf8_lossy(&data[start..offset]);
+    let after_start = (offset + value.len()).min(end);
+    let after = String::from_utf8_lossy(&data[after_start..end.max(after_start)]);
+    let before: String = before
+        .chars()
+        .rev()
+        .take(80)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("{before}{}{after}", tokens::redact(value))
 }
