@@ -49,6 +49,8 @@ struct Scanned<'m> {
     data: &'m [u8],
     /// No NUL byte in its first 8 KiB.
     text: bool,
+    /// A file of a file system (not a payload), so its mode is meaningful.
+    kind_file: bool,
 }
 
 /// Files with content, and the ones skipped for size.
@@ -72,6 +74,7 @@ fn files<'m>(cx: &Context<'m>) -> (Vec<Scanned<'m>>, Vec<usize>) {
 
             data,
             text: !head.contains(&0),
+            kind_file: node.kind == NodeKind::File,
         });
     }
     (out, skipped)
@@ -251,8 +254,15 @@ impl Check for PrivateKeys {
                 .first()
                 .map(|&(f, o)| (display_path(cx, files[f].index), o))
         });
-        for k in seen {
-            findings.push(key_finding(cx, &files, k, &certs));
+        for (n, k) in seen.into_iter().enumerate() {
+            // Which files name the key's path (a daemon's command line, a server config): the
+            // search costs one pass over the image per key, so only the first keys get it.
+            let refs = if n < MAX_REFERENCED_KEYS {
+                references(cx, &files, k)
+            } else {
+                Vec::new()
+            };
+            findings.push(key_finding(cx, &files, k, &certs, &refs));
         }
         for file in pkcs12 {
             let f = &files[file];
@@ -288,6 +298,7 @@ fn key_finding(
     files: &[Scanned<'_>],
     k: &KeySeen<'_>,
     certs: &HashMap<[u8; 32], &CertFact>,
+    refs: &[(usize, usize)],
 ) -> Finding {
     let fact = k.fact;
     let paths: Vec<String> = k
@@ -368,6 +379,34 @@ fn key_finding(
     if fact.weak() {
         rationale.push_str("The key is also below 2048 bits. ");
     }
+    let world_readable: Vec<String> = k
+        .places
+        .iter()
+        .filter(|&&(f, _)| files[f].kind_file)
+        .filter_map(|&(f, _)| {
+            let node = &cx.manifest.nodes[files[f].index];
+            let mode = node.mode? & 0o7777;
+            (mode & 0o004 != 0)
+                .then(|| format!("{} (mode {mode:04o})", display_path(cx, files[f].index)))
+        })
+        .collect();
+    if !world_readable.is_empty() {
+        rationale.push_str(&format!(
+            "On the device any user or process can read it: {} is world-readable (5.4-1). ",
+            world_readable.join(", ")
+        ));
+    }
+    if !refs.is_empty() {
+        let mut names: Vec<String> = refs
+            .iter()
+            .map(|&(f, _)| display_path(cx, files[f].index))
+            .collect();
+        names.dedup();
+        rationale.push_str(&format!(
+            "Its path is named by {}, which suggests it is in use. ",
+            names.join(", ")
+        ));
+    }
     if k.places.len() > 1 {
         rationale.push_str(&format!(
             "The same key is stored in {} places. ",
@@ -400,7 +439,78 @@ fn key_finding(
         }
         finding = finding.with_evidence(evidence(cx, file.index, line, off, Some(text)));
     }
+    for &(f, offset) in refs {
+        let file = &files[f];
+        let (line, off) = place(file, offset);
+        let text = format!("references the key: {}", context_string(file.data, offset));
+        finding = finding.with_evidence(evidence(cx, file.index, line, off, Some(text)));
+    }
     finding
+}
+
+/// Most keys whose path is searched for in the other files.
+const MAX_REFERENCED_KEYS: usize = 32;
+/// Most references listed per key.
+const MAX_REFERENCES: usize = 4;
+
+/// Places in other files that name the absolute path of a file holding the key
+/// (`/etc/rsa_host_key` in a daemon's binary or `option key '/etc/uhttpd.key'` in a config).
+fn references(cx: &Context<'_>, files: &[Scanned<'_>], k: &KeySeen<'_>) -> Vec<(usize, usize)> {
+    let mut needles: Vec<(usize, String)> = Vec::new();
+    for &(f, _) in &k.places {
+        let index = files[f].index;
+        if cx.tree.locate(index).is_some() {
+            let p = format!("/{}", display_path(cx, index));
+            if p.len() > 4 && !needles.iter().any(|(_, n)| *n == p) {
+                needles.push((f, p));
+            }
+        }
+    }
+    if needles.is_empty() {
+        return Vec::new();
+    }
+    let mut refs: Vec<(usize, usize)> = files
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(i, file)| {
+            let mut hits = Vec::new();
+            for (owner, needle) in &needles {
+                if *owner == i {
+                    continue;
+                }
+                for pos in memchr::memmem::find_iter(file.data, needle.as_bytes()) {
+                    let next = file.data.get(pos + needle.len()).copied().unwrap_or(0);
+                    if next.is_ascii_alphanumeric() || matches!(next, b'.' | b'_' | b'-' | b'/') {
+                        continue;
+                    }
+                    hits.push((i, pos));
+                    break;
+                }
+            }
+            hits
+        })
+        .collect();
+    refs.sort_unstable();
+    refs.truncate(MAX_REFERENCES);
+    refs
+}
+
+/// The printable run of characters around `offset` (a line of text or a C string in a binary).
+fn context_string(data: &[u8], offset: usize) -> String {
+    let offset = offset.min(data.len());
+    let printable = |b: &u8| (0x20..0x7f).contains(b) || *b == b'\t';
+    let start = data[..offset]
+        .iter()
+        .rev()
+        .take(80)
+        .take_while(|b| printable(b))
+        .count();
+    let end = data[offset..]
+        .iter()
+        .take(120)
+        .take_while(|b| printable(b))
+        .count();
+    String::from_utf8_lossy(&data[offset - start..offset + end]).into_owned()
 }
 
 // ---------------------------------------------------------------------------------------------

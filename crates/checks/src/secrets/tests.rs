@@ -133,7 +133,11 @@ fn broadcom_dropbear_host_key_is_found() {
         .rationale
         .contains("SHA256:F9KYIspH9Bhy0ohvvWPEgP5HeCUIeZZ5pA+8Xu2Eky8"));
     assert!(f.rationale.contains("below 2048 bits"));
-    assert_eq!(f.evidence.len(), 1);
+    // -rwxrwxrwx in the squashfs.
+    assert!(f
+        .rationale
+        .contains("etc/rsa_host_key (mode 0777) is world-readable"));
+    assert_eq!(f.evidence.len(), 2, "{:#?}", f.evidence);
     let e = &f.evidence[0];
     assert_eq!(e.path, "etc/rsa_host_key");
     assert_eq!(e.offset, Some(0));
@@ -144,6 +148,15 @@ fn broadcom_dropbear_host_key_is_found() {
     );
     assert!(e.provenance.contains("squashfs-v2v3"), "{}", e.provenance);
     assert!(e.provenance.ends_with("→ etc/rsa_host_key"));
+    // Broadcom's configuration manager names the key file (it starts dropbear with it).
+    let r = &f.evidence[1];
+    assert_eq!(r.path, "bin/cfm");
+    assert_eq!(r.offset, Some(1_136_876));
+    assert_eq!(
+        r.text.as_deref(),
+        Some("references the key: /etc/rsa_host_key")
+    );
+    assert!(f.rationale.contains("Its path is named by bin/cfm"));
     assert_eq!(f.provisions.len(), 3);
     assert!(f.guidelines.contains(&4));
 }
@@ -209,6 +222,12 @@ fn tls_identity_key_with_its_certificate_is_critical() {
     let m = image(&[
         ("etc/ssl/private/server.key", fixture!("server.key")),
         ("etc/ssl/certs/server.crt", fixture!("server.crt")),
+        (
+            "etc/config/uhttpd",
+            b"config uhttpd main\n\toption cert '/etc/ssl/certs/server.crt'\n\toption key '/etc/ssl/private/server.key'\n",
+        ),
+        // A longer name with the key's path as prefix is not a reference.
+        ("etc/init.d/other", b"cp /etc/ssl/private/server.key.bak /tmp\n"),
     ]);
     let findings = keys(&m);
     let f = only(&findings);
@@ -228,6 +247,13 @@ fn tls_identity_key_with_its_certificate_is_critical() {
         .as_deref()
         .unwrap()
         .starts_with("-----BEGIN PRIVATE KEY----- (RSA 2048-bit, SPKI SHA-256 "));
+    assert_eq!(f.evidence.len(), 2, "{:#?}", f.evidence);
+    let r = &f.evidence[1];
+    assert_eq!((r.path.as_str(), r.line), ("etc/config/uhttpd", Some(3)));
+    assert_eq!(
+        r.text.as_deref(),
+        Some("references the key: \toption key '/etc/ssl/private/server.key'")
+    );
     // The valid, current certificate alone is no certificate finding.
     assert!(certs(&m, NOW_2030).is_empty());
 }
