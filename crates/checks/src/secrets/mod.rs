@@ -258,7 +258,8 @@ impl Check for PrivateKeys {
             // Which files name the key's path (a daemon's command line, a server config): the
             // search costs one pass over the image per key, so only the first keys get it.
             let refs = if n < MAX_REFERENCED_KEYS {
-                references(cx, &files, k)
+                let owners: Vec<usize> = k.places.iter().map(|p| p.0).collect();
+                references(cx, &files, &owners)
             } else {
                 Vec::new()
             };
@@ -453,11 +454,11 @@ const MAX_REFERENCED_KEYS: usize = 32;
 /// Most references listed per key.
 const MAX_REFERENCES: usize = 4;
 
-/// Places in other files that name the absolute path of a file holding the key
+/// Places in other files that name the absolute path of one of the `owners` files
 /// (`/etc/rsa_host_key` in a daemon's binary or `option key '/etc/uhttpd.key'` in a config).
-fn references(cx: &Context<'_>, files: &[Scanned<'_>], k: &KeySeen<'_>) -> Vec<(usize, usize)> {
+fn references(cx: &Context<'_>, files: &[Scanned<'_>], owners: &[usize]) -> Vec<(usize, usize)> {
     let mut needles: Vec<(usize, String)> = Vec::new();
-    for &(f, _) in &k.places {
+    for &f in owners {
         let index = files[f].index;
         if cx.tree.locate(index).is_some() {
             let p = format!("/{}", display_path(cx, index));
@@ -493,6 +494,31 @@ fn references(cx: &Context<'_>, files: &[Scanned<'_>], k: &KeySeen<'_>) -> Vec<(
     refs.sort_unstable();
     refs.truncate(MAX_REFERENCES);
     refs
+}
+
+/// Whether the text around a reference to a certificate says it is trusted (`cafile`,
+/// `--cacert`, `option ca`, `ssl.ca-file`, `trust`) rather than used as an identity.
+fn names_trust(context: &str) -> bool {
+    let l = context.to_ascii_lowercase();
+    [
+        "cafile",
+        "ca_file",
+        "ca-file",
+        "cacert",
+        "ca_cert",
+        "ca-cert",
+        "capath",
+        "ca_path",
+        "trust",
+        "root",
+        "verify",
+        "option ca ",
+        "ca ",
+        "ca=",
+        "ca:",
+    ]
+    .iter()
+    .any(|k| l.contains(k))
 }
 
 /// The printable run of characters around `offset` (a line of text or a C string in a binary).
@@ -612,6 +638,16 @@ impl Certificates {
         let mut anchors: BTreeMap<usize, Anchors<'_>> = BTreeMap::new();
         let mut seen: Vec<&CertSeen<'_>> = certs.values().collect();
         seen.sort_by_key(|c| c.places.first().map(|&(f, o, _)| (f, o)));
+        // Keys whose certificate is the device's own identity, not a trust anchor.
+        let private_ids: std::collections::HashSet<[u8; 32]> = found
+            .iter()
+            .filter_map(|(_, f)| match &f.item {
+                Item::Key(k) if k.public_id => Some(k.id),
+                _ => None,
+            })
+            .collect();
+        // Private trust anchors (outside bundles) that a config or program names.
+        let mut trusted: Vec<(&CertSeen<'_>, Vec<(usize, usize)>)> = Vec::new();
         for c in &seen {
             let fact = c.fact;
             let anchor = fact.is_ca || fact.self_issued;
@@ -627,6 +663,17 @@ impl Certificates {
                     }
                 }
                 continue;
+            }
+            let own_key = fact.key_id.is_some_and(|id| private_ids.contains(&id));
+            if anchor && !own_key && trusted.len() < MAX_REFERENCED_KEYS {
+                let owners: Vec<usize> = c.places.iter().map(|p| p.0).collect();
+                let refs: Vec<(usize, usize)> = references(cx, &files, &owners)
+                    .into_iter()
+                    .filter(|&(f, o)| names_trust(&context_string(files[f].data, o)))
+                    .collect();
+                if !refs.is_empty() {
+                    trusted.push((c, refs));
+                }
             }
             let mut problems: Vec<(Severity, String)> = Vec::new();
             match built {
@@ -699,6 +746,52 @@ impl Certificates {
                     off,
                     Some(format!("subject: {}", fact.subject)),
                 ));
+            }
+            findings.push(f);
+        }
+        for (c, refs) in trusted {
+            let fact = c.fact;
+            let mut f = Finding::new(
+                self.id(),
+                CERT_PROVISIONS,
+                Severity::Info,
+                format!(
+                    "A private {} \"{}\" is configured as a trust anchor",
+                    if fact.is_ca {
+                        "CA certificate"
+                    } else {
+                        "self-signed certificate"
+                    },
+                    fact.subject
+                ),
+                format!(
+                    "The image ships a self-issued certificate ({}, valid to {}) outside any CA \
+                     bundle, and its path is named by a config or program: the device trusts \
+                     peers it (or its key) vouches for. This is sound when its private key is \
+                     held only by the vendor; a private key for it in the image is reported by \
+                     secrets.private-key.",
+                    fact.key,
+                    date(fact.not_after)
+                ),
+                "Keep the CA's private key off the device and out of the image; document the \
+                 pinned CA and how it is rotated.",
+            );
+            if let Some(&(file, offset, _)) = c.places.first() {
+                let s = &files[file];
+                let (line, off) = place(s, offset);
+                f = f.with_evidence(evidence(
+                    cx,
+                    s.index,
+                    line,
+                    off,
+                    Some(format!("subject: {}", fact.subject)),
+                ));
+            }
+            for (file, offset) in refs {
+                let s = &files[file];
+                let (line, off) = place(s, offset);
+                let text = format!("references it: {}", context_string(s.data, offset));
+                f = f.with_evidence(evidence(cx, s.index, line, off, Some(text)));
             }
             findings.push(f);
         }

@@ -564,6 +564,30 @@ fn stale_trust_store_is_one_low_finding() {
 }
 
 #[test]
+fn private_trust_anchor_named_by_a_config_is_info() {
+    let m = image(&[
+        ("etc/mqtt/vendor-ca.crt", fixture!("newca.crt")),
+        (
+            "etc/mosquitto/bridge.conf",
+            b"connection cloud\naddress mqtt.vendor.example:8883\nbridge_cafile /etc/mqtt/vendor-ca.crt\n",
+        ),
+    ]);
+    let findings = certs(&m, NOW_2030);
+    let f = only(&findings);
+    assert_eq!(f.severity, Severity::Info);
+    assert_eq!(
+        f.title,
+        "A private CA certificate \"CN=Current Root CA\" is configured as a trust anchor"
+    );
+    assert_eq!(f.evidence.len(), 2);
+    assert_eq!(f.evidence[1].path, "etc/mosquitto/bridge.conf");
+    assert_eq!(f.evidence[1].line, Some(3));
+    // Not named by anything: no finding.
+    let m = image(&[("etc/mqtt/vendor-ca.crt", fixture!("newca.crt"))]);
+    assert!(certs(&m, NOW_2030).is_empty());
+}
+
+#[test]
 fn der_certificate_in_a_binary() {
     let pem = pem::parse(fixture!("old.crt")).unwrap();
     let bin = binary_with(pem.contents(), 0x2000);
@@ -585,14 +609,26 @@ fn aws_pair_google_key_and_generic_secret() {
     let app =
         b"[service]\nendpoint=https://api.vendor.example\napi_key = \"k3J9xQ2mV7pL4rT8wZ1n\"\n";
     let bin = binary_with(b"AIzaSyD3k9Xc2Vb7Qm1Lp8Rt5Wz0Yh6Nj4Ks2Fa\0", 0x500);
+    let js = b"const auth = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXZpY2UiLCJpYXQiOjE1MTYyMzkwMjJ9.4Adcj3UFYzPUVaVF43FmMab6RlaQD8A9V8wFzzht-KQ';\n";
     let m = image(&[
         ("etc/cloud/credentials", cloud),
         ("etc/app.conf", app),
         ("usr/bin/mapd", &bin),
+        ("www/js/app.js", js),
     ]);
     let mut findings = tokens(&m);
     findings.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.title.cmp(&b.title)));
-    assert_eq!(findings.len(), 4, "{findings:#?}");
+    assert_eq!(findings.len(), 5, "{findings:#?}");
+    let jwt = findings
+        .iter()
+        .find(|f| f.title.contains("JSON Web Token"))
+        .unwrap();
+    assert_eq!(jwt.severity, Severity::Medium);
+    assert_eq!(jwt.evidence[0].line, Some(1));
+    assert_eq!(
+        jwt.evidence[0].text.as_deref(),
+        Some("const auth = 'eyJh…t-KQ (109 chars)';")
+    );
     assert_eq!(findings[0].severity, Severity::High);
     assert_eq!(
         findings[0].title,

@@ -28,6 +28,7 @@ pub(crate) enum TokenKind {
     SlackToken,
     SlackWebhook,
     GithubToken,
+    Jwt,
     Generic,
 }
 
@@ -40,6 +41,7 @@ impl TokenKind {
             TokenKind::SlackToken => "Slack token",
             TokenKind::SlackWebhook => "Slack webhook URL",
             TokenKind::GithubToken => "GitHub token",
+            TokenKind::Jwt => "JSON Web Token",
             TokenKind::Generic => "high-entropy secret",
         }
     }
@@ -66,6 +68,8 @@ static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
         r"|(?P<slack>xox[abposr]-[0-9A-Za-z]{8,}-[0-9A-Za-z\-]{8,72})",
         r"|(?P<webhook>https://hooks\.slack\.com/services/T[A-Z0-9]{6,}/B[A-Z0-9]{6,}/[A-Za-z0-9]{20,})",
         r"|(?P<github>gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{60,90})",
+        // A signed JWT: base64url header `{"` and payload `{"`, then a signature.
+        r"|(?P<jwt>eyJ[A-Za-z0-9_\-]{10,}\.eyJ[A-Za-z0-9_\-]{10,}\.[A-Za-z0-9_\-]{16,})",
     ))
     .expect("static regex")
 });
@@ -153,8 +157,10 @@ pub(crate) fn shaped(data: &[u8], limit: usize) -> Vec<Token> {
             TokenKind::SlackToken
         } else if caps.name("webhook").is_some() {
             TokenKind::SlackWebhook
-        } else {
+        } else if caps.name("github").is_some() {
             TokenKind::GithubToken
+        } else {
+            TokenKind::Jwt
         };
         let value = String::from_utf8_lossy(m.as_bytes()).into_owned();
         // An access key ID is 16 characters of base32 after the prefix; a real one is not a word.
@@ -259,6 +265,11 @@ mod tests {
         assert_eq!(g.len(), 1);
         assert_eq!(g[0].kind, TokenKind::GoogleApiKey);
         assert!(shaped(b"XAKIAZ7Q3MBX2KPL4VN6W", 10).is_empty());
+        let jwt = b"Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJkZXZpY2UiLCJpYXQiOjE1MTYyMzkwMjJ9.4Adcj3UFYzPUVaVF43FmMab6RlaQD8A9V8wFzzht-KQ\n";
+        let t = shaped(jwt, 10);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].kind, TokenKind::Jwt);
+        assert_eq!(t[0].offset, 22);
     }
 
     #[test]
