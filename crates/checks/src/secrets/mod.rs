@@ -27,6 +27,28 @@ mod tokens;
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod unit {
+    #[test]
+    fn host_key_paths() {
+        for p in [
+            "etc/ssh/ssh_host_rsa_key",
+            "etc/dropbear/dropbear_rsa_host_key",
+            "etc/rsa_host_key",
+            "etc/ssh_hostkey",
+        ] {
+            assert!(super::is_host_key_path(p), "{p}");
+        }
+        for p in [
+            "etc/ssl/localhost.key",
+            "etc/ssh/ssh_host_rsa_key.pub",
+            "etc/hostapd.key",
+        ] {
+            assert!(!super::is_host_key_path(p), "{p}");
+        }
+    }
+}
+
 use keys::{CertFact, Found, Item, KeyFact};
 use tokens::{Token, TokenKind};
 
@@ -201,7 +223,13 @@ struct KeySeen<'a> {
 
 fn is_host_key_path(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path).to_ascii_lowercase();
-    (name.contains("host") && name.contains("key") && !name.ends_with(".pub"))
+    if name.ends_with(".pub") {
+        return false;
+    }
+    name.contains("host_key")
+        || name.contains("hostkey")
+        || name.contains("host-key")
+        || name.starts_with("ssh_host_")
         || path.contains("etc/dropbear/")
 }
 
@@ -307,8 +335,7 @@ fn key_finding(
         .iter()
         .map(|&(f, _)| display_path(cx, files[f].index))
         .collect();
-    let host = fact.format == "dropbear" && paths.iter().any(|p| is_host_key_path(p))
-        || paths.iter().any(|p| is_host_key_path(p));
+    let host = paths.iter().any(|p| is_host_key_path(p));
     let cert = if fact.public_id {
         certs.get(&fact.id).copied()
     } else {
@@ -547,14 +574,15 @@ pub struct Certificates;
 
 const CERT_PROVISIONS: &[&str] = &["5.5-1"];
 
-/// The newest modification time of any file of the image: its build date, as a proxy.
-fn build_time(cx: &Context<'_>) -> Option<i64> {
+/// The newest modification time of any file of the image: its build date, as a proxy. Times
+/// after `now` (a clock that was wrong when the image was made) are ignored.
+fn build_time(cx: &Context<'_>, now: i64) -> Option<i64> {
     cx.manifest
         .nodes
         .iter()
         .filter(|n| n.kind == NodeKind::File)
         .filter_map(|n| n.mtime)
-        .filter(|&t| t > 0)
+        .filter(|&t| t > 0 && t <= now)
         .max()
 }
 
@@ -632,7 +660,7 @@ impl Certificates {
         if certs.is_empty() {
             return Vec::new();
         }
-        let built = build_time(cx);
+        let built = build_time(cx, now);
         let mut findings = Vec::new();
         // Trust anchors in bundles, per bundle file: (expired, weak) subjects.
         let mut anchors: BTreeMap<usize, Anchors<'_>> = BTreeMap::new();

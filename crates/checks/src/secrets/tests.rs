@@ -544,6 +544,17 @@ fn certificate_expired_only_after_the_build_is_low() {
 }
 
 #[test]
+fn file_times_after_today_are_not_a_build_date() {
+    let mut m = image(&[("etc/ssl/server.crt", fixture!("server.crt"))]);
+    // A clock set to 2045 when the image was made: the certificate (to 2040) must not be called
+    // expired at build time while "today" is 2030.
+    for n in &mut m.nodes {
+        n.mtime = Some(2_366_841_600);
+    }
+    assert!(certs(&m, NOW_2030).is_empty());
+}
+
+#[test]
 fn stale_trust_store_is_one_low_finding() {
     let m = image(&[("etc/ssl/certs/ca-certificates.crt", fixture!("bundle.crt"))]);
     let findings = certs(&m, NOW_2030);

@@ -75,13 +75,13 @@ static SHAPED: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 static AWS_SECRET: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i)aws.{0,24}secret.{0,24}?[=:]\s*["']?([A-Za-z0-9/+]{40})(?:["'\s,;]|$)"#)
+    Regex::new(r#"(?i-u)aws.{0,24}secret.{0,24}?[=:]\s*["']?([A-Za-z0-9/+]{40})(?:["'\s,;]|$)"#)
         .expect("static regex")
 });
 
 static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
-        r#"(?i)(?P<name>[a-z0-9_.\-]*(?:api[_\-]?key|apikey|secret[_\-]?key|client[_\-]?secret|app[_\-]?secret|"#,
+        r#"(?i-u)(?P<name>[a-z0-9_.\-]*(?:api[_\-]?key|apikey|secret[_\-]?key|client[_\-]?secret|app[_\-]?secret|"#,
         r#"secret|access[_\-]?token|auth[_\-]?token|bearer|token|private[_\-]?key|signing[_\-]?key|hmac[_\-]?key|"#,
         r#"aes[_\-]?key|encrypt(?:ion)?[_\-]?key|master[_\-]?key)[a-z0-9_\-]*)["']?\s*(?:=|:|=>|,)\s*["']?"#,
         r#"(?P<value>[A-Za-z0-9+/=_.\-]{16,128})(?:["'\s,;<)]|$)"#,
