@@ -27,28 +27,6 @@ mod tokens;
 #[cfg(test)]
 mod tests;
 
-#[cfg(test)]
-mod unit {
-    #[test]
-    fn host_key_paths() {
-        for p in [
-            "etc/ssh/ssh_host_rsa_key",
-            "etc/dropbear/dropbear_rsa_host_key",
-            "etc/rsa_host_key",
-            "etc/ssh_hostkey",
-        ] {
-            assert!(super::is_host_key_path(p), "{p}");
-        }
-        for p in [
-            "etc/ssl/localhost.key",
-            "etc/ssh/ssh_host_rsa_key.pub",
-            "etc/hostapd.key",
-        ] {
-            assert!(!super::is_host_key_path(p), "{p}");
-        }
-    }
-}
-
 use keys::{CertFact, Found, Item, KeyFact};
 use tokens::{Token, TokenKind};
 

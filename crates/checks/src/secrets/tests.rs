@@ -755,3 +755,22 @@ fn checks_are_registered_with_catalogue_provisions() {
         assert!(ids.contains(&id), "{id}");
     }
 }
+
+#[test]
+fn host_key_paths() {
+    for p in [
+        "etc/ssh/ssh_host_rsa_key",
+        "etc/dropbear/dropbear_rsa_host_key",
+        "etc/rsa_host_key",
+        "etc/ssh_hostkey",
+    ] {
+        assert!(is_host_key_path(p), "{p}");
+    }
+    for p in [
+        "etc/ssl/localhost.key",
+        "etc/ssh/ssh_host_rsa_key.pub",
+        "etc/hostapd.key",
+    ] {
+        assert!(!is_host_key_path(p), "{p}");
+    }
+}
