@@ -31,6 +31,9 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &crate::comms::ObsoleteTlsLibrary,
         &crate::privacy::Sensing,
         &crate::privacy::FactoryReset,
+        &crate::secrets::PrivateKeys,
+        &crate::secrets::Certificates,
+        &crate::secrets::Tokens,
     ];
     all
 }

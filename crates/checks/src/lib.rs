@@ -21,6 +21,7 @@ pub mod framework;
 pub mod hardening;
 pub mod input;
 pub mod privacy;
+pub mod secrets;
 pub mod services;
 pub mod updates;
 
