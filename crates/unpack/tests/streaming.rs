@@ -12,7 +12,7 @@ fn big_file() -> Vec<u8> {
     let mut x: u32 = 1;
     (0..(6 << 20) + 1234)
         .map(|i: usize| {
-            if i % 4096 == 0 {
+            if i.is_multiple_of(4096) {
                 x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
             }
             ((i / 4096) as u32 ^ (x >> 16)) as u8 ^ (i as u8 & 0x0f)
