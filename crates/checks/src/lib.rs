@@ -15,6 +15,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub mod assessment;
+pub mod crypt;
 pub mod framework;
 
 pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
