@@ -6,7 +6,15 @@ use crate::{Check, Context, Finding};
 
 /// Every check, in the order they are listed to people.
 pub fn all_checks() -> Vec<&'static dyn Check> {
-    let all: Vec<&'static dyn Check> = Vec::new();
+    let all: Vec<&'static dyn Check> = vec![
+        &crate::passwords::EmptyPassword,
+        &crate::passwords::DefaultPassword,
+        &crate::passwords::HardcodedPassword,
+        &crate::passwords::AutoLogin,
+        &crate::passwords::WeakHash,
+        &crate::passwords::SeveralRoots,
+        &crate::passwords::Coverage,
+    ];
     all
 }
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub mod assessment;
 pub mod crypt;
 pub mod framework;
+pub mod passwords;
 
 pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
