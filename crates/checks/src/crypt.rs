@@ -120,10 +120,12 @@ impl Scheme {
                  cracked exhaustively on a single GPU",
             ),
             Scheme::BsdiDes => Some("BSDi extended DES crypt: DES-based, 24-bit salt, fast"),
-            Scheme::Md5Crypt => Some(
-                "md5crypt: 1,000 MD5 iterations, billions of guesses per second on a GPU",
-            ),
-            Scheme::Apr1 => Some("Apache apr1 (md5crypt): 1,000 MD5 iterations, fast to brute-force"),
+            Scheme::Md5Crypt => {
+                Some("md5crypt: 1,000 MD5 iterations, billions of guesses per second on a GPU")
+            }
+            Scheme::Apr1 => {
+                Some("Apache apr1 (md5crypt): 1,000 MD5 iterations, fast to brute-force")
+            }
             Scheme::MosquittoSha512 => {
                 Some("a single salted SHA-512 (Mosquitto `$6$`): no key stretching")
             }
@@ -253,7 +255,8 @@ fn affordable(scheme: Scheme, hash: &str) -> bool {
     }
 }
 
-const CRYPT_ALPHABET: &[u8; 64] = b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const CRYPT_ALPHABET: &[u8; 64] =
+    b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 fn to64(out: &mut String, mut v: u32, n: usize) {
     for _ in 0..n {

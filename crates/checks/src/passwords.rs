@@ -37,8 +37,13 @@ use crate::{Check, Context, Finding, Severity};
 
 /// Time spent on one slow hash at most.
 pub const SLOW_BUDGET: Duration = Duration::from_millis(300);
+/// Candidates always tried, whatever the time budget.
+const MIN_TRIES: usize = 8;
 /// Distinct (hash, user) pairs cracked per image at most.
 const MAX_HASHES: usize = 256;
+/// Time spent cracking all the hashes of one image at most (an image with hundreds of md5crypt
+/// hashes would otherwise take minutes); hashes left are reported by `passwords.coverage`.
+pub const IMAGE_BUDGET: Duration = Duration::from_secs(3);
 /// Findings per check at most; the rest are summarised in one more finding.
 const MAX_FINDINGS: usize = 200;
 /// Text files bigger than this are not scanned.
@@ -62,9 +67,14 @@ pub enum Origin {
     Empty,
     UserName,
     /// The Mirai scanner's list, with the pair's user.
-    Mirai { user: String },
+    Mirai {
+        user: String,
+    },
     /// The DefaultCreds cheat sheet, with the vendor and user of the pair.
-    DefaultCreds { vendor: String, user: String },
+    DefaultCreds {
+        vendor: String,
+        user: String,
+    },
     /// A wordlist given by the user.
     UserList,
 }
@@ -151,7 +161,11 @@ fn candidates(user: &str, extra: &[String]) -> Vec<Candidate> {
     for p in lists.pairs.iter().filter(|p| p.user == user) {
         push(&p.password, p.origin.clone(), true);
     }
-    for p in lists.pairs.iter().filter(|p| p.user.eq_ignore_ascii_case(user)) {
+    for p in lists
+        .pairs
+        .iter()
+        .filter(|p| p.user.eq_ignore_ascii_case(user))
+    {
         push(&p.password, p.origin.clone(), true);
     }
     for p in &lists.pairs {
@@ -207,9 +221,11 @@ fn describe_origin(user: &str, password: &str, first: &Origin) -> String {
             "DefaultCreds: {} {user}/{password}{more}",
             shown.join(", ")
         ));
-    } else if let Some(p) = lists.pairs.iter().find(|p| {
-        matches!(p.origin, Origin::DefaultCreds { .. }) && p.password == password
-    }) {
+    } else if let Some(p) = lists
+        .pairs
+        .iter()
+        .find(|p| matches!(p.origin, Origin::DefaultCreds { .. }) && p.password == password)
+    {
         if let Origin::DefaultCreds { vendor, user: u } = &p.origin {
             parts.push(format!("DefaultCreds: {vendor} {u}/{password}"));
         }
@@ -223,6 +239,9 @@ fn describe_origin(user: &str, password: &str, first: &Origin) -> String {
 /// The first source of a described origin, for titles (`Mirai list`, `DefaultCreds: TP-Link`).
 fn short_origin(described: &str) -> String {
     let first = described.split("; ").next().unwrap_or(described);
+    if first.starts_with("DefaultCreds") {
+        return "DefaultCreds list".into();
+    }
     match first.split_once(" (") {
         Some((name, _)) => name.to_string(),
         None => first.to_string(),
@@ -243,9 +262,10 @@ struct Cracked {
     verifiable: bool,
 }
 
-fn crack(hash: &str, user: &str, extra: &[String]) -> Cracked {
+fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> Cracked {
     let scheme = Scheme::of(hash);
     let all = candidates(user, extra);
+    let total = all.len();
     let list: Vec<&Candidate> = if scheme.fast() {
         all.iter().collect()
     } else {
@@ -256,20 +276,24 @@ fn crack(hash: &str, user: &str, extra: &[String]) -> Cracked {
         return Cracked {
             found: None,
             tried: 0,
-            candidates: list.len(),
+            candidates: total,
             budget_hit: false,
             verifiable: false,
         };
     }
-    let deadline = (!scheme.fast()).then(|| Instant::now() + SLOW_BUDGET);
+    let deadline = if scheme.fast() {
+        image_deadline
+    } else {
+        image_deadline.min(Instant::now() + SLOW_BUDGET)
+    };
     let tried = AtomicUsize::new(0);
     let stopped = AtomicBool::new(false);
-    let found = list.par_iter().position_first(|c| {
-        if let Some(d) = deadline {
-            if stopped.load(Ordering::Relaxed) || Instant::now() > d {
-                stopped.store(true, Ordering::Relaxed);
-                return false;
-            }
+    let found = list.par_iter().enumerate().position_first(|(i, c)| {
+        // The first few (empty, user name, the user's first default pairs) are always tried, so
+        // a loaded machine does not change what the likeliest candidates show.
+        if i >= MIN_TRIES && (stopped.load(Ordering::Relaxed) || Instant::now() > deadline) {
+            stopped.store(true, Ordering::Relaxed);
+            return false;
         }
         tried.fetch_add(1, Ordering::Relaxed);
         crypt::verify(hash, &c.password) == Some(true)
@@ -277,7 +301,7 @@ fn crack(hash: &str, user: &str, extra: &[String]) -> Cracked {
     Cracked {
         found: found.map(|i| list[i].clone()),
         tried: tried.load(Ordering::Relaxed),
-        candidates: list.len(),
+        candidates: total,
         budget_hit: found.is_none() && stopped.load(Ordering::Relaxed),
         verifiable: true,
     }
@@ -478,16 +502,45 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
     }
 });
 
+/// Words of a key: split at `_ . -` and at camelCase humps, lowercased.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for ch in key.chars() {
+        if !ch.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        cur.push(ch.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
 /// Whether a configuration key names a password.
 fn password_key(key: &str, uci: bool) -> bool {
-    let k = key.to_ascii_lowercase();
-    const EXCLUDE: [&str; 14] = [
+    const EXCLUDE: [&str; 15] = [
         "file", "path", "length", "len", "min", "max", "type", "mode", "prompt", "policy",
-        "enable", "encod", "hash", "crypt",
+        "enable", "encod", "hash", "crypt", "dir",
     ];
-    if EXCLUDE.iter().any(|x| k.contains(x)) {
+    let words = key_words(key);
+    if words
+        .iter()
+        .any(|w| EXCLUDE.iter().any(|x| w.starts_with(x)))
+    {
         return false;
     }
+    let k = key.to_ascii_lowercase();
     if uci && k == "key" {
         return true;
     }
@@ -511,13 +564,29 @@ fn literal_secret(v: &str) -> bool {
     if v.contains("$(") || v.contains("${") || v.contains('`') {
         return false;
     }
-    if v.chars().all(|c| c == '*' || c == 'x' || c == 'X' || c == '.') {
+    if v.chars()
+        .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
+    {
         return false;
     }
     !matches!(
         v.to_ascii_lowercase().as_str(),
-        "none" | "null" | "nil" | "yes" | "no" | "true" | "false" | "on" | "off" | "0" | "1"
-            | "required" | "optional" | "disabled" | "enabled" | "empty"
+        "none"
+            | "null"
+            | "nil"
+            | "yes"
+            | "no"
+            | "true"
+            | "false"
+            | "on"
+            | "off"
+            | "0"
+            | "1"
+            | "required"
+            | "optional"
+            | "disabled"
+            | "enabled"
+            | "empty"
     )
 }
 
@@ -555,11 +624,15 @@ fn text_of(data: &[u8]) -> Option<&[u8]> {
 fn config_like(path: &str, data: &[u8]) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     let lower = name.to_ascii_lowercase();
-    let web = path.split('/').any(|c| matches!(c, "www" | "webs" | "web" | "html" | "htdocs"));
+    let web = path
+        .split('/')
+        .any(|c| matches!(c, "www" | "webs" | "web" | "html" | "htdocs"));
     if web
-        || [".htm", ".html", ".js", ".css", ".asp", ".lua", ".txt", ".md"]
-            .iter()
-            .any(|e| lower.ends_with(e))
+        || [
+            ".htm", ".html", ".js", ".css", ".asp", ".lua", ".txt", ".md",
+        ]
+        .iter()
+        .any(|e| lower.ends_with(e))
     {
         return false;
     }
@@ -651,7 +724,11 @@ fn scan_line(path: &str, name: &str, line: &str, config: bool, out: &mut Vec<Hit
         return;
     }
     if let Some(c) = p.uci.captures(t) {
-        let value = c.get(2).or(c.get(3)).or(c.get(4)).map_or("", |m| m.as_str());
+        let value = c
+            .get(2)
+            .or(c.get(3))
+            .or(c.get(4))
+            .map_or("", |m| m.as_str());
         let key = &c[1];
         let index_key = key.eq_ignore_ascii_case("key")
             && value.len() <= 1
@@ -667,7 +744,11 @@ fn scan_line(path: &str, name: &str, line: &str, config: bool, out: &mut Vec<Hit
         return;
     }
     if let Some(c) = p.kv.captures(t) {
-        let value = c.get(2).or(c.get(3)).or(c.get(4)).map_or("", |m| m.as_str());
+        let value = c
+            .get(2)
+            .or(c.get(3))
+            .or(c.get(4))
+            .map_or("", |m| m.as_str());
         let key = &c[1];
         // Outside single quotes a shell expands `$…`: the value is then not a literal.
         let rest = c.get(0).map_or("", |m| &t[m.start()..]);
@@ -683,7 +764,11 @@ fn scan_line(path: &str, name: &str, line: &str, config: bool, out: &mut Vec<Hit
         return;
     }
     if let Some(c) = p.long_opt.captures(t) {
-        let value = c.get(1).or(c.get(2)).or(c.get(3)).map_or("", |m| m.as_str());
+        let value = c
+            .get(1)
+            .or(c.get(2))
+            .or(c.get(3))
+            .map_or("", |m| m.as_str());
         if literal_secret(value) {
             out.push(Hit::Plain {
                 what: "--password argument".into(),
@@ -756,7 +841,9 @@ const REMOTE_LOGIN: [&str; 8] = [
 /// Flags of a command line (single-dash, combined letters allowed: `-sg`).
 fn has_flag(command: &str, flag: char) -> bool {
     command.split_whitespace().skip(1).any(|t| {
-        t.starts_with('-') && !t.starts_with("--") && t[1..].chars().all(|c| c.is_ascii_alphabetic())
+        t.starts_with('-')
+            && !t.starts_with("--")
+            && t[1..].chars().all(|c| c.is_ascii_alphabetic())
             && t[1..].contains(flag)
     })
 }
@@ -835,10 +922,11 @@ fn analyse(cx: &Context<'_>) -> Analysis {
     }
     keys.truncate(MAX_HASHES);
     let extra = &cx.options.extra_passwords;
+    let image_deadline = Instant::now() + IMAGE_BUDGET;
     let cracked = keys
         .into_par_iter()
         .map(|(h, u)| {
-            let r = crack(&h, &u, extra);
+            let r = crack(&h, &u, extra, image_deadline);
             ((h, u), r)
         })
         .collect();
@@ -884,8 +972,8 @@ const CACHED: usize = 4;
 /// global-pool worker therefore never waits while holding work the computation needs, and never
 /// steals a job that waits on itself (which a lock held across a `par_iter` would allow).
 fn analysis(cx: &Context<'_>) -> Arc<Analysis> {
-    static SLOTS: LazyLock<(Mutex<Vec<(u64, Slot)>>, Condvar)> =
-        LazyLock::new(|| (Mutex::new(Vec::new()), Condvar::new()));
+    type Slots = (Mutex<Vec<(u64, Slot)>>, Condvar);
+    static SLOTS: LazyLock<Slots> = LazyLock::new(|| (Mutex::new(Vec::new()), Condvar::new()));
     static POOL: LazyLock<Option<rayon::ThreadPool>> = LazyLock::new(|| {
         rayon::ThreadPoolBuilder::new()
             .thread_name(|i| format!("passwords-{i}"))
@@ -940,7 +1028,11 @@ fn cap(check: &str, mut findings: Vec<Finding>) -> Vec<Finding> {
     if findings.len() > MAX_FINDINGS {
         let dropped = findings.len() - MAX_FINDINGS;
         findings.truncate(MAX_FINDINGS);
-        let provisions: Vec<String> = findings[0].provisions.iter().map(|p| p.to_string()).collect();
+        let provisions: Vec<String> = findings[0]
+            .provisions
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
         let provisions: Vec<&str> = provisions.iter().map(String::as_str).collect();
         findings.push(Finding::new(
             check,
@@ -970,7 +1062,10 @@ fn shell_note(c: &Credential) -> String {
             shell: Some(s),
             login_capable: Some(true),
             ..
-        } => format!(" (login shell {})", if s.is_empty() { "/bin/sh" } else { s }),
+        } => format!(
+            " (login shell {})",
+            if s.is_empty() { "/bin/sh" } else { s }
+        ),
         Source::Account {
             login_capable: None,
             ..
@@ -998,7 +1093,11 @@ impl Check for EmptyPassword {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
         let mut out = Vec::new();
-        for c in a.creds.iter().filter(|c| c.is_account() && c.hash.is_none()) {
+        for c in a
+            .creds
+            .iter()
+            .filter(|c| c.is_account() && c.hash.is_none())
+        {
             if c.login_capable() == Some(false) {
                 continue;
             }
@@ -1357,7 +1456,11 @@ impl Check for SeveralRoots {
                 self.id(),
                 self.provisions(),
                 Severity::Low,
-                format!("{} accounts have uid 0 in {file}: {}", names.len(), names.join(", ")),
+                format!(
+                    "{} accounts have uid 0 in {file}: {}",
+                    names.len(),
+                    names.join(", ")
+                ),
                 format!(
                     "Every uid-0 account is root: a daemon that drops privileges to one of them \
                      ({}) keeps full privileges, and each is one more root login to protect \
@@ -1372,12 +1475,7 @@ impl Check for SeveralRoots {
                 format!(
                     "Keep one uid-0 account; give the others ({}) their own unprivileged uid in \
                      {file}.",
-                    names
-                        .iter()
-                        .skip(1)
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    names.iter().skip(1).copied().collect::<Vec<_>>().join(", ")
                 ),
             );
             f.evidence
@@ -1409,11 +1507,10 @@ impl Check for Coverage {
             if note.line.is_some() || !note.message.contains("absent from the image") {
                 continue;
             }
-            let root: Option<&Root<'_>> = cx
-                .tree
-                .roots()
-                .iter()
-                .find(|r| r.entry(&note.path).is_some_and(|n| n.kind == NodeKind::Symlink));
+            let root: Option<&Root<'_>> = cx.tree.roots().iter().find(|r| {
+                r.entry(&note.path)
+                    .is_some_and(|n| n.kind == NodeKind::Symlink)
+            });
             let Some(root) = root else { continue };
             let target = root
                 .entry(&note.path)
@@ -1447,6 +1544,38 @@ impl Check for Coverage {
                 )),
             );
         }
+        let untried: Vec<&Credential> = a
+            .creds
+            .iter()
+            .filter(|c| {
+                c.hash
+                    .as_ref()
+                    .is_some_and(|h| !a.cracked.contains_key(&(h.clone(), c.user.clone())))
+            })
+            .collect();
+        if !untried.is_empty() {
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Info,
+                format!(
+                    "{} password hashes not tried (more than {MAX_HASHES} in the image)",
+                    untried.len()
+                ),
+                format!(
+                    "Only the first {MAX_HASHES} distinct hashes of an image are tried against the \
+                     default lists."
+                ),
+                "Run a dictionary attack offline (john, hashcat) on the remaining hashes.",
+            );
+            f.evidence.extend(
+                untried
+                    .iter()
+                    .take(20)
+                    .filter_map(|c| c.evidence.first().cloned()),
+            );
+            out.push(f);
+        }
         for c in &a.creds {
             let Some(hash) = &c.hash else { continue };
             let Some(r) = a.cracked.get(&(hash.clone(), c.user.clone())) else {
@@ -1458,7 +1587,10 @@ impl Check for Coverage {
             let scheme = Scheme::of(hash);
             let (title, rationale) = if !r.verifiable {
                 (
-                    format!("{}'s password hash ({scheme}) could not be verified here", c.user),
+                    format!(
+                        "{}'s password hash ({scheme}) could not be verified here",
+                        c.user
+                    ),
                     format!(
                         "The hash of {} in {} is of a scheme (or with parameters) this tool does \
                          not verify, so whether it is a public default is not known.",
@@ -1473,11 +1605,13 @@ impl Check for Coverage {
                         c.user, r.tried, r.candidates
                     ),
                     format!(
-                        "{scheme} is slow by design; within the {} ms budget per hash {} \
+                        "Within the time budget ({} ms per slow hash, {} s per image) {} of {} \
                          candidates (empty, user name, matching default pairs, Mirai list, user \
-                         wordlists first) were tried against {}'s hash in {}.",
+                         wordlists first) were tried against {}'s {scheme} hash in {}.",
                         SLOW_BUDGET.as_millis(),
+                        IMAGE_BUDGET.as_secs(),
                         r.tried,
+                        r.candidates,
                         c.user,
                         c.file()
                     ),
