@@ -141,41 +141,77 @@ struct Candidate {
     slow: bool,
 }
 
-/// Candidates for `user`, in order: empty, user name, pairs of that user (Mirai first), then every
-/// distinct password (Mirai, DefaultCreds, user lists).
-fn candidates(user: &str, extra: &[String]) -> Vec<Candidate> {
-    let lists = &*WORDLISTS;
-    let mut seen: HashSet<String> = HashSet::new();
-    let mut out = Vec::new();
-    let mut push = |password: &str, origin: Origin, slow: bool| {
-        if password.len() <= 256 && seen.insert(password.to_string()) {
-            out.push(Candidate {
-                password: password.to_string(),
-                origin,
-                slow,
-            });
-        }
-    };
-    push("", Origin::Empty, true);
-    push(user, Origin::UserName, true);
-    for p in lists.pairs.iter().filter(|p| p.user == user) {
-        push(&p.password, p.origin.clone(), true);
-    }
-    for p in lists
+/// Every distinct password of the built-in lists, in list order (Mirai first); slow schemes try
+/// the Mirai ones.
+static DISTINCT: LazyLock<Vec<Candidate>> = LazyLock::new(|| {
+    let mut seen: HashSet<&str> = HashSet::new();
+    WORDLISTS
         .pairs
         .iter()
-        .filter(|p| p.user.eq_ignore_ascii_case(user))
-    {
-        push(&p.password, p.origin.clone(), true);
+        .filter(|p| p.password.len() <= 256 && seen.insert(p.password.as_str()))
+        .map(|p| Candidate {
+            password: p.password.clone(),
+            origin: p.origin.clone(),
+            slow: matches!(p.origin, Origin::Mirai { .. }),
+        })
+        .collect()
+});
+
+/// The candidates of one user: an owned head (empty, user name, the user's pairs), the shared
+/// distinct passwords not already in it, then the user lists.
+struct Candidates {
+    head: Vec<Candidate>,
+    extra: Vec<Candidate>,
+}
+
+impl Candidates {
+    /// In order: empty, user name, pairs of that user (Mirai first, exact case then any case),
+    /// every distinct list password, user lists.
+    fn new(user: &str, extra: &[String]) -> Candidates {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut head = Vec::new();
+        let mut push = |password: &str, origin: Origin, out: &mut Vec<Candidate>| {
+            if password.len() <= 256 && seen.insert(password.to_string()) {
+                out.push(Candidate {
+                    password: password.to_string(),
+                    origin,
+                    slow: true,
+                });
+            }
+        };
+        push("", Origin::Empty, &mut head);
+        push(user, Origin::UserName, &mut head);
+        let pairs = &WORDLISTS.pairs;
+        for p in pairs.iter().filter(|p| p.user == user) {
+            push(&p.password, p.origin.clone(), &mut head);
+        }
+        for p in pairs.iter().filter(|p| p.user.eq_ignore_ascii_case(user)) {
+            push(&p.password, p.origin.clone(), &mut head);
+        }
+        let listed: HashSet<&str> = DISTINCT.iter().map(|c| c.password.as_str()).collect();
+        let mut extra_out = Vec::new();
+        for p in extra.iter().filter(|p| !listed.contains(p.as_str())) {
+            push(p, Origin::UserList, &mut extra_out);
+        }
+        Candidates {
+            head,
+            extra: extra_out,
+        }
     }
-    for p in &lists.pairs {
-        let slow = matches!(p.origin, Origin::Mirai { .. });
-        push(&p.password, p.origin.clone(), slow);
+
+    /// References in trying order.
+    fn list(&self) -> Vec<&Candidate> {
+        let in_head: HashSet<&str> = self.head.iter().map(|c| c.password.as_str()).collect();
+        self.head
+            .iter()
+            .chain(
+                DISTINCT
+                    .iter()
+                    .filter(|c| !in_head.contains(c.password.as_str())),
+            )
+            .chain(self.extra.iter())
+            .collect()
     }
-    for p in extra {
-        push(p, Origin::UserList, true);
-    }
-    out
 }
 
 /// Every public source of a (user, password) pair, for people: exact pairs first.
@@ -264,12 +300,13 @@ struct Cracked {
 
 fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> Cracked {
     let scheme = Scheme::of(hash);
-    let all = candidates(user, extra);
+    let set = Candidates::new(user, extra);
+    let all = set.list();
     let total = all.len();
     let list: Vec<&Candidate> = if scheme.fast() {
-        all.iter().collect()
+        all
     } else {
-        all.iter().filter(|c| c.slow).collect()
+        all.into_iter().filter(|c| c.slow).collect()
     };
     // A hash verify() refuses (malformed, unaffordable, unsupported scheme) is not tried.
     if !scheme.verifiable() || crypt::verify(hash, "\u{1}probe").is_none() {
