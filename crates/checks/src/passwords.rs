@@ -498,6 +498,9 @@ enum Hit {
     },
     /// `login -f USER`: a session without a password.
     AutoLogin { user: String },
+    /// A boot script line that writes a file absent from the image (`cp /etc/passwd.bak
+    /// /var/passwd`), for account files linked there.
+    Writes { target: String },
 }
 
 struct FileHit {
@@ -680,10 +683,34 @@ fn config_like(path: &str, data: &[u8]) -> bool {
             .any(|e| lower.ends_with(e))
 }
 
-fn scan_line(path: &str, name: &str, line: &str, config: bool, out: &mut Vec<Hit>) {
+fn scan_line(
+    path: &str,
+    name: &str,
+    line: &str,
+    config: bool,
+    targets: &[String],
+    out: &mut Vec<Hit>,
+) {
     let t = line.trim();
     if t.is_empty() || t.len() > MAX_LINE {
         return;
+    }
+    if config && !t.starts_with('#') {
+        for target in targets {
+            let writes = t.split_whitespace().any(|w| {
+                w.trim_matches(|c| c == '"' || c == '\'')
+                    .trim_start_matches('>')
+                    == target.as_str()
+            }) && (t.starts_with("cp ")
+                || t.contains("/cp ")
+                || t.starts_with("ln ")
+                || t.contains('>'));
+            if writes {
+                out.push(Hit::Writes {
+                    target: target.clone(),
+                });
+            }
+        }
     }
     // `user:hash` password files (htpasswd, Mosquitto).
     if let Some((user, hash)) = t.split_once(':') {
@@ -818,8 +845,43 @@ fn scan_line(path: &str, name: &str, line: &str, config: bool, out: &mut Vec<Hit
     let _ = path;
 }
 
+/// Account files that link to a file absent from the image: (link path, absolute target) with the
+/// root holding the link.
+fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, String)> {
+    let mut out = Vec::new();
+    for note in &cx.inventory.accounts.notes {
+        if note.line.is_some() || !note.message.contains("absent from the image") {
+            continue;
+        }
+        let Some(root) = cx.tree.roots().iter().find(|r| {
+            r.entry(&note.path)
+                .is_some_and(|n| n.kind == NodeKind::Symlink)
+        }) else {
+            continue;
+        };
+        let target = root
+            .entry(&note.path)
+            .and_then(|n| n.link_target.clone())
+            .unwrap_or_default();
+        // `../var/passwd` from `etc/` is `/var/passwd`.
+        let absolute = match root.canonical(&note.path) {
+            Err(iotassay_inventory::ResolveError::NotFound(p)) => format!("/{p}"),
+            _ => target.clone(),
+        };
+        out.push((root, note.path.clone(), absolute));
+    }
+    out
+}
+
+fn absent_link_targets(cx: &Context<'_>) -> Vec<String> {
+    let mut t: Vec<String> = absent_links(cx).into_iter().map(|(_, _, a)| a).collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
 /// Scan every text file of every root, in parallel.
-fn scan_files(cx: &Context<'_>) -> Vec<FileHit> {
+fn scan_files(cx: &Context<'_>, targets: &[String]) -> Vec<FileHit> {
     let mut files = Vec::new();
     for (r, root) in cx.tree.roots().iter().enumerate() {
         for f in root.files() {
@@ -843,7 +905,7 @@ fn scan_files(cx: &Context<'_>) -> Vec<FileHit> {
                     continue;
                 }
                 let line = String::from_utf8_lossy(raw);
-                scan_line(f.path, name, &line, config, &mut line_hits);
+                scan_line(f.path, name, &line, config, targets, &mut line_hits);
                 for hit in line_hits.drain(..) {
                     out.push(FileHit {
                         root: *r,
@@ -928,7 +990,7 @@ struct Analysis {
 
 fn analyse(cx: &Context<'_>) -> Analysis {
     let mut creds = account_credentials(cx);
-    let hits = scan_files(cx);
+    let hits = scan_files(cx, &absent_link_targets(cx));
     let roots = cx.tree.roots();
     for h in &hits {
         if let Hit::HashLine { user, hash } = &h.hit {
@@ -1540,46 +1602,53 @@ impl Check for Coverage {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
         let mut out = Vec::new();
-        for note in &cx.inventory.accounts.notes {
-            if note.line.is_some() || !note.message.contains("absent from the image") {
-                continue;
-            }
-            let root: Option<&Root<'_>> = cx.tree.roots().iter().find(|r| {
-                r.entry(&note.path)
-                    .is_some_and(|n| n.kind == NodeKind::Symlink)
-            });
-            let Some(root) = root else { continue };
-            let target = root
-                .entry(&note.path)
-                .and_then(|n| n.link_target.clone())
-                .unwrap_or_default();
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.provisions(),
-                    Severity::Info,
-                    format!(
-                        "{} links to {target}, absent from the image: its entries are created at \
-                         boot",
-                        note.path
-                    ),
-                    format!(
-                        "{} is written at run time (by an init script or a daemon), so the \
-                         accounts and passwords it will hold cannot be read from the image. Whether they are \
-                         unique per device (5.1-1) must be checked on a running unit or from the \
-                         program that writes it.",
-                        note.path
-                    ),
-                    "Declare how the accounts and their passwords are provisioned, or test a \
-                     running unit.",
+        for (root, path, target) in absent_links(cx) {
+            let writers: Vec<&FileHit> = a
+                .hits
+                .iter()
+                .filter(|h| matches!(&h.hit, Hit::Writes { target: t } if *t == target))
+                .collect();
+            let written = if writers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} line {} writes it at boot (`{}`); the accounts of its source are \
+                     assessed where the image holds them.",
+                    writers[0].path, writers[0].line, writers[0].text
                 )
-                .with_evidence(root.evidence(
-                    &note.path,
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Info,
+                format!(
+                    "{path} links to {target}, absent from the image: its entries are created at \
+                     boot"
+                ),
+                format!(
+                    "{path} is written at run time (by an init script or a daemon), so the \
+                     accounts and passwords it will hold cannot all be read from the image. \
+                     Whether they are unique per device (5.1-1) must be checked on a running unit \
+                     or from what writes it.{written}"
+                ),
+                "Declare how the accounts and their passwords are provisioned, or test a \
+                 running unit.",
+            )
+            .with_evidence(root.evidence(
+                &path,
+                None,
+                None,
+                Some(format!("{path} -> {target}")),
+            ));
+            for w in writers.iter().take(5) {
+                f.evidence.push(cx.tree.roots()[w.root].evidence(
+                    &w.path,
+                    Some(w.line),
                     None,
-                    None,
-                    Some(format!("{} -> {target}", note.path)),
-                )),
-            );
+                    Some(w.text.clone()),
+                ));
+            }
+            out.push(f);
         }
         let untried: Vec<&Credential> = a
             .creds

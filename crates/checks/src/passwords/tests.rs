@@ -231,9 +231,17 @@ fn assert_tplink_admin_1234(findings: &[Finding]) {
     // `etc/passwd -> /var/passwd` (written at boot by rcS from passwd.bak) is reported as such.
     let coverage = of(findings, "passwords.coverage");
     assert!(coverage.iter().all(|f| f.severity == Severity::Info));
-    assert!(coverage
+    let link = coverage
         .iter()
-        .any(|f| f.evidence[0].path == "etc/passwd" && f.title.contains("/var/passwd")));
+        .find(|f| f.evidence[0].path == "etc/passwd" && f.title.contains("/var/passwd"))
+        .expect("etc/passwd link");
+    // rcS writes it from passwd.bak at boot.
+    assert_eq!(link.evidence[1].path, "etc/init.d/rcS");
+    assert_eq!(link.evidence[1].line, Some(20));
+    assert_eq!(
+        link.evidence[1].text.as_deref(),
+        Some("cp -p /etc/passwd.bak /var/passwd")
+    );
     assert!(of(findings, "passwords.empty").is_empty());
 }
 
