@@ -157,10 +157,21 @@ static DISTINCT: LazyLock<Vec<Candidate>> = LazyLock::new(|| {
         .collect()
 });
 
+/// Index of each password in [`DISTINCT`].
+static DISTINCT_INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    DISTINCT
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.password.as_str(), i))
+        .collect()
+});
+
 /// The candidates of one user: an owned head (empty, user name, the user's pairs), the shared
 /// distinct passwords not already in it, then the user lists.
 struct Candidates {
     head: Vec<Candidate>,
+    /// Indices of [`DISTINCT`] already in `head`.
+    skip: Vec<usize>,
     extra: Vec<Candidate>,
 }
 
@@ -181,38 +192,67 @@ impl Candidates {
         };
         push("", Origin::Empty, &mut head);
         push(user, Origin::UserName, &mut head);
-        let pairs = &WORDLISTS.pairs;
-        for p in pairs.iter().filter(|p| p.user == user) {
+        for p in USER_PAIRS
+            .get(user.to_ascii_lowercase().as_str())
+            .into_iter()
+            .flatten()
+        {
+            let p = &WORDLISTS.pairs[*p];
+            if p.user == user {
+                push(&p.password, p.origin.clone(), &mut head);
+            }
+        }
+        for p in USER_PAIRS
+            .get(user.to_ascii_lowercase().as_str())
+            .into_iter()
+            .flatten()
+        {
+            let p = &WORDLISTS.pairs[*p];
             push(&p.password, p.origin.clone(), &mut head);
         }
-        for p in pairs.iter().filter(|p| p.user.eq_ignore_ascii_case(user)) {
-            push(&p.password, p.origin.clone(), &mut head);
-        }
-        let listed: HashSet<&str> = DISTINCT.iter().map(|c| c.password.as_str()).collect();
+        let index = &*DISTINCT_INDEX;
         let mut extra_out = Vec::new();
-        for p in extra.iter().filter(|p| !listed.contains(p.as_str())) {
+        for p in extra.iter().filter(|p| !index.contains_key(p.as_str())) {
             push(p, Origin::UserList, &mut extra_out);
         }
+        let mut skip: Vec<usize> = head
+            .iter()
+            .filter_map(|c| index.get(c.password.as_str()).copied())
+            .collect();
+        skip.sort_unstable();
         Candidates {
             head,
+            skip,
             extra: extra_out,
         }
     }
 
     /// References in trying order.
     fn list(&self) -> Vec<&Candidate> {
-        let in_head: HashSet<&str> = self.head.iter().map(|c| c.password.as_str()).collect();
-        self.head
-            .iter()
-            .chain(
-                DISTINCT
-                    .iter()
-                    .filter(|c| !in_head.contains(c.password.as_str())),
-            )
-            .chain(self.extra.iter())
-            .collect()
+        let mut out: Vec<&Candidate> =
+            Vec::with_capacity(self.head.len() + DISTINCT.len() + self.extra.len());
+        out.extend(self.head.iter());
+        let mut skip = self.skip.iter().peekable();
+        for (i, c) in DISTINCT.iter().enumerate() {
+            if skip.peek() == Some(&&i) {
+                skip.next();
+                continue;
+            }
+            out.push(c);
+        }
+        out.extend(self.extra.iter());
+        out
     }
 }
+
+/// Indices of the pairs of each user name, lowercased.
+static USER_PAIRS: LazyLock<HashMap<String, Vec<usize>>> = LazyLock::new(|| {
+    let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in WORDLISTS.pairs.iter().enumerate() {
+        m.entry(p.user.to_ascii_lowercase()).or_default().push(i);
+    }
+    m
+});
 
 /// Every public source of a (user, password) pair, for people: exact pairs first.
 fn describe_origin(user: &str, password: &str, first: &Origin) -> String {
@@ -300,6 +340,16 @@ struct Cracked {
 
 fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> Cracked {
     let scheme = Scheme::of(hash);
+    // A hash verify() refuses (malformed, unaffordable, unsupported scheme) is not tried.
+    if !scheme.verifiable() || crypt::verify(hash, "\u{1}probe").is_none() {
+        return Cracked {
+            found: None,
+            tried: 0,
+            candidates: 0,
+            budget_hit: false,
+            verifiable: false,
+        };
+    }
     let set = Candidates::new(user, extra);
     let all = set.list();
     let total = all.len();
@@ -308,16 +358,6 @@ fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> C
     } else {
         all.into_iter().filter(|c| c.slow).collect()
     };
-    // A hash verify() refuses (malformed, unaffordable, unsupported scheme) is not tried.
-    if !scheme.verifiable() || crypt::verify(hash, "\u{1}probe").is_none() {
-        return Cracked {
-            found: None,
-            tried: 0,
-            candidates: total,
-            budget_hit: false,
-            verifiable: false,
-        };
-    }
     let deadline = if scheme.fast() {
         image_deadline
     } else {
@@ -399,13 +439,12 @@ fn account_credentials(cx: &Context<'_>) -> Vec<Credential> {
     let accounts = &cx.inventory.accounts;
     let mut out: Vec<Credential> = Vec::new();
     let mut used_shadow: HashSet<(String, Option<usize>)> = HashSet::new();
-    let add = |c: Credential, out: &mut Vec<Credential>| {
-        if let Some(prev) = out
-            .iter_mut()
-            .find(|p| p.user == c.user && p.hash == c.hash && p.is_account())
-        {
+    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let mut add = |c: Credential, out: &mut Vec<Credential>| {
+        let key = (c.user.clone(), c.hash.clone());
+        if let Some(prev) = index.get(&key).and_then(|&i| out.get_mut(i)) {
             for e in c.evidence {
-                if !prev.evidence.contains(&e) {
+                if prev.evidence.len() < 20 && !prev.evidence.contains(&e) {
                     prev.evidence.push(e);
                 }
             }
@@ -426,12 +465,13 @@ fn account_credentials(cx: &Context<'_>) -> Vec<Credential> {
                 };
             }
         } else {
+            index.insert(key, out.len());
             out.push(c);
         }
     };
     for a in &accounts.users {
         if let Some(s) = &a.shadow {
-            used_shadow.insert((s.path.clone(), s.line));
+            used_shadow.insert((s.node.clone(), s.line));
         }
         let Some(hash) = hash_of(&a.password) else {
             continue;
@@ -458,7 +498,7 @@ fn account_credentials(cx: &Context<'_>) -> Vec<Credential> {
         );
     }
     for (entry, ev) in &accounts.shadow {
-        if used_shadow.contains(&(ev.path.clone(), ev.line)) {
+        if used_shadow.contains(&(ev.node.clone(), ev.line)) {
             continue;
         }
         let Some(hash) = hash_of(&entry.password) else {
@@ -992,14 +1032,17 @@ fn analyse(cx: &Context<'_>) -> Analysis {
     let mut creds = account_credentials(cx);
     let hits = scan_files(cx, &absent_link_targets(cx));
     let roots = cx.tree.roots();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
     for h in &hits {
         if let Hit::HashLine { user, hash } = &h.hit {
             let ev = roots[h.root].evidence(&h.path, Some(h.line), None, Some(h.text.clone()));
-            if let Some(prev) = creds.iter_mut().find(|c| {
-                !c.is_account() && c.user == *user && c.hash.as_deref() == Some(hash.as_str())
-            }) {
-                prev.evidence.push(ev);
+            let key = (user.clone(), hash.clone());
+            if let Some(prev) = index.get(&key).and_then(|&i| creds.get_mut(i)) {
+                if prev.evidence.len() < 20 {
+                    prev.evidence.push(ev);
+                }
             } else {
+                index.insert(key, creds.len());
                 creds.push(Credential {
                     user: user.clone(),
                     hash: Some(hash.clone()),
@@ -1539,17 +1582,36 @@ impl Check for SeveralRoots {
         &["5.6-7"]
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
-        let mut by_file: Vec<(String, Vec<&iotassay_inventory::Account>)> = Vec::new();
+        let mut by_file: Vec<Vec<&iotassay_inventory::Account>> = Vec::new();
+        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
         for a in cx.inventory.accounts.users.iter().filter(|a| a.uid == 0) {
-            let key = format!("{}\u{0}{}", a.evidence.node, a.evidence.path);
-            match by_file.iter_mut().find(|(k, _)| *k == key) {
-                Some((_, v)) => v.push(a),
-                None => by_file.push((key, vec![a])),
+            let key = (a.evidence.node.as_str(), a.evidence.path.as_str());
+            match index.get(&key) {
+                Some(&i) => by_file[i].push(a),
+                None => {
+                    index.insert(key, by_file.len());
+                    by_file.push(vec![a]);
+                }
             }
         }
+        /// Names listed at most in a title.
+        const SHOWN: usize = 8;
+        let list = |names: &[&str]| {
+            let mut s = names
+                .iter()
+                .take(SHOWN)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if names.len() > SHOWN {
+                s.push_str(&format!(" and {} more", names.len() - SHOWN));
+            }
+            s
+        };
         let mut out = Vec::new();
-        for (_, accounts) in by_file.into_iter().filter(|(_, v)| v.len() > 1) {
+        for accounts in by_file.into_iter().filter(|v| v.len() > 1) {
             let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+            let others: Vec<&str> = names.iter().filter(|n| **n != "root").copied().collect();
             let file = &accounts[0].evidence.path;
             let mut f = Finding::new(
                 self.id(),
@@ -1558,27 +1620,22 @@ impl Check for SeveralRoots {
                 format!(
                     "{} accounts have uid 0 in {file}: {}",
                     names.len(),
-                    names.join(", ")
+                    list(&names)
                 ),
                 format!(
                     "Every uid-0 account is root: a daemon that drops privileges to one of them \
                      ({}) keeps full privileges, and each is one more root login to protect \
                      (EN 303 645 5.6-7 least privilege).",
-                    names
-                        .iter()
-                        .filter(|n| **n != "root")
-                        .copied()
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    list(&others)
                 ),
                 format!(
                     "Keep one uid-0 account; give the others ({}) their own unprivileged uid in \
                      {file}.",
-                    names.iter().skip(1).copied().collect::<Vec<_>>().join(", ")
+                    list(&names[1..])
                 ),
             );
             f.evidence
-                .extend(accounts.iter().map(|a| a.evidence.clone()));
+                .extend(accounts.iter().take(20).map(|a| a.evidence.clone()));
             out.push(f);
         }
         cap(self.id(), out)
