@@ -545,6 +545,8 @@ enum Hit {
 
 struct FileHit {
     root: usize,
+    /// Output path of the node.
+    node: String,
     path: String,
     line: usize,
     text: String,
@@ -949,6 +951,7 @@ fn scan_files(cx: &Context<'_>, targets: &[String]) -> Vec<FileHit> {
                 for hit in line_hits.drain(..) {
                     out.push(FileHit {
                         root: *r,
+                        node: f.node.path.clone(),
                         path: f.path.to_string(),
                         line: i + 1,
                         text: excerpt(&line),
@@ -1033,7 +1036,19 @@ fn analyse(cx: &Context<'_>) -> Analysis {
     let hits = scan_files(cx, &absent_link_targets(cx));
     let roots = cx.tree.roots();
     let mut index: HashMap<(String, String), usize> = HashMap::new();
+    // `user:hash` lines of files the inventory already read as account files (a two-field shadow
+    // line) are accounts, not password-file entries.
+    let account_files: HashSet<&str> = cx
+        .inventory
+        .accounts
+        .files
+        .iter()
+        .map(|f| f.node.as_str())
+        .collect();
     for h in &hits {
+        if account_files.contains(h.node.as_str()) {
+            continue;
+        }
         if let Hit::HashLine { user, hash } = &h.hit {
             let ev = roots[h.root].evidence(&h.path, Some(h.line), None, Some(h.text.clone()));
             let key = (user.clone(), hash.clone());

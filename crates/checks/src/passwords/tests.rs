@@ -574,6 +574,24 @@ fn plaintext_passwords_in_configs_and_scripts() {
 }
 
 #[test]
+fn two_field_shadow_lines_are_accounts_only() {
+    let m = tree(&[
+        ("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n" as &[u8]),
+        ("etc/shadow", b"root:$1$saltsalt$Y3BMhxQHmg7scgLILa56u1\n"),
+    ]);
+    let findings = run(&m);
+    let f = of(&findings, "passwords.default");
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert!(
+        f[0].title.starts_with("root's account password"),
+        "{}",
+        f[0].title
+    );
+    assert_eq!(f[0].evidence[0].path, "etc/shadow");
+    assert_eq!(of(&findings, "passwords.weak-hash").len(), 1);
+}
+
+#[test]
 fn clean_tree_gives_no_finding() {
     let m = tree(&[
         (
