@@ -117,16 +117,18 @@ impl Scheme {
     pub fn weakness(self) -> Option<&'static str> {
         match self {
             Scheme::Des => Some(
-                "traditional DES crypt: 12-bit salt, only the first 8 characters count, \
-                 cracked exhaustively on a single GPU",
+                "traditional DES crypt: 12-bit salt, only the first 8 characters count, over a \
+                 billion guesses per second on one GPU",
             ),
             Scheme::BsdiDes => Some("BSDi extended DES crypt: DES-based, 24-bit salt, fast"),
-            Scheme::Md5Crypt => {
-                Some("md5crypt: 1,000 MD5 iterations, billions of guesses per second on a GPU")
-            }
-            Scheme::Apr1 => {
-                Some("Apache apr1 (md5crypt): 1,000 MD5 iterations, fast to brute-force")
-            }
+            Scheme::Md5Crypt => Some(
+                "md5crypt: a fixed 1,000 MD5 iterations, tens of millions of guesses per second \
+                 on one GPU",
+            ),
+            Scheme::Apr1 => Some(
+                "Apache apr1 (md5crypt): a fixed 1,000 MD5 iterations, tens of millions of \
+                 guesses per second on one GPU",
+            ),
             Scheme::MosquittoSha512 => {
                 Some("a single salted SHA-512 (Mosquitto `$6$`): no key stretching")
             }

@@ -1368,7 +1368,7 @@ impl Check for DefaultPassword {
                     shell_note(c)
                 ),
                 format!(
-                    "The {} hash of {} in {} matches {shown}, found in {origin}. The same \
+                    "The {} hash of {} in {} matches {shown}, found in: {origin}. The same \
                      credential ships on every unit and is among the first an attacker tries, so it \
                      is a universal default password (EN 303 645 5.1-1, PSTI Schedule 1 paragraph \
                      1).{remote}{login}",
@@ -1639,8 +1639,8 @@ impl Check for SeveralRoots {
                 ),
                 format!(
                     "Every uid-0 account is root: a daemon that drops privileges to one of them \
-                     ({}) keeps full privileges, and each is one more root login to protect \
-                     (EN 303 645 5.6-7 least privilege).",
+                     ({}) keeps full privileges, and each one with a password is one more root \
+                     login to protect (EN 303 645 5.6-7 least privilege).",
                     list(&others)
                 ),
                 format!(
