@@ -34,6 +34,13 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &crate::secrets::PrivateKeys,
         &crate::secrets::Certificates,
         &crate::secrets::Tokens,
+        &crate::passwords::EmptyPassword,
+        &crate::passwords::DefaultPassword,
+        &crate::passwords::HardcodedPassword,
+        &crate::passwords::AutoLogin,
+        &crate::passwords::WeakHash,
+        &crate::passwords::SeveralRoots,
+        &crate::passwords::Coverage,
     ];
     all
 }

@@ -16,10 +16,12 @@ use serde::{Deserialize, Serialize};
 
 pub mod assessment;
 pub mod comms;
+pub mod crypt;
 mod filescan;
 pub mod framework;
 pub mod hardening;
 pub mod input;
+pub mod passwords;
 pub mod privacy;
 pub mod secrets;
 pub mod services;

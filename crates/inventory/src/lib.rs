@@ -26,7 +26,7 @@ pub use accounts::{
 };
 pub use elf::{ElfClass, ElfFacts, ElfType, Endianness, Machine, Nx, ParseDepth, Relro};
 pub use os::{Fact, OsInfo, OsKind};
-pub use services::{Service, Services, StartedBy};
+pub use services::{Enablement, Service, Services, StartedBy};
 pub use special::{SpecialFile, SpecialFiles};
 pub use tree::{FileTree, ResolveError, Resolved, Root, RootFile, RootInfo};
 

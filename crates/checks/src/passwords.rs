@@ -1,0 +1,1818 @@
+//! Passwords (UK CoP guideline 1; EN 303 645 5.1-1, 5.1-3; PSTI Schedule 1 paragraph 1): the
+//! credentials an image ships and whether they are the same on every unit.
+//!
+//! Credential sources:
+//! - the accounts of the inventory (`passwd`, `shadow`, `passwd.bak`…, with the shadow entry that
+//!   holds the password), and shadow entries without a passwd line;
+//! - `user:hash` password files anywhere (`.htpasswd` with `$apr1$`, `{SHA}`, crypt; Mosquitto's
+//!   `$7$` / `$6$`) and BusyBox `httpd.conf` `/path:user:password` lines;
+//! - plaintext values in configuration files and scripts (OpenWrt `uci` `option password`,
+//!   `password=`, `echo "root:…" | chpasswd`, `echo -e "pw\npw" | passwd`, `--password`), and
+//!   `login -f USER` (a login without a password).
+//!
+//! Hashes are tried against the Mirai scanner's 62 pairs and the DefaultCreds cheat sheet's 3,766
+//! vendor defaults (see `data/README.md`), plus user wordlists ([`crate::CheckOptions`]). For each
+//! account the order is: empty, the user name, pairs whose user matches, then every distinct
+//! password. Fast schemes (DES, md5crypt, apr1, unsalted or single-SHA) get every candidate; slow
+//! ones (sha-crypt, bcrypt, yescrypt, PBKDF2) get the empty password, the user name, matching pairs,
+//! the Mirai passwords and the user lists within [`SLOW_BUDGET`] per hash, and the
+//! `passwords.coverage` finding says how many were tried.
+//!
+//! Severity: an empty or cracked password on a login-capable account is High (a universal default
+//! credential), Critical when a remote login service that would accept it is started at boot
+//! (`telnetd`, `dropbear`, `sshd`, `rlogind`, read from [`iotassay_inventory::Services`]).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
+use iotassay_inventory::{Enablement, Evidence, PasswordState, Root, Service};
+use iotassay_unpack::NodeKind;
+use rayon::prelude::*;
+use regex::Regex;
+
+use crate::crypt::{self, Scheme};
+use crate::{Check, Context, Finding, Severity};
+
+/// Time spent on one slow hash at most.
+pub const SLOW_BUDGET: Duration = Duration::from_millis(300);
+/// Candidates always tried, whatever the time budget.
+const MIN_TRIES: usize = 8;
+/// Distinct (hash, user) pairs cracked per image at most.
+const MAX_HASHES: usize = 256;
+/// Time spent cracking all the hashes of one image at most (an image with hundreds of md5crypt
+/// hashes would otherwise take minutes); hashes left are reported by `passwords.coverage`.
+pub const IMAGE_BUDGET: Duration = Duration::from_secs(3);
+/// Findings per check at most; the rest are summarised in one more finding.
+const MAX_FINDINGS: usize = 200;
+/// Text files bigger than this are not scanned.
+const MAX_TEXT_FILE: usize = 16 << 20;
+/// Lines longer than this are not scanned (minified data, not configuration).
+const MAX_LINE: usize = 4096;
+/// Lines scanned per file at most.
+const MAX_LINES: usize = 200_000;
+/// Longest excerpt kept as evidence.
+const MAX_EXCERPT: usize = 160;
+
+// ---------------------------------------------------------------------------------------------
+// Wordlists
+
+const MIRAI_TSV: &str = include_str!("../data/mirai-telnet-credentials.tsv");
+const DEFAULTCREDS_CSV: &str = include_str!("../data/defaultcreds-cheat-sheet.csv");
+
+/// Where a candidate password comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Origin {
+    Empty,
+    UserName,
+    /// The Mirai scanner's list, with the pair's user.
+    Mirai {
+        user: String,
+    },
+    /// The DefaultCreds cheat sheet, with the vendor and user of the pair.
+    DefaultCreds {
+        vendor: String,
+        user: String,
+    },
+    /// A wordlist given by the user.
+    UserList,
+}
+
+/// A default user/password pair.
+#[derive(Debug, Clone)]
+struct Pair {
+    user: String,
+    password: String,
+    origin: Origin,
+}
+
+/// The built-in lists, parsed once.
+struct Wordlists {
+    pairs: Vec<Pair>,
+}
+
+static WORDLISTS: LazyLock<Wordlists> = LazyLock::new(|| {
+    let mut pairs = Vec::new();
+    for line in MIRAI_TSV.lines().skip(1) {
+        let mut f = line.split('\t');
+        let (Some(user), Some(password)) = (f.next(), f.next()) else {
+            continue;
+        };
+        pairs.push(Pair {
+            user: user.to_string(),
+            password: password.to_string(),
+            origin: Origin::Mirai {
+                user: user.to_string(),
+            },
+        });
+    }
+    for line in DEFAULTCREDS_CSV.lines().skip(1) {
+        // `vendor,user,password`; vendors may contain commas, users and passwords in this file
+        // do not, so split from the right.
+        let mut f = line.rsplitn(3, ',');
+        let (Some(password), Some(user), Some(vendor)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let blank = |s: &str| {
+            if s.eq_ignore_ascii_case("<blank>") {
+                String::new()
+            } else {
+                s.to_string()
+            }
+        };
+        pairs.push(Pair {
+            user: blank(user),
+            password: blank(password),
+            origin: Origin::DefaultCreds {
+                vendor: vendor.trim().to_string(),
+                user: blank(user),
+            },
+        });
+    }
+    Wordlists { pairs }
+});
+
+/// One password to try, and whether slow schemes try it too.
+#[derive(Debug, Clone)]
+struct Candidate {
+    password: String,
+    origin: Origin,
+    slow: bool,
+}
+
+/// Every distinct password of the built-in lists, in list order (Mirai first); slow schemes try
+/// the Mirai ones.
+static DISTINCT: LazyLock<Vec<Candidate>> = LazyLock::new(|| {
+    let mut seen: HashSet<&str> = HashSet::new();
+    WORDLISTS
+        .pairs
+        .iter()
+        .filter(|p| p.password.len() <= 256 && seen.insert(p.password.as_str()))
+        .map(|p| Candidate {
+            password: p.password.clone(),
+            origin: p.origin.clone(),
+            slow: matches!(p.origin, Origin::Mirai { .. }),
+        })
+        .collect()
+});
+
+/// Index of each password in [`DISTINCT`].
+static DISTINCT_INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
+    DISTINCT
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.password.as_str(), i))
+        .collect()
+});
+
+/// The candidates of one user: an owned head (empty, user name, the user's pairs), the shared
+/// distinct passwords not already in it, then the user lists.
+struct Candidates {
+    head: Vec<Candidate>,
+    /// Indices of [`DISTINCT`] already in `head`.
+    skip: Vec<usize>,
+    extra: Vec<Candidate>,
+}
+
+impl Candidates {
+    /// In order: empty, user name, pairs of that user (Mirai first, exact case then any case),
+    /// every distinct list password, user lists.
+    fn new(user: &str, extra: &[String]) -> Candidates {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut head = Vec::new();
+        let mut push = |password: &str, origin: Origin, out: &mut Vec<Candidate>| {
+            if password.len() <= 256 && seen.insert(password.to_string()) {
+                out.push(Candidate {
+                    password: password.to_string(),
+                    origin,
+                    slow: true,
+                });
+            }
+        };
+        push("", Origin::Empty, &mut head);
+        push(user, Origin::UserName, &mut head);
+        for p in USER_PAIRS
+            .get(user.to_ascii_lowercase().as_str())
+            .into_iter()
+            .flatten()
+        {
+            let p = &WORDLISTS.pairs[*p];
+            if p.user == user {
+                push(&p.password, p.origin.clone(), &mut head);
+            }
+        }
+        for p in USER_PAIRS
+            .get(user.to_ascii_lowercase().as_str())
+            .into_iter()
+            .flatten()
+        {
+            let p = &WORDLISTS.pairs[*p];
+            push(&p.password, p.origin.clone(), &mut head);
+        }
+        let index = &*DISTINCT_INDEX;
+        let mut extra_out = Vec::new();
+        for p in extra.iter().filter(|p| !index.contains_key(p.as_str())) {
+            push(p, Origin::UserList, &mut extra_out);
+        }
+        let mut skip: Vec<usize> = head
+            .iter()
+            .filter_map(|c| index.get(c.password.as_str()).copied())
+            .collect();
+        skip.sort_unstable();
+        Candidates {
+            head,
+            skip,
+            extra: extra_out,
+        }
+    }
+
+    /// References in trying order.
+    fn list(&self) -> Vec<&Candidate> {
+        let mut out: Vec<&Candidate> =
+            Vec::with_capacity(self.head.len() + DISTINCT.len() + self.extra.len());
+        out.extend(self.head.iter());
+        let mut skip = self.skip.iter().peekable();
+        for (i, c) in DISTINCT.iter().enumerate() {
+            if skip.peek() == Some(&&i) {
+                skip.next();
+                continue;
+            }
+            out.push(c);
+        }
+        out.extend(self.extra.iter());
+        out
+    }
+}
+
+/// Indices of the pairs of each user name, lowercased.
+static USER_PAIRS: LazyLock<HashMap<String, Vec<usize>>> = LazyLock::new(|| {
+    let mut m: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, p) in WORDLISTS.pairs.iter().enumerate() {
+        m.entry(p.user.to_ascii_lowercase()).or_default().push(i);
+    }
+    m
+});
+
+/// Every public source of a (user, password) pair, for people: exact pairs first.
+fn describe_origin(user: &str, password: &str, first: &Origin) -> String {
+    let lists = &*WORDLISTS;
+    let mut parts: Vec<String> = Vec::new();
+    match first {
+        Origin::Empty => parts.push("the empty password".into()),
+        Origin::UserName => parts.push("the user name itself".into()),
+        Origin::UserList => parts.push("user wordlist".into()),
+        _ => {}
+    }
+    let mirai_exact = lists.pairs.iter().any(|p| {
+        matches!(p.origin, Origin::Mirai { .. }) && p.user == user && p.password == password
+    });
+    if mirai_exact {
+        parts.push(format!("Mirai list ({user}/{password})"));
+    } else if let Some(p) = lists
+        .pairs
+        .iter()
+        .find(|p| matches!(p.origin, Origin::Mirai { .. }) && p.password == password)
+    {
+        parts.push(format!("Mirai list (password of {}/{password})", p.user));
+    }
+    let vendors: Vec<&str> = lists
+        .pairs
+        .iter()
+        .filter_map(|p| match &p.origin {
+            Origin::DefaultCreds { vendor, user: u } if u == user && p.password == password => {
+                Some(vendor.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    if !vendors.is_empty() {
+        let shown: Vec<&str> = vendors.iter().take(3).copied().collect();
+        let more = if vendors.len() > 3 {
+            format!(" and {} more", vendors.len() - 3)
+        } else {
+            String::new()
+        };
+        parts.push(format!(
+            "DefaultCreds: {} {user}/{password}{more}",
+            shown.join(", ")
+        ));
+    } else if let Some(p) = lists
+        .pairs
+        .iter()
+        .find(|p| matches!(p.origin, Origin::DefaultCreds { .. }) && p.password == password)
+    {
+        if let Origin::DefaultCreds { vendor, user: u } = &p.origin {
+            parts.push(format!("DefaultCreds: {vendor} {u}/{password}"));
+        }
+    }
+    if parts.is_empty() {
+        parts.push("user wordlist".into());
+    }
+    parts.join("; ")
+}
+
+/// The first source of a described origin, for titles (`Mirai list`, `DefaultCreds: TP-Link`).
+fn short_origin(described: &str) -> String {
+    let first = described.split("; ").next().unwrap_or(described);
+    if first.starts_with("DefaultCreds") {
+        return "DefaultCreds list".into();
+    }
+    match first.split_once(" (") {
+        Some((name, _)) => name.to_string(),
+        None => first.to_string(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cracking
+
+/// What trying the lists on one hash gave.
+#[derive(Debug, Clone)]
+struct Cracked {
+    found: Option<Candidate>,
+    tried: usize,
+    candidates: usize,
+    /// The time budget stopped the search before the candidates ran out.
+    budget_hit: bool,
+    verifiable: bool,
+}
+
+fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> Cracked {
+    let scheme = Scheme::of(hash);
+    // A hash verify() refuses (malformed, unaffordable, unsupported scheme) is not tried.
+    if !scheme.verifiable() || crypt::verify(hash, "\u{1}probe").is_none() {
+        return Cracked {
+            found: None,
+            tried: 0,
+            candidates: 0,
+            budget_hit: false,
+            verifiable: false,
+        };
+    }
+    let set = Candidates::new(user, extra);
+    let all = set.list();
+    let total = all.len();
+    let list: Vec<&Candidate> = if scheme.fast() {
+        all
+    } else {
+        all.into_iter().filter(|c| c.slow).collect()
+    };
+    let deadline = if scheme.fast() {
+        image_deadline
+    } else {
+        image_deadline.min(Instant::now() + SLOW_BUDGET)
+    };
+    let tried = AtomicUsize::new(0);
+    let stopped = AtomicBool::new(false);
+    let found = list.par_iter().enumerate().position_first(|(i, c)| {
+        // The first few (empty, user name, the user's first default pairs) are always tried, so
+        // a loaded machine does not change what the likeliest candidates show.
+        if i >= MIN_TRIES && (stopped.load(Ordering::Relaxed) || Instant::now() > deadline) {
+            stopped.store(true, Ordering::Relaxed);
+            return false;
+        }
+        tried.fetch_add(1, Ordering::Relaxed);
+        crypt::verify(hash, &c.password) == Some(true)
+    });
+    Cracked {
+        found: found.map(|i| list[i].clone()),
+        tried: tried.load(Ordering::Relaxed),
+        candidates: total,
+        budget_hit: found.is_none() && stopped.load(Ordering::Relaxed),
+        verifiable: true,
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Credentials
+
+/// What kind of credential, for severity and wording.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Source {
+    /// A system account; `login_capable` is `None` for a shadow entry without a passwd line.
+    Account {
+        login_capable: Option<bool>,
+        uid: Option<u32>,
+        shell: Option<String>,
+    },
+    /// A `user:hash` password file (web server, Mosquitto…) or BusyBox `httpd.conf`.
+    PasswordFile,
+}
+
+#[derive(Debug, Clone)]
+struct Credential {
+    user: String,
+    /// `None` for an empty password, else the stored hash.
+    hash: Option<String>,
+    source: Source,
+    /// The line holding the password first.
+    evidence: Vec<Evidence>,
+}
+
+impl Credential {
+    fn login_capable(&self) -> Option<bool> {
+        match &self.source {
+            Source::Account { login_capable, .. } => *login_capable,
+            Source::PasswordFile => None,
+        }
+    }
+    fn is_account(&self) -> bool {
+        matches!(self.source, Source::Account { .. })
+    }
+    fn file(&self) -> &str {
+        self.evidence.first().map_or("", |e| e.path.as_str())
+    }
+}
+
+fn hash_of(state: &PasswordState) -> Option<Option<String>> {
+    match state {
+        PasswordState::Empty => Some(None),
+        PasswordState::Hash { raw, .. } => Some(Some(raw.clone())),
+        PasswordState::Locked { .. } | PasswordState::InShadow => None,
+    }
+}
+
+/// Credentials of the inventory's accounts, merged by (user, password) so one password seen in
+/// `passwd` and `passwd-` is one credential with two pieces of evidence.
+fn account_credentials(cx: &Context<'_>) -> Vec<Credential> {
+    let accounts = &cx.inventory.accounts;
+    let mut out: Vec<Credential> = Vec::new();
+    let mut used_shadow: HashSet<(String, Option<usize>)> = HashSet::new();
+    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
+    let mut add = |c: Credential, out: &mut Vec<Credential>| {
+        let key = (c.user.clone(), c.hash.clone());
+        if let Some(prev) = index.get(&key).and_then(|&i| out.get_mut(i)) {
+            for e in c.evidence {
+                if prev.evidence.len() < 20 && !prev.evidence.contains(&e) {
+                    prev.evidence.push(e);
+                }
+            }
+            if let (
+                Source::Account {
+                    login_capable: a, ..
+                },
+                Source::Account {
+                    login_capable: b, ..
+                },
+            ) = (&mut prev.source, &c.source)
+            {
+                // Login-capable if any of its lines says so.
+                *a = match (*a, *b) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (Some(false), Some(false)) => Some(false),
+                    _ => None,
+                };
+            }
+        } else {
+            index.insert(key, out.len());
+            out.push(c);
+        }
+    };
+    for a in &accounts.users {
+        if let Some(s) = &a.shadow {
+            used_shadow.insert((s.node.clone(), s.line));
+        }
+        let Some(hash) = hash_of(&a.password) else {
+            continue;
+        };
+        let mut evidence = Vec::new();
+        if a.passwd_field == PasswordState::InShadow {
+            if let Some(s) = &a.shadow {
+                evidence.push(s.clone());
+            }
+        }
+        evidence.push(a.evidence.clone());
+        add(
+            Credential {
+                user: a.name.clone(),
+                hash,
+                source: Source::Account {
+                    login_capable: Some(a.login_capable),
+                    uid: Some(a.uid),
+                    shell: Some(a.shell.clone()),
+                },
+                evidence,
+            },
+            &mut out,
+        );
+    }
+    for (entry, ev) in &accounts.shadow {
+        if used_shadow.contains(&(ev.node.clone(), ev.line)) {
+            continue;
+        }
+        let Some(hash) = hash_of(&entry.password) else {
+            continue;
+        };
+        add(
+            Credential {
+                user: entry.name.clone(),
+                hash,
+                source: Source::Account {
+                    login_capable: None,
+                    uid: None,
+                    shell: None,
+                },
+                evidence: vec![ev.clone()],
+            },
+            &mut out,
+        );
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scanning text files
+
+/// What one line of a text file showed.
+#[derive(Debug, Clone)]
+enum Hit {
+    /// A `user:hash` line of a password file.
+    HashLine { user: String, hash: String },
+    /// A plaintext credential; `login` when it sets or is a login password.
+    Plain {
+        what: String,
+        user: Option<String>,
+        value: String,
+        login: bool,
+    },
+    /// `login -f USER`: a session without a password.
+    AutoLogin { user: String },
+    /// A boot script line that writes a file absent from the image (`cp /etc/passwd.bak
+    /// /var/passwd`), for account files linked there.
+    Writes { target: String },
+}
+
+struct FileHit {
+    root: usize,
+    /// Output path of the node.
+    node: String,
+    path: String,
+    line: usize,
+    text: String,
+    hit: Hit,
+}
+
+struct Patterns {
+    uci: Regex,
+    kv: Regex,
+    chpasswd: Regex,
+    passwd_echo: Regex,
+    passwd_subshell: Regex,
+    long_opt: Regex,
+    login_f: Regex,
+}
+
+static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
+    let re = |s: &str| Regex::new(s).expect("static regex");
+    Patterns {
+        uci: re(r#"^\s*option\s+([A-Za-z0-9_]+)\s+(?:'([^']*)'|"([^"]*)"|(\S+))\s*$"#),
+        kv: re(
+            r#"^\s*(?:export\s+)?([A-Za-z][A-Za-z0-9_.\-]*)\s*=\s*(?:'([^']*)'|"([^"]*)"|([^\s#;'"]+))"#,
+        ),
+        chpasswd: re(
+            r#"echo\s+(?:-[en]+\s+)?["']?([A-Za-z0-9_.\-]+):([^"'\s|:]+)["']?\s*\|\s*(?:\S*/)?chpasswd\b"#,
+        ),
+        passwd_echo: re(
+            r#"echo\s+(?:-[en]+\s+)?["']?([^"'\s\\|]+)\\n([^"'\s\\|]+)(?:\\n)?["']?\s*\|\s*(?:\S*/)?passwd\b(?:\s+([A-Za-z0-9_.\-]+))?"#,
+        ),
+        passwd_subshell: re(
+            r#"\(\s*echo\s+["']?([^"'\s;]+)["']?\s*;\s*(?:sleep\s+\d+\s*;\s*)?echo\s+["']?([^"'\s;)]+)["']?\s*;?\s*\)\s*\|\s*(?:\S*/)?passwd\b(?:\s+([A-Za-z0-9_.\-]+))?"#,
+        ),
+        long_opt: re(r#"\s--pass(?:word|wd)?[= ](?:'([^']*)'|"([^"]*)"|([^\s'"]+))"#),
+        login_f: re(r#"(?:^|[\s/"'])login\s+-f\s+([A-Za-z0-9_.\-]+)"#),
+    }
+});
+
+/// Words of a key: split at `_ . -` and at camelCase humps, lowercased.
+fn key_words(key: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut cur = String::new();
+    let mut prev_lower = false;
+    for ch in key.chars() {
+        if !ch.is_ascii_alphanumeric() {
+            if !cur.is_empty() {
+                words.push(std::mem::take(&mut cur));
+            }
+            prev_lower = false;
+            continue;
+        }
+        if ch.is_ascii_uppercase() && prev_lower && !cur.is_empty() {
+            words.push(std::mem::take(&mut cur));
+        }
+        prev_lower = ch.is_ascii_lowercase() || ch.is_ascii_digit();
+        cur.push(ch.to_ascii_lowercase());
+    }
+    if !cur.is_empty() {
+        words.push(cur);
+    }
+    words
+}
+
+/// Whether a configuration key names a password.
+fn password_key(key: &str, uci: bool) -> bool {
+    const EXCLUDE: [&str; 15] = [
+        "file", "path", "length", "len", "min", "max", "type", "mode", "prompt", "policy",
+        "enable", "encod", "hash", "crypt", "dir",
+    ];
+    let words = key_words(key);
+    if words
+        .iter()
+        .any(|w| EXCLUDE.iter().any(|x| w.starts_with(x)))
+    {
+        return false;
+    }
+    let k = key.to_ascii_lowercase();
+    if uci && k == "key" {
+        return true;
+    }
+    matches!(
+        k.as_str(),
+        "password" | "passwd" | "pass" | "pwd" | "passphrase" | "psk" | "wpa_psk"
+    ) || ["password", "passwd", "_pass", "_pwd", "_psk", "passphrase"]
+        .iter()
+        .any(|s| k.ends_with(s))
+}
+
+/// Whether a value is a literal secret (not a variable, path, placeholder or switch).
+fn literal_secret(v: &str) -> bool {
+    let v = v.trim();
+    if v.is_empty() || v.len() > 128 {
+        return false;
+    }
+    if v.starts_with(['$', '%', '<', '{', '/', '@', '`', '&', '[', '(']) {
+        return false;
+    }
+    if v.contains("$(") || v.contains("${") || v.contains('`') {
+        return false;
+    }
+    if v.chars()
+        .all(|c| c == '*' || c == 'x' || c == 'X' || c == '.')
+    {
+        return false;
+    }
+    !matches!(
+        v.to_ascii_lowercase().as_str(),
+        "none"
+            | "null"
+            | "nil"
+            | "yes"
+            | "no"
+            | "true"
+            | "false"
+            | "on"
+            | "off"
+            | "0"
+            | "1"
+            | "required"
+            | "optional"
+            | "disabled"
+            | "enabled"
+            | "empty"
+    )
+}
+
+fn excerpt(line: &str) -> String {
+    let line = line.trim();
+    if line.len() <= MAX_EXCERPT {
+        return line.to_string();
+    }
+    let mut end = MAX_EXCERPT;
+    while !line.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &line[..end])
+}
+
+fn valid_user(u: &str) -> bool {
+    !u.is_empty()
+        && u.len() <= 64
+        && u.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
+}
+
+/// Text of a file if it is a text file of a sensible size.
+fn text_of(data: &[u8]) -> Option<&[u8]> {
+    if data.len() > MAX_TEXT_FILE || data.starts_with(b"\x7fELF") {
+        return None;
+    }
+    if data[..data.len().min(8192)].contains(&0) {
+        return None;
+    }
+    Some(data)
+}
+
+/// Whether a file is configuration or a script (where plaintext credentials are looked for).
+fn config_like(path: &str, data: &[u8]) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    let lower = name.to_ascii_lowercase();
+    let web = path
+        .split('/')
+        .any(|c| matches!(c, "www" | "webs" | "web" | "html" | "htdocs"));
+    if web
+        || [
+            ".htm", ".html", ".js", ".css", ".asp", ".lua", ".txt", ".md",
+        ]
+        .iter()
+        .any(|e| lower.ends_with(e))
+    {
+        return false;
+    }
+    path.starts_with("etc/")
+        || data.starts_with(b"#!")
+        || [".conf", ".cfg", ".ini", ".env", ".properties", ".sh"]
+            .iter()
+            .any(|e| lower.ends_with(e))
+}
+
+fn scan_line(
+    path: &str,
+    name: &str,
+    line: &str,
+    config: bool,
+    targets: &[String],
+    out: &mut Vec<Hit>,
+) {
+    let t = line.trim();
+    if t.is_empty() || t.len() > MAX_LINE {
+        return;
+    }
+    if config && !t.starts_with('#') {
+        for target in targets {
+            let writes = t.split_whitespace().any(|w| {
+                w.trim_matches(|c| c == '"' || c == '\'')
+                    .trim_start_matches('>')
+                    == target.as_str()
+            }) && (t.starts_with("cp ")
+                || t.contains("/cp ")
+                || t.starts_with("ln ")
+                || t.contains('>'));
+            if writes {
+                out.push(Hit::Writes {
+                    target: target.clone(),
+                });
+            }
+        }
+    }
+    // `user:hash` password files (htpasswd, Mosquitto).
+    if let Some((user, hash)) = t.split_once(':') {
+        if valid_user(user) && !hash.contains(':') && !hash.contains(char::is_whitespace) {
+            let scheme = Scheme::of(hash);
+            let named = ["passwd", "pw", "user", "auth"]
+                .iter()
+                .any(|n| name.to_ascii_lowercase().contains(n));
+            let ok = scheme.verifiable()
+                && (scheme != Scheme::Des && scheme != Scheme::BsdiDes || named);
+            if ok {
+                out.push(Hit::HashLine {
+                    user: user.to_string(),
+                    hash: hash.to_string(),
+                });
+                return;
+            }
+        }
+    }
+    // BusyBox httpd.conf: `/path:user:password` (plaintext or `$1$`).
+    if name.contains("httpd") && name.ends_with(".conf") && t.starts_with('/') {
+        let f: Vec<&str> = t.splitn(3, ':').collect();
+        if let [_, user, pass] = f[..] {
+            if valid_user(user) && !pass.is_empty() {
+                if Scheme::of(pass).verifiable() && Scheme::of(pass).recognised() {
+                    out.push(Hit::HashLine {
+                        user: user.to_string(),
+                        hash: pass.to_string(),
+                    });
+                } else {
+                    out.push(Hit::Plain {
+                        what: "BusyBox httpd basic-auth credential".into(),
+                        user: Some(user.to_string()),
+                        value: pass.to_string(),
+                        login: true,
+                    });
+                }
+                return;
+            }
+        }
+    }
+    if t.starts_with('#') || t.starts_with(';') || t.starts_with("//") || !config {
+        return;
+    }
+    let p = &*PATTERNS;
+    if let Some(c) = p.chpasswd.captures(t) {
+        let (user, value) = (&c[1], &c[2]);
+        if literal_secret(value) {
+            out.push(Hit::Plain {
+                what: "password set by chpasswd".into(),
+                user: Some(user.to_string()),
+                value: value.to_string(),
+                login: true,
+            });
+            return;
+        }
+    }
+    for re in [&p.passwd_echo, &p.passwd_subshell] {
+        if let Some(c) = re.captures(t) {
+            if c[1] == c[2] && literal_secret(&c[1]) {
+                out.push(Hit::Plain {
+                    what: "password set by passwd from a script".into(),
+                    user: Some(c.get(3).map_or("root", |m| m.as_str()).to_string()),
+                    value: c[1].to_string(),
+                    login: true,
+                });
+                return;
+            }
+        }
+    }
+    if let Some(c) = p.login_f.captures(t) {
+        out.push(Hit::AutoLogin {
+            user: c[1].to_string(),
+        });
+        return;
+    }
+    if let Some(c) = p.uci.captures(t) {
+        let value = c
+            .get(2)
+            .or(c.get(3))
+            .or(c.get(4))
+            .map_or("", |m| m.as_str());
+        let key = &c[1];
+        let index_key = key.eq_ignore_ascii_case("key")
+            && value.len() <= 1
+            && value.chars().all(|ch| ch.is_ascii_digit());
+        if password_key(key, true) && literal_secret(value) && !index_key {
+            out.push(Hit::Plain {
+                what: format!("uci option {key}"),
+                user: None,
+                value: value.to_string(),
+                login: false,
+            });
+        }
+        return;
+    }
+    if let Some(c) = p.kv.captures(t) {
+        let value = c
+            .get(2)
+            .or(c.get(3))
+            .or(c.get(4))
+            .map_or("", |m| m.as_str());
+        let key = &c[1];
+        // Outside single quotes a shell expands `$…`: the value is then not a literal.
+        let rest = c.get(0).map_or("", |m| &t[m.start()..]);
+        let expands = c.get(2).is_none() && (rest.contains('$') || rest.contains('\\'));
+        if password_key(key, false) && literal_secret(value) && !expands {
+            out.push(Hit::Plain {
+                what: format!("{key}="),
+                user: None,
+                value: value.to_string(),
+                login: false,
+            });
+        }
+        return;
+    }
+    if let Some(c) = p.long_opt.captures(t) {
+        let value = c
+            .get(1)
+            .or(c.get(2))
+            .or(c.get(3))
+            .map_or("", |m| m.as_str());
+        if literal_secret(value) {
+            out.push(Hit::Plain {
+                what: "--password argument".into(),
+                user: None,
+                value: value.to_string(),
+                login: false,
+            });
+        }
+    }
+    let _ = path;
+}
+
+/// Account files that link to a file absent from the image: (link path, absolute target) with the
+/// root holding the link.
+fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, String)> {
+    let mut out = Vec::new();
+    for note in &cx.inventory.accounts.notes {
+        if note.line.is_some() || !note.message.contains("absent from the image") {
+            continue;
+        }
+        let Some(root) = cx.tree.roots().iter().find(|r| {
+            r.entry(&note.path)
+                .is_some_and(|n| n.kind == NodeKind::Symlink)
+        }) else {
+            continue;
+        };
+        let target = root
+            .entry(&note.path)
+            .and_then(|n| n.link_target.clone())
+            .unwrap_or_default();
+        // `../var/passwd` from `etc/` is `/var/passwd`.
+        let absolute = match root.canonical(&note.path) {
+            Err(iotassay_inventory::ResolveError::NotFound(p)) => format!("/{p}"),
+            _ => target.clone(),
+        };
+        out.push((root, note.path.clone(), absolute));
+    }
+    out
+}
+
+fn absent_link_targets(cx: &Context<'_>) -> Vec<String> {
+    let mut t: Vec<String> = absent_links(cx).into_iter().map(|(_, _, a)| a).collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+/// Scan every text file of every root, in parallel.
+fn scan_files(cx: &Context<'_>, targets: &[String]) -> Vec<FileHit> {
+    let mut files = Vec::new();
+    for (r, root) in cx.tree.roots().iter().enumerate() {
+        for f in root.files() {
+            if f.node.kind == NodeKind::File && f.node.data.is_some() {
+                files.push((r, f));
+            }
+        }
+    }
+    let mut hits: Vec<FileHit> = files
+        .par_iter()
+        .flat_map_iter(|(r, f)| {
+            let mut out = Vec::new();
+            let Some(data) = f.node.data.as_deref().and_then(text_of) else {
+                return out;
+            };
+            let name = f.path.rsplit('/').next().unwrap_or(f.path);
+            let config = config_like(f.path, data);
+            let mut line_hits = Vec::new();
+            for (i, raw) in data.split(|&b| b == b'\n').take(MAX_LINES).enumerate() {
+                if raw.len() > MAX_LINE {
+                    continue;
+                }
+                let line = String::from_utf8_lossy(raw);
+                scan_line(f.path, name, &line, config, targets, &mut line_hits);
+                for hit in line_hits.drain(..) {
+                    out.push(FileHit {
+                        root: *r,
+                        node: f.node.path.clone(),
+                        path: f.path.to_string(),
+                        line: i + 1,
+                        text: excerpt(&line),
+                        hit,
+                    });
+                }
+            }
+            out
+        })
+        .collect();
+    hits.sort_by(|a, b| (a.root, &a.path, a.line).cmp(&(b.root, &b.path, b.line)));
+    hits
+}
+
+// ---------------------------------------------------------------------------------------------
+// Remote login services
+
+const REMOTE_LOGIN: [&str; 8] = [
+    "telnetd",
+    "utelnetd",
+    "in.telnetd",
+    "rlogind",
+    "in.rlogind",
+    "dropbear",
+    "sshd",
+    "login",
+];
+
+/// Flags of a command line (single-dash, combined letters allowed: `-sg`).
+fn has_flag(command: &str, flag: char) -> bool {
+    command.split_whitespace().skip(1).any(|t| {
+        t.starts_with('-')
+            && !t.starts_with("--")
+            && t[1..].chars().all(|c| c.is_ascii_alphabetic())
+            && t[1..].contains(flag)
+    })
+}
+
+/// Remote login services shown to start at boot (not merely configured, nor launched by a vendor
+/// program under conditions the image does not show) that would accept `cred` over the network.
+fn remote_logins<'a>(cx: &'a Context<'_>, cred: &Credential) -> Vec<&'a Service> {
+    if cred.login_capable() == Some(false) || !cred.is_account() {
+        return Vec::new();
+    }
+    let uid0 = matches!(cred.source, Source::Account { uid: Some(0), .. }) || cred.user == "root";
+    let empty = cred.hash.is_none();
+    REMOTE_LOGIN
+        .iter()
+        .flat_map(|p| cx.inventory.services.started(p))
+        .filter(|s| s.enablement() == Enablement::Yes)
+        .filter(|s| match s.program.as_str() {
+            // BusyBox/GNU login accepts an account with an empty password without asking.
+            "telnetd" | "utelnetd" | "in.telnetd" | "rlogind" | "in.rlogind" => true,
+            // `login` itself is remote only when inetd starts it on a port.
+            "login" => matches!(s.started_by, iotassay_inventory::StartedBy::Inetd { .. }),
+            // Dropbear: `-B` allows blank passwords, `-s` disables password logins, `-g`/`-w`
+            // refuse root password logins / root logins.
+            "dropbear" => {
+                let c = &s.command;
+                if has_flag(c, 's') || (uid0 && (has_flag(c, 'g') || has_flag(c, 'w'))) {
+                    false
+                } else {
+                    !empty || has_flag(c, 'B')
+                }
+            }
+            // OpenSSH refuses empty passwords unless PermitEmptyPasswords (not read here).
+            "sshd" => !empty,
+            _ => false,
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared analysis, computed once per image
+
+struct Analysis {
+    creds: Vec<Credential>,
+    cracked: HashMap<(String, String), Cracked>,
+    hits: Vec<FileHit>,
+}
+
+fn analyse(cx: &Context<'_>) -> Analysis {
+    let mut creds = account_credentials(cx);
+    let hits = scan_files(cx, &absent_link_targets(cx));
+    let roots = cx.tree.roots();
+    let mut index: HashMap<(String, String), usize> = HashMap::new();
+    // `user:hash` lines of files the inventory already read as account files (a two-field shadow
+    // line) are accounts, not password-file entries.
+    let account_files: HashSet<&str> = cx
+        .inventory
+        .accounts
+        .files
+        .iter()
+        .map(|f| f.node.as_str())
+        .collect();
+    for h in &hits {
+        if account_files.contains(h.node.as_str()) {
+            continue;
+        }
+        if let Hit::HashLine { user, hash } = &h.hit {
+            let ev = roots[h.root].evidence(&h.path, Some(h.line), None, Some(h.text.clone()));
+            let key = (user.clone(), hash.clone());
+            if let Some(prev) = index.get(&key).and_then(|&i| creds.get_mut(i)) {
+                if prev.evidence.len() < 20 {
+                    prev.evidence.push(ev);
+                }
+            } else {
+                index.insert(key, creds.len());
+                creds.push(Credential {
+                    user: user.clone(),
+                    hash: Some(hash.clone()),
+                    source: Source::PasswordFile,
+                    evidence: vec![ev],
+                });
+            }
+        }
+    }
+    let mut keys: Vec<(String, String)> = Vec::new();
+    let mut seen = HashSet::new();
+    for c in &creds {
+        if let Some(h) = &c.hash {
+            let key = (h.clone(), c.user.clone());
+            if seen.insert(key.clone()) {
+                keys.push(key);
+            }
+        }
+    }
+    keys.truncate(MAX_HASHES);
+    let extra = &cx.options.extra_passwords;
+    let image_deadline = Instant::now() + IMAGE_BUDGET;
+    let cracked = keys
+        .into_par_iter()
+        .map(|(h, u)| {
+            let r = crack(&h, &u, extra, image_deadline);
+            ((h, u), r)
+        })
+        .collect();
+    Analysis {
+        creds,
+        cracked,
+        hits,
+    }
+}
+
+/// Identity of the image and options a context shows (addresses and sizes of the nodes' contents,
+/// paths, links, user wordlists): the checks of one run share one analysis.
+fn fingerprint(cx: &Context<'_>) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (cx.manifest as *const _ as usize).hash(&mut h);
+    (cx.inventory as *const _ as usize).hash(&mut h);
+    cx.manifest.input.name.hash(&mut h);
+    cx.manifest.nodes.len().hash(&mut h);
+    for n in &cx.manifest.nodes {
+        n.path.hash(&mut h);
+        n.size.hash(&mut h);
+        n.link_target.hash(&mut h);
+        n.data.as_ref().map(|d| d.as_ptr() as usize).hash(&mut h);
+    }
+    cx.inventory.accounts.users.len().hash(&mut h);
+    cx.options.extra_passwords.hash(&mut h);
+    h.finish()
+}
+
+enum Slot {
+    Computing,
+    Done(Arc<Analysis>),
+}
+
+/// Analyses kept for reuse (the last few images).
+const CACHED: usize = 4;
+
+/// The analysis of the image in `cx`, computed once and shared by the checks of this module.
+///
+/// The checks run in parallel on rayon's global pool; the first to ask computes the analysis on a
+/// dedicated pool from a plain scoped thread, and the others wait on a condition variable. A
+/// global-pool worker therefore never waits while holding work the computation needs, and never
+/// steals a job that waits on itself (which a lock held across a `par_iter` would allow).
+fn analysis(cx: &Context<'_>) -> Arc<Analysis> {
+    type Slots = (Mutex<Vec<(u64, Slot)>>, Condvar);
+    static SLOTS: LazyLock<Slots> = LazyLock::new(|| (Mutex::new(Vec::new()), Condvar::new()));
+    static POOL: LazyLock<Option<rayon::ThreadPool>> = LazyLock::new(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("passwords-{i}"))
+            .build()
+            .ok()
+    });
+    let key = fingerprint(cx);
+    let (lock, ready) = &*SLOTS;
+    {
+        let mut slots = lock.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            match slots.iter().find(|(k, _)| *k == key) {
+                Some((_, Slot::Done(a))) => return a.clone(),
+                Some((_, Slot::Computing)) => {
+                    slots = ready.wait(slots).unwrap_or_else(|e| e.into_inner());
+                }
+                None => {
+                    slots.push((key, Slot::Computing));
+                    break;
+                }
+            }
+        }
+    }
+    let computed = std::thread::scope(|s| {
+        s.spawn(|| match &*POOL {
+            Some(pool) => pool.install(|| analyse(cx)),
+            None => analyse(cx),
+        })
+        .join()
+    });
+    let a = Arc::new(computed.unwrap_or_else(|_| Analysis {
+        creds: Vec::new(),
+        cracked: HashMap::new(),
+        hits: Vec::new(),
+    }));
+    let mut slots = lock.lock().unwrap_or_else(|e| e.into_inner());
+    slots.retain(|(k, _)| *k != key);
+    slots.push((key, Slot::Done(a.clone())));
+    while slots.len() > CACHED {
+        match slots.iter().position(|(_, s)| matches!(s, Slot::Done(_))) {
+            Some(i) => {
+                slots.remove(i);
+            }
+            None => break,
+        }
+    }
+    ready.notify_all();
+    a
+}
+
+fn cap(check: &str, mut findings: Vec<Finding>) -> Vec<Finding> {
+    if findings.len() > MAX_FINDINGS {
+        let dropped = findings.len() - MAX_FINDINGS;
+        findings.truncate(MAX_FINDINGS);
+        let provisions: Vec<String> = findings[0]
+            .provisions
+            .iter()
+            .map(|p| p.to_string())
+            .collect();
+        let provisions: Vec<&str> = provisions.iter().map(String::as_str).collect();
+        findings.push(Finding::new(
+            check,
+            &provisions,
+            Severity::Info,
+            format!("{dropped} more findings of {check} not listed"),
+            format!("Only the first {MAX_FINDINGS} findings of this check are listed."),
+            "Fix the listed ones and run the scan again.",
+        ));
+    }
+    findings
+}
+
+fn service_evidence(services: &[&Service]) -> Vec<Evidence> {
+    services.iter().map(|s| s.evidence.clone()).collect()
+}
+
+fn service_names(services: &[&Service]) -> String {
+    let mut names: Vec<&str> = services.iter().map(|s| s.program.as_str()).collect();
+    names.dedup();
+    names.join(", ")
+}
+
+fn shell_note(c: &Credential) -> String {
+    match &c.source {
+        Source::Account {
+            shell: Some(s),
+            login_capable: Some(true),
+            ..
+        } => format!(
+            " (login shell {})",
+            if s.is_empty() { "/bin/sh" } else { s }
+        ),
+        Source::Account {
+            login_capable: None,
+            ..
+        } => " (no passwd line: shell unknown)".into(),
+        _ => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks
+
+/// `passwords.empty`: login-capable accounts with an empty password field.
+pub struct EmptyPassword;
+
+impl Check for EmptyPassword {
+    fn id(&self) -> &'static str {
+        "passwords.empty"
+    }
+    fn title(&self) -> &'static str {
+        "Accounts that log in with an empty password"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-1"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let mut out = Vec::new();
+        for c in a
+            .creds
+            .iter()
+            .filter(|c| c.is_account() && c.hash.is_none())
+        {
+            if c.login_capable() == Some(false) {
+                continue;
+            }
+            let services = remote_logins(cx, c);
+            let severity = if services.is_empty() {
+                Severity::High
+            } else {
+                Severity::Critical
+            };
+            let remote = if services.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} is started at boot, so anyone on the network can log in as {} without a \
+                     password.",
+                    service_names(&services),
+                    c.user
+                )
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                severity,
+                format!("{} has an empty password{}", c.user, shell_note(c)),
+                format!(
+                    "The password field of {} in {} is empty, so every unit of this firmware \
+                     accepts {} with no password: a universal default credential, which EN 303 645 \
+                     5.1-1 and PSTI Schedule 1 paragraph 1 forbid.{remote}",
+                    c.user,
+                    c.file(),
+                    c.user
+                ),
+                format!(
+                    "Ship {user} locked (`*` or `!` in the password field of {file}) and set a unique \
+                     per-device password at manufacture, or force the user to set one on first \
+                     use before any remote login is enabled; remove the empty `{user}::` field.",
+                    user = c.user,
+                    file = c.file()
+                ),
+            );
+            f.evidence.extend(c.evidence.iter().cloned());
+            f.evidence.extend(service_evidence(&services));
+            out.push(f);
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.default`: stored hashes that match a password from a public default list.
+pub struct DefaultPassword;
+
+impl Check for DefaultPassword {
+    fn id(&self) -> &'static str {
+        "passwords.default"
+    }
+    fn title(&self) -> &'static str {
+        "Password hashes cracked from public default-credential lists"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-1"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let mut out = Vec::new();
+        for c in &a.creds {
+            let Some(hash) = &c.hash else { continue };
+            let Some(r) = a.cracked.get(&(hash.clone(), c.user.clone())) else {
+                continue;
+            };
+            let Some(found) = &r.found else { continue };
+            let services = remote_logins(cx, c);
+            let severity = if !services.is_empty() {
+                Severity::Critical
+            } else if c.login_capable() == Some(false) {
+                Severity::Medium
+            } else {
+                Severity::High
+            };
+            let origin = describe_origin(&c.user, &found.password, &found.origin);
+            let shown = if found.password.is_empty() {
+                "an empty password".to_string()
+            } else {
+                format!("'{}'", found.password)
+            };
+            let what = if c.is_account() {
+                "account"
+            } else {
+                "password-file entry"
+            };
+            let remote = if services.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} is started at boot, so the credential works over the network.",
+                    service_names(&services)
+                )
+            };
+            let login = if c.login_capable() == Some(false) {
+                " The account has no login shell, which limits but does not remove its use."
+            } else {
+                ""
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                severity,
+                format!(
+                    "{}'s {what} password is the public default {shown} ({}){}",
+                    c.user,
+                    short_origin(&origin),
+                    shell_note(c)
+                ),
+                format!(
+                    "The {} hash of {} in {} matches {shown}, found in: {origin}. The same \
+                     credential ships on every unit and is among the first an attacker tries, so it \
+                     is a universal default password (EN 303 645 5.1-1, PSTI Schedule 1 paragraph \
+                     1).{remote}{login}",
+                    Scheme::of(hash),
+                    c.user,
+                    c.file()
+                ),
+                format!(
+                    "Do not ship a fixed password for {user}: generate a unique random password \
+                     per device at manufacture or require the user to set one on first use; lock \
+                     the entry in {file} (`*`) if the account needs no password login.",
+                    user = c.user,
+                    file = c.file()
+                ),
+            );
+            f.evidence.extend(c.evidence.iter().cloned());
+            f.evidence.extend(service_evidence(&services));
+            out.push(f);
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.weak-hash`: passwords stored with a fast or unsalted scheme.
+pub struct WeakHash;
+
+impl Check for WeakHash {
+    fn id(&self) -> &'static str {
+        "passwords.weak-hash"
+    }
+    fn title(&self) -> &'static str {
+        "Passwords stored with a weak hash scheme (DES, md5crypt, apr1, unsalted SHA)"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-3", "5.4-1"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let mut out = Vec::new();
+        for c in &a.creds {
+            let Some(hash) = &c.hash else { continue };
+            let scheme = Scheme::of(hash);
+            let Some(why) = scheme.weakness() else {
+                continue;
+            };
+            let empty_salt = if hash.starts_with("$1$$") || hash.starts_with("$apr1$$") {
+                " with an empty salt"
+            } else {
+                ""
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Medium,
+                format!("{}'s password is stored as {scheme}{empty_salt}", c.user),
+                format!(
+                    "{} in {} uses {why}{}. A stored credential must resist offline guessing \
+                     (EN 303 645 5.1-3 best-practice cryptography for authentication, 5.4-1 \
+                     secure storage of security parameters).",
+                    c.user,
+                    c.file(),
+                    if empty_salt.is_empty() {
+                        ""
+                    } else {
+                        "; the empty salt makes the hash identical on every unit with the same password"
+                    }
+                ),
+                "Store passwords with yescrypt, bcrypt or sha512crypt with a random per-password \
+                 salt (and a high cost); for web and MQTT password files use bcrypt \
+                 (`htpasswd -B`) or PBKDF2 (`mosquitto_passwd` 2.x).",
+            );
+            f.evidence.extend(c.evidence.iter().cloned());
+            out.push(f);
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.hardcoded`: plaintext passwords written in configuration files and scripts.
+pub struct HardcodedPassword;
+
+impl Check for HardcodedPassword {
+    fn id(&self) -> &'static str {
+        "passwords.hardcoded"
+    }
+    fn title(&self) -> &'static str {
+        "Plaintext passwords in configuration files and scripts"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-1", "5.4-3"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let roots = cx.tree.roots();
+        let mut out = Vec::new();
+        for h in &a.hits {
+            let Hit::Plain {
+                what,
+                user,
+                value,
+                login,
+            } = &h.hit
+            else {
+                continue;
+            };
+            let severity = if *login {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            let who = user
+                .as_deref()
+                .map(|u| format!(" for {u}"))
+                .unwrap_or_default();
+            let known = user
+                .as_deref()
+                .map(|u| {
+                    let o = describe_origin(u, value, &Origin::UserList);
+                    if o == "user wordlist" {
+                        String::new()
+                    } else {
+                        format!(" It is also a public default ({o}).")
+                    }
+                })
+                .unwrap_or_default();
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.provisions(),
+                    severity,
+                    format!("Hard-coded password{who} in {} ({what})", h.path),
+                    format!(
+                        "{} line {} sets the password '{value}'{who} in plain text. Every unit \
+                         ships the same value, so it is not unique per device (EN 303 645 5.1-1) \
+                         and it is a critical security parameter hard-coded in the software \
+                         (5.4-3).{known}",
+                        h.path, h.line
+                    ),
+                    if *login {
+                        "Remove the fixed password from the image: generate a unique password per \
+                         device at manufacture (stored outside the firmware image) or make the user \
+                         set it on first use."
+                            .to_string()
+                    } else {
+                        format!(
+                            "Leave the value empty in {} and provision a unique per-device value at \
+                             manufacture or at first setup; never ship a working secret in the \
+                             firmware image.",
+                            h.path
+                        )
+                    },
+                )
+                .with_evidence(roots[h.root].evidence(
+                    &h.path,
+                    Some(h.line),
+                    None,
+                    Some(h.text.clone()),
+                )),
+            );
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.autologin`: `login -f USER` — a session opened without asking for a password.
+pub struct AutoLogin;
+
+impl Check for AutoLogin {
+    fn id(&self) -> &'static str {
+        "passwords.autologin"
+    }
+    fn title(&self) -> &'static str {
+        "Sessions opened without authentication (`login -f`)"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-1"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let roots = cx.tree.roots();
+        let mut out = Vec::new();
+        for h in &a.hits {
+            let Hit::AutoLogin { user } = &h.hit else {
+                continue;
+            };
+            out.push(
+                Finding::new(
+                    self.id(),
+                    self.provisions(),
+                    Severity::Medium,
+                    format!("{} logs {user} in without a password (`login -f`)", h.path),
+                    format!(
+                        "`login -f {user}` skips authentication: whoever reaches the terminal it \
+                         serves (a serial console, or a network service if one runs it) gets a \
+                         {user} session with no password on every unit (EN 303 645 5.1-1)."
+                    ),
+                    format!(
+                        "Call `login` without `-f` (or `getty`) so a per-device or user-set \
+                         password is asked; remove `login -f {user}` from {}.",
+                        h.path
+                    ),
+                )
+                .with_evidence(roots[h.root].evidence(
+                    &h.path,
+                    Some(h.line),
+                    None,
+                    Some(h.text.clone()),
+                )),
+            );
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.uid0`: several accounts of one file with uid 0.
+pub struct SeveralRoots;
+
+impl Check for SeveralRoots {
+    fn id(&self) -> &'static str {
+        "passwords.uid0"
+    }
+    fn title(&self) -> &'static str {
+        "Several accounts with uid 0"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.6-7"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let mut by_file: Vec<Vec<&iotassay_inventory::Account>> = Vec::new();
+        let mut index: HashMap<(&str, &str), usize> = HashMap::new();
+        for a in cx.inventory.accounts.users.iter().filter(|a| a.uid == 0) {
+            let key = (a.evidence.node.as_str(), a.evidence.path.as_str());
+            match index.get(&key) {
+                Some(&i) => by_file[i].push(a),
+                None => {
+                    index.insert(key, by_file.len());
+                    by_file.push(vec![a]);
+                }
+            }
+        }
+        /// Names listed at most in a title.
+        const SHOWN: usize = 8;
+        let list = |names: &[&str]| {
+            let mut s = names
+                .iter()
+                .take(SHOWN)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(", ");
+            if names.len() > SHOWN {
+                s.push_str(&format!(" and {} more", names.len() - SHOWN));
+            }
+            s
+        };
+        let mut out = Vec::new();
+        for accounts in by_file.into_iter().filter(|v| v.len() > 1) {
+            let names: Vec<&str> = accounts.iter().map(|a| a.name.as_str()).collect();
+            let others: Vec<&str> = names.iter().filter(|n| **n != "root").copied().collect();
+            let file = &accounts[0].evidence.path;
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Low,
+                format!(
+                    "{} accounts have uid 0 in {file}: {}",
+                    names.len(),
+                    list(&names)
+                ),
+                format!(
+                    "Every uid-0 account is root: a daemon that drops privileges to one of them \
+                     ({}) keeps full privileges, and each one with a password is one more root \
+                     login to protect (EN 303 645 5.6-7 least privilege).",
+                    list(&others)
+                ),
+                format!(
+                    "Keep one uid-0 account; give the others ({}) their own unprivileged uid in \
+                     {file}.",
+                    list(&names[1..])
+                ),
+            );
+            f.evidence
+                .extend(accounts.iter().take(20).map(|a| a.evidence.clone()));
+            out.push(f);
+        }
+        cap(self.id(), out)
+    }
+}
+
+/// `passwords.coverage`: what could not be assessed (Info only): account files created at boot,
+/// hashes of schemes not verifiable here, and slow hashes tried only partly.
+pub struct Coverage;
+
+impl Check for Coverage {
+    fn id(&self) -> &'static str {
+        "passwords.coverage"
+    }
+    fn title(&self) -> &'static str {
+        "Credentials the image does not let us assess"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.1-1"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let a = analysis(cx);
+        let mut out = Vec::new();
+        for (root, path, target) in absent_links(cx) {
+            let writers: Vec<&FileHit> = a
+                .hits
+                .iter()
+                .filter(|h| matches!(&h.hit, Hit::Writes { target: t } if *t == target))
+                .collect();
+            let written = if writers.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} line {} writes it at boot (`{}`); the accounts of its source are \
+                     assessed where the image holds them.",
+                    writers[0].path, writers[0].line, writers[0].text
+                )
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Info,
+                format!(
+                    "{path} links to {target}, absent from the image: its entries are created at \
+                     boot"
+                ),
+                format!(
+                    "{path} is written at run time (by an init script or a daemon), so the \
+                     accounts and passwords it will hold cannot all be read from the image. \
+                     Whether they are unique per device (5.1-1) must be checked on a running unit \
+                     or from what writes it.{written}"
+                ),
+                "Declare how the accounts and their passwords are provisioned, or test a \
+                 running unit.",
+            )
+            .with_evidence(root.evidence(
+                &path,
+                None,
+                None,
+                Some(format!("{path} -> {target}")),
+            ));
+            for w in writers.iter().take(5) {
+                f.evidence.push(cx.tree.roots()[w.root].evidence(
+                    &w.path,
+                    Some(w.line),
+                    None,
+                    Some(w.text.clone()),
+                ));
+            }
+            out.push(f);
+        }
+        let untried: Vec<&Credential> = a
+            .creds
+            .iter()
+            .filter(|c| {
+                c.hash
+                    .as_ref()
+                    .is_some_and(|h| !a.cracked.contains_key(&(h.clone(), c.user.clone())))
+            })
+            .collect();
+        if !untried.is_empty() {
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Info,
+                format!(
+                    "{} password hashes not tried (more than {MAX_HASHES} in the image)",
+                    untried.len()
+                ),
+                format!(
+                    "Only the first {MAX_HASHES} distinct hashes of an image are tried against the \
+                     default lists."
+                ),
+                "Run a dictionary attack offline (john, hashcat) on the remaining hashes.",
+            );
+            f.evidence.extend(
+                untried
+                    .iter()
+                    .take(20)
+                    .filter_map(|c| c.evidence.first().cloned()),
+            );
+            out.push(f);
+        }
+        for c in &a.creds {
+            let Some(hash) = &c.hash else { continue };
+            let Some(r) = a.cracked.get(&(hash.clone(), c.user.clone())) else {
+                continue;
+            };
+            if r.found.is_some() {
+                continue;
+            }
+            let scheme = Scheme::of(hash);
+            let (title, rationale) = if !r.verifiable {
+                (
+                    format!(
+                        "{}'s password hash ({scheme}) could not be verified here",
+                        c.user
+                    ),
+                    format!(
+                        "The hash of {} in {} is of a scheme (or with parameters) this tool does \
+                         not verify, so whether it is a public default is not known.",
+                        c.user,
+                        c.file()
+                    ),
+                )
+            } else if r.budget_hit || r.tried < r.candidates {
+                (
+                    format!(
+                        "{}'s {scheme} hash: {} of {} candidates tried, none matched",
+                        c.user, r.tried, r.candidates
+                    ),
+                    format!(
+                        "Within the time budget ({} ms per slow hash, {} s per image) {} of {} \
+                         candidates (empty, user name, matching default pairs, Mirai list, user \
+                         wordlists first) were tried against {}'s {scheme} hash in {}.",
+                        SLOW_BUDGET.as_millis(),
+                        IMAGE_BUDGET.as_secs(),
+                        r.tried,
+                        r.candidates,
+                        c.user,
+                        c.file()
+                    ),
+                )
+            } else {
+                continue;
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Info,
+                title,
+                rationale,
+                "Run a longer dictionary attack offline (john, hashcat) if the scheme allows.",
+            );
+            f.evidence.extend(c.evidence.iter().cloned());
+            out.push(f);
+        }
+        cap(self.id(), out)
+    }
+}
+
+#[cfg(test)]
+mod tests;
