@@ -29,7 +29,7 @@ run_one() {
   mkdir -p "artifacts/$t"
   nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 \
     -artifact_prefix="artifacts/$t/" > "$LOGS/$t.log" 2>&1
-  echo "$t exit=$? $(grep -aoE '#[0-9]+ +DONE.*|stat::number_of_executed_units: [0-9]+' "$LOGS/$t.log" | tail -1)" >> "$LOGS/summary.txt"
+  echo "$t exit=$? $(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$LOGS/$t.log" | tail -1)" >> "$LOGS/summary.txt"
 }
 export -f run_one seed; export secs corpus LOGS
 printf '%s\n' "${targets[@]}" | xargs -P "$lanes" -I{} bash -c 'run_one {}'
