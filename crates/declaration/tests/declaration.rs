@@ -1,0 +1,182 @@
+use iotassay_declaration::{Declaration, DeclarationError, PasswordMechanism, SensorKind, TEMPLATE};
+
+fn err(text: &str) -> DeclarationError {
+    Declaration::parse(text).expect_err("the declaration should be rejected")
+}
+
+/// The template with one line replaced (the first line containing `from`).
+fn edit(from: &str, to: &str) -> String {
+    assert!(TEMPLATE.contains(from), "template lacks {from:?}");
+    TEMPLATE.replacen(from, to, 1)
+}
+
+fn line_of(text: &str, needle: &str) -> usize {
+    text.lines().position(|l| l.contains(needle)).unwrap() + 1
+}
+
+#[test]
+fn example_parses_with_its_values() {
+    let d = Declaration::parse(TEMPLATE).unwrap();
+    assert_eq!(d.product.model, "CAM-200");
+    assert_eq!(d.product.manufacturer.name, "Acme Devices Ltd");
+    assert_eq!(d.support_period.end().unwrap().to_string(), "2030-12-31");
+    assert_eq!(d.vulnerability_disclosure.contact.len(), 2);
+    assert_eq!(d.passwords.mechanism, PasswordMechanism::UniquePerDevice);
+    assert!(d.update.automatic);
+    assert_eq!(d.interfaces.len(), 2);
+    assert!(d.interfaces[1].debug && !d.interfaces[1].exposed);
+    assert_eq!(d.sensors[0].kind, SensorKind::Camera);
+    assert_eq!(d.personal_data.len(), 1);
+    assert_eq!(d.telemetry[0].recipient, "Acme Devices Ltd");
+    assert_eq!(d.provisions.len(), 4);
+    let s = d.provisions.iter().find(|(k, _)| k.0 == "5.3-14").unwrap().1;
+    assert!(!s.applies && s.justification.is_some());
+}
+
+#[test]
+fn docs_example_is_the_template() {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/declaration.example.toml");
+    assert_eq!(std::fs::read_to_string(path).unwrap(), TEMPLATE);
+}
+
+#[test]
+fn template_round_trips() {
+    let first = Declaration::parse(TEMPLATE).unwrap();
+    let written = first.to_toml();
+    let second = Declaration::parse(&written).unwrap_or_else(|e| panic!("{e}\n{written}"));
+    assert_eq!(first, second);
+}
+
+#[test]
+fn unknown_key_is_an_error_with_its_line() {
+    let text = edit("automatic = true", "automatic = true\nautomatik = false");
+    let e = err(&text);
+    assert!(e.message.contains("unknown field `automatik`"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "automatik")));
+    assert_eq!(e.column, Some(1));
+}
+
+#[test]
+fn missing_field_is_an_error_with_the_table_line() {
+    let text = edit("model = \"CAM-200\"", "");
+    let e = err(&text);
+    assert!(e.message.contains("missing field `model`"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "[product]")));
+}
+
+#[test]
+fn missing_section_is_an_error() {
+    let start = TEMPLATE.find("[factory_reset]").unwrap();
+    let end = start + TEMPLATE[start..].find("\n\n").unwrap();
+    let text = format!("{}{}", &TEMPLATE[..start], &TEMPLATE[end..]);
+    let e = err(&text);
+    assert!(e.message.contains("missing field `factory_reset`"), "{e}");
+    assert_eq!(e.line, Some(1));
+}
+
+#[test]
+fn bad_date_is_an_error_with_its_line() {
+    let text = edit("end_date = 2030-12-31", "end_date = \"2030-02-30\"");
+    let e = err(&text);
+    assert!(e.message.contains("invalid date \"2030-02-30\""), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "end_date =")));
+
+    let text = edit("end_date = 2030-12-31", "end_date = \"31/12/2030\"");
+    let e = err(&text);
+    assert!(e.message.contains("expected YYYY-MM-DD"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "end_date =")));
+
+    let text = edit("end_date = 2030-12-31", "end_date = 2030-12-31T10:00:00Z");
+    let e = err(&text);
+    assert!(e.message.contains("not the date-time"), "{e}");
+}
+
+#[test]
+fn string_dates_are_accepted() {
+    let text = edit("end_date = 2030-12-31", "end_date = \"2030-12-31\"");
+    let d = Declaration::parse(&text).unwrap();
+    assert_eq!(d.support_period.end().unwrap().to_string(), "2030-12-31");
+}
+
+#[test]
+fn support_period_from_start_and_length() {
+    let text = edit("end_date = 2030-12-31", "start = 2025-03-31\nyears = 5\nmonths = 11");
+    let d = Declaration::parse(&text).unwrap();
+    // 5 y 11 m from 31 Mar 2025 is 29 Feb 2031 → clamped to 28 Feb, ends the day before.
+    assert_eq!(d.support_period.end().unwrap().to_string(), "2031-02-27");
+    let text = edit("end_date = 2030-12-31", "start = 2025-01-01\nyears = 5");
+    let d = Declaration::parse(&text).unwrap();
+    assert_eq!(d.support_period.end().unwrap().to_string(), "2029-12-31");
+}
+
+#[test]
+fn support_period_needs_an_end_or_a_length() {
+    let text = edit("end_date = 2030-12-31", "start = 2025-01-01");
+    let e = err(&text);
+    assert!(e.message.contains("`start` needs a length"), "{e}");
+    // Whole-table rules point at the table header.
+    assert_eq!(e.line, Some(line_of(&text, "[support_period]")));
+    let text = edit("end_date = 2030-12-31", "end_date = 2030-12-31\nyears = 5");
+    assert!(err(&text).message.contains("not both"));
+    let text = edit("end_date = 2030-12-31", "");
+    assert!(err(&text).message.contains("missing `end_date`"));
+}
+
+#[test]
+fn unknown_provision_id_is_an_error_with_its_line() {
+    let text = edit("[provision.\"5.3-14\"]", "[provision.\"5.3-99\"]");
+    let e = err(&text);
+    assert!(e.message.contains("unknown provision id \"5.3-99\""), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "5.3-99")));
+}
+
+#[test]
+fn mandatory_provision_not_applicable_needs_a_justification() {
+    let text = edit(
+        "applies = true\nimplementation = \"unique per-device",
+        "applies = false\nimplementation = \"unique per-device",
+    );
+    let e = err(&text);
+    assert_eq!(
+        e.message,
+        "provision 5.1-1 is mandatory and declared not applicable without a `justification` (EN 303 645 5.0-1)"
+    );
+    assert_eq!(e.line, Some(line_of(&text, "[provision.\"5.1-1\"]")));
+    // With a justification it is accepted.
+    let ok = text.replacen("applies = false\n", "applies = false\njustification = \"no passwords: pairing by NFC only\"\n", 1);
+    Declaration::parse(&ok).unwrap();
+}
+
+#[test]
+fn recommended_provision_not_applicable_needs_a_justification_too() {
+    let text = edit("justification = \"the firmware is updatable", "implementation = \"the firmware is updatable");
+    let e = err(&text);
+    assert!(e.message.starts_with("provision 5.3-14 is recommended"), "{e}");
+}
+
+#[test]
+fn bad_contact_and_enum_values_are_errors() {
+    let text = edit("\"mailto:security@acme.example\"", "\"security@acme.example\"");
+    let e = err(&text);
+    assert!(e.message.contains("use a mailto:, https: or tel: URI"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "contact = [")));
+    assert_eq!(e.column, Some(11)); // the array
+
+    let text = edit("mechanism = \"unique-per-device\"", "mechanism = \"admin-admin\"");
+    let e = err(&text);
+    assert!(e.message.contains("unknown variant `admin-admin`"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "mechanism =")));
+}
+
+#[test]
+fn not_toml_is_an_error_with_its_line() {
+    let e = err("[product]\nname = \n");
+    assert_eq!(e.line, Some(2));
+    assert!(e.to_string().starts_with("line 2, column"), "{e}");
+}
+
+#[test]
+fn oversized_input_is_refused() {
+    let text = format!("# {}\n", "x".repeat(iotassay_declaration::MAX_SIZE));
+    assert!(err(&text).message.contains("limit"));
+}
