@@ -544,7 +544,7 @@ impl Validator {
         }
         // CSAF (registered by OASIS CSAF 2.0 §7.1.8): the provider-metadata.json URL, https only.
         for f in self.named("CSAF") {
-            if let Some(scheme) = self.uri(&f, true) {
+            if let Some(scheme) = self.uri(&f, false) {
                 if scheme != "https" {
                     self.push(
                         Severity::Error,
