@@ -84,12 +84,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Write or check a manufacturer's declaration (TOML; see docs/declaration.example.toml).
+    Declaration {
+        #[command(subcommand)]
+        command: DeclarationCommand,
+    },
+    /// Validate an RFC 9116 security.txt file; exit 1 when it has errors.
+    Securitytxt {
+        file: PathBuf,
+        /// The URL the file was fetched from (checks https, /.well-known/ and Canonical).
+        #[arg(long)]
+        url: Option<String>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Build the embedded demo firmware image, unpack it and scan it: a real run with no download.
     Demo {
         /// Where to put the demo image and its unpacked tree (default: a new temporary folder).
         #[arg(short, long)]
         out: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum DeclarationCommand {
+    /// Write the annotated declaration template.
+    Init {
+        /// Where to write it.
+        #[arg(default_value = "declaration.toml")]
+        path: PathBuf,
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Parse a declaration, and validate the security.txt it names; exit 1 on errors.
+    Check { file: PathBuf },
 }
 
 #[derive(clap::Args)]
@@ -153,6 +183,113 @@ fn run(cli: Cli) -> Result<ExitCode> {
             firmware,
             json,
         } => provisions(guideline, psti, firmware, json),
+        Command::Declaration { command } => declaration(command),
+        Command::Securitytxt { file, url, json } => securitytxt(&file, url, json),
+    }
+}
+
+fn declaration(command: DeclarationCommand) -> Result<ExitCode> {
+    match command {
+        DeclarationCommand::Init { path, force } => {
+            if path.exists() && !force {
+                bail!("{} exists (use --force to replace it)", path.display());
+            }
+            std::fs::write(&path, iotassay_declaration::TEMPLATE)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            println!("wrote the declaration template to {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        DeclarationCommand::Check { file } => {
+            let meta = std::fs::metadata(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            if meta.len() > iotassay_declaration::MAX_SIZE as u64 {
+                bail!(
+                    "{}: {} bytes is too large for a declaration",
+                    file.display(),
+                    meta.len()
+                );
+            }
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            let decl = match iotassay_declaration::Declaration::parse(&text) {
+                Ok(d) => d,
+                Err(e) => {
+                    println!("{}: {e}", file.display());
+                    return Ok(ExitCode::from(1));
+                }
+            };
+            let end = decl.support_period.end().map(|d| d.to_string());
+            println!(
+                "{}: {} {} (hardware {}, software {}) by {}: support until {}, {} provision statements",
+                file.display(),
+                decl.product.name,
+                decl.product.model,
+                decl.product.hardware_version,
+                decl.product.software_version,
+                decl.product.manufacturer.name,
+                end.as_deref().unwrap_or("?"),
+                decl.provisions.len()
+            );
+            let dir = file.parent().unwrap_or(Path::new("."));
+            let Some(bytes) = decl.vulnerability_disclosure.security_txt_bytes(dir) else {
+                return Ok(ExitCode::SUCCESS);
+            };
+            let name = decl
+                .vulnerability_disclosure
+                .security_txt
+                .clone()
+                .unwrap_or_else(|| "security_txt_inline".into());
+            let bytes = bytes.with_context(|| format!("cannot read {name}"))??;
+            let report = iotassay_declaration::securitytxt::validate(
+                &bytes,
+                &iotassay_declaration::securitytxt::Options::now(),
+            )?;
+            Ok(print_securitytxt(&name, &report))
+        }
+    }
+}
+
+fn securitytxt(file: &Path, url: Option<String>, json: bool) -> Result<ExitCode> {
+    use iotassay_declaration::securitytxt;
+    let bytes = securitytxt::read_bounded(file)
+        .with_context(|| format!("cannot read {}", file.display()))??;
+    let mut options = securitytxt::Options::now();
+    options.retrieved_from = url;
+    let report = securitytxt::validate(&bytes, &options)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(if report.has_errors() {
+            ExitCode::from(1)
+        } else {
+            ExitCode::SUCCESS
+        });
+    }
+    Ok(print_securitytxt(&file.display().to_string(), &report))
+}
+
+fn print_securitytxt(name: &str, report: &iotassay_declaration::securitytxt::Report) -> ExitCode {
+    use iotassay_declaration::securitytxt::Severity;
+    for p in &report.problems {
+        let severity = match p.severity {
+            Severity::Error => "error",
+            Severity::Recommendation => "recommendation",
+            Severity::Note => "note",
+        };
+        let at = p.line.map(|l| format!(":{l}")).unwrap_or_default();
+        println!("{name}{at}: {severity}: {} [{}]", p.message, p.code);
+    }
+    let count = |s| report.problems.iter().filter(|p| p.severity == s).count();
+    println!(
+        "{name}: {} fields, {}signed; {} errors, {} recommendations",
+        report.fields.len(),
+        if report.signed { "" } else { "not " },
+        count(Severity::Error),
+        count(Severity::Recommendation)
+    );
+    if report.has_errors() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }
 

@@ -64,7 +64,13 @@ pub struct Date(pub time::Date);
 impl fmt::Display for Date {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let d = self.0;
-        write!(f, "{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+        write!(
+            f,
+            "{:04}-{:02}-{:02}",
+            d.year(),
+            u8::from(d.month()),
+            d.day()
+        )
     }
 }
 
@@ -140,17 +146,22 @@ impl TryFrom<RawSupportPeriod> for SupportPeriod {
         let period = r.years.is_some() || r.months.is_some();
         match (r.end_date.is_some(), r.start.is_some(), period) {
             (true, false, false) | (false, true, true) => {}
-            (true, _, _) => {
-                return Err("support_period: give either `end_date` or `start` with `years`/`months`, not both".into())
-            }
+            (true, _, _) => return Err(
+                "support_period: give either `end_date` or `start` with `years`/`months`, not both"
+                    .into(),
+            ),
             (false, true, false) => {
-                return Err("support_period: `start` needs a length (`years` and/or `months`)".into())
+                return Err(
+                    "support_period: `start` needs a length (`years` and/or `months`)".into(),
+                )
             }
             (false, false, true) => {
                 return Err("support_period: a length needs a `start` date".into())
             }
             (false, false, false) => {
-                return Err("support_period: missing `end_date` (or `start` with `years`/`months`)".into())
+                return Err(
+                    "support_period: missing `end_date` (or `start` with `years`/`months`)".into(),
+                )
             }
         }
         let p = SupportPeriod {
@@ -226,15 +237,22 @@ impl TryFrom<RawDisclosure> for VulnerabilityDisclosure {
     type Error = String;
     fn try_from(r: RawDisclosure) -> Result<Self, String> {
         if r.contact.is_empty() {
-            return Err("vulnerability_disclosure.contact: at least one contact is required".into());
+            return Err(
+                "vulnerability_disclosure.contact: at least one contact is required".into(),
+            );
         }
         if let Some(p) = &r.policy {
             if !p.to_ascii_lowercase().starts_with("https://") {
-                return Err(format!("vulnerability_disclosure.policy {p:?}: must be an https:// URL"));
+                return Err(format!(
+                    "vulnerability_disclosure.policy {p:?}: must be an https:// URL"
+                ));
             }
         }
         if r.security_txt.is_some() && r.security_txt_inline.is_some() {
-            return Err("vulnerability_disclosure: give `security_txt` or `security_txt_inline`, not both".into());
+            return Err(
+                "vulnerability_disclosure: give `security_txt` or `security_txt_inline`, not both"
+                    .into(),
+            );
         }
         Ok(VulnerabilityDisclosure {
             contact: r.contact.into_iter().map(|c| c.0).collect(),
@@ -260,6 +278,22 @@ impl<'de> Deserialize<'de> for ContactUri {
             )));
         }
         Ok(ContactUri(c))
+    }
+}
+
+impl VulnerabilityDisclosure {
+    /// The declared security.txt: the inline text, or the file named by `security_txt` resolved
+    /// against the declaration's folder (read with the validator's size bound). `None` when neither
+    /// is given.
+    pub fn security_txt_bytes(
+        &self,
+        declaration_dir: &std::path::Path,
+    ) -> Option<std::io::Result<Result<Vec<u8>, crate::securitytxt::InputError>>> {
+        if let Some(text) = &self.security_txt_inline {
+            return Some(Ok(Ok(text.as_bytes().to_vec())));
+        }
+        let path = declaration_dir.join(self.security_txt.as_ref()?);
+        Some(crate::securitytxt::read_bounded(&path))
     }
 }
 
@@ -429,7 +463,10 @@ impl Declaration {
             return Err(DeclarationError {
                 line: None,
                 column: None,
-                message: format!("the declaration is {} bytes; the limit is {MAX_SIZE}", text.len()),
+                message: format!(
+                    "the declaration is {} bytes; the limit is {MAX_SIZE}",
+                    text.len()
+                ),
             });
         }
         let decl: Declaration = toml::from_str(text).map_err(|e| {
@@ -460,7 +497,10 @@ impl Declaration {
     fn check_justifications(&self, text: &str) -> Result<(), DeclarationError> {
         let catalog = iotassay_catalog::Catalog::get_static();
         for (id, s) in &self.provisions {
-            let blank = s.justification.as_deref().is_none_or(|j| j.trim().is_empty());
+            let blank = s
+                .justification
+                .as_deref()
+                .is_none_or(|j| j.trim().is_empty());
             if s.applies || !blank {
                 continue;
             }

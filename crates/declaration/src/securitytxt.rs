@@ -97,12 +97,31 @@ pub struct Options {
 }
 
 impl Options {
+    /// Validate as of the current time, for a file not fetched from the web.
+    pub fn now() -> Options {
+        Options::at(OffsetDateTime::now_utc())
+    }
+
     pub fn at(now: OffsetDateTime) -> Options {
         Options {
             now,
             retrieved_from: None,
         }
     }
+}
+
+/// Read a security.txt file, refusing more than [`MAX_SIZE`] bytes without reading them all.
+pub fn read_bounded(path: &std::path::Path) -> std::io::Result<Result<Vec<u8>, InputError>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_SIZE as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_SIZE {
+        let len = std::fs::metadata(path).map_or(bytes.len(), |m| m.len() as usize);
+        return Ok(Err(InputError::TooLarge(len)));
+    }
+    Ok(Ok(bytes))
 }
 
 /// Validate a security.txt file. Every rule of RFC 9116 that can be checked from the bytes (and
@@ -120,12 +139,18 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Report, InputError> {
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t,
         Err(e) => {
-            let line = 1 + bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count();
+            let line = 1 + bytes[..e.valid_up_to()]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             v.push(
                 Severity::Error,
                 Some(line),
                 "utf8",
-                format!("invalid UTF-8 at byte {}: the file MUST be UTF-8 (§4)", e.valid_up_to()),
+                format!(
+                    "invalid UTF-8 at byte {}: the file MUST be UTF-8 (§4)",
+                    e.valid_up_to()
+                ),
             );
             return Ok(v.finish());
         }
@@ -136,7 +161,10 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Report, InputError> {
             Severity::Recommendation,
             None,
             "too_many_lines",
-            format!("{} lines: parsers may refuse files over {MAX_LINES} lines (§5.4)", lines.len()),
+            format!(
+                "{} lines: parsers may refuse files over {MAX_LINES} lines (§5.4)",
+                lines.len()
+            ),
         );
     }
     let body = v.signature_structure(&lines);
@@ -165,7 +193,8 @@ impl Validator {
     }
 
     fn finish(mut self) -> Report {
-        self.problems.sort_by_key(|p| (p.line.unwrap_or(0), p.severity));
+        self.problems
+            .sort_by_key(|p| (p.line.unwrap_or(0), p.severity));
         Report {
             fields: self.fields,
             signed: self.signed,
@@ -476,12 +505,14 @@ impl Validator {
                         );
                     }
                 }
-                "tel" | "https" => {}
+                "tel" | "https" | "http" => {} // http is reported above
                 other => self.push(
                     Severity::Recommendation,
                     Some(f.line),
                     "unusual_contact",
-                    format!("Contact uses the {other:?} scheme: use mailto:, tel: or https: (§2.5.3)"),
+                    format!(
+                        "Contact uses the {other:?} scheme: use mailto:, tel: or https: (§2.5.3)"
+                    ),
                 ),
             }
         }
@@ -528,7 +559,13 @@ impl Validator {
             }
         }
         // URI fields whose web URIs MUST be https (§2.5.1, .2, .4, .6, .7).
-        for name in ["Acknowledgments", "Canonical", "Encryption", "Hiring", "Policy"] {
+        for name in [
+            "Acknowledgments",
+            "Canonical",
+            "Encryption",
+            "Hiring",
+            "Policy",
+        ] {
             for f in self.named(name) {
                 if name == "Encryption" && f.value.contains("BEGIN PGP") {
                     self.push(
@@ -614,14 +651,13 @@ impl Validator {
                 Severity::Error,
                 Some(f.line),
                 "no_https",
-                format!("{}: a web URI MUST begin with \"https://\" (§2.5, RFC 7230 §2.7.2)", f.name),
+                format!(
+                    "{}: a web URI MUST begin with \"https://\" (§2.5, RFC 7230 §2.7.2)",
+                    f.name
+                ),
             );
         }
-        if scheme == "https"
-            && uri
-                .authority()
-                .is_none_or(|a| a.host().is_empty())
-        {
+        if scheme == "https" && uri.authority().is_none_or(|a| a.host().is_empty()) {
             self.push(
                 Severity::Error,
                 Some(f.line),
@@ -642,7 +678,10 @@ impl Validator {
                     Severity::Error,
                     Some(f.line),
                     "invalid_expiry",
-                    format!("Expires {:?} is not an RFC 3339 date-time ({e}) (§2.5.5)", f.value),
+                    format!(
+                        "Expires {:?} is not an RFC 3339 date-time ({e}) (§2.5.5)",
+                        f.value
+                    ),
                 );
                 return;
             }
@@ -652,7 +691,10 @@ impl Validator {
                 Severity::Error,
                 Some(f.line),
                 "expired",
-                format!("expired on {}: the file is stale (§2.5.5, §5.3)", f.value.trim_end()),
+                format!(
+                    "expired on {}: the file is stale (§2.5.5, §5.3)",
+                    f.value.trim_end()
+                ),
             );
         } else {
             let year_ahead = now

@@ -1,4 +1,6 @@
-use iotassay_declaration::{Declaration, DeclarationError, PasswordMechanism, SensorKind, TEMPLATE};
+use iotassay_declaration::{
+    Declaration, DeclarationError, PasswordMechanism, SensorKind, TEMPLATE,
+};
 
 fn err(text: &str) -> DeclarationError {
     Declaration::parse(text).expect_err("the declaration should be rejected")
@@ -29,13 +31,21 @@ fn example_parses_with_its_values() {
     assert_eq!(d.personal_data.len(), 1);
     assert_eq!(d.telemetry[0].recipient, "Acme Devices Ltd");
     assert_eq!(d.provisions.len(), 4);
-    let s = d.provisions.iter().find(|(k, _)| k.0 == "5.3-14").unwrap().1;
+    let s = d
+        .provisions
+        .iter()
+        .find(|(k, _)| k.0 == "5.3-14")
+        .unwrap()
+        .1;
     assert!(!s.applies && s.justification.is_some());
 }
 
 #[test]
 fn docs_example_is_the_template() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/declaration.example.toml");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/declaration.example.toml"
+    );
     assert_eq!(std::fs::read_to_string(path).unwrap(), TEMPLATE);
 }
 
@@ -100,7 +110,10 @@ fn string_dates_are_accepted() {
 
 #[test]
 fn support_period_from_start_and_length() {
-    let text = edit("end_date = 2030-12-31", "start = 2025-03-31\nyears = 5\nmonths = 11");
+    let text = edit(
+        "end_date = 2030-12-31",
+        "start = 2025-03-31\nyears = 5\nmonths = 11",
+    );
     let d = Declaration::parse(&text).unwrap();
     // 5 y 11 m from 31 Mar 2025 is 29 Feb 2031 → clamped to 28 Feb, ends the day before.
     assert_eq!(d.support_period.end().unwrap().to_string(), "2031-02-27");
@@ -143,26 +156,45 @@ fn mandatory_provision_not_applicable_needs_a_justification() {
     );
     assert_eq!(e.line, Some(line_of(&text, "[provision.\"5.1-1\"]")));
     // With a justification it is accepted.
-    let ok = text.replacen("applies = false\n", "applies = false\njustification = \"no passwords: pairing by NFC only\"\n", 1);
+    let ok = text.replacen(
+        "applies = false\n",
+        "applies = false\njustification = \"no passwords: pairing by NFC only\"\n",
+        1,
+    );
     Declaration::parse(&ok).unwrap();
 }
 
 #[test]
 fn recommended_provision_not_applicable_needs_a_justification_too() {
-    let text = edit("justification = \"the firmware is updatable", "implementation = \"the firmware is updatable");
+    let text = edit(
+        "justification = \"the firmware is updatable",
+        "implementation = \"the firmware is updatable",
+    );
     let e = err(&text);
-    assert!(e.message.starts_with("provision 5.3-14 is recommended"), "{e}");
+    assert!(
+        e.message.starts_with("provision 5.3-14 is recommended"),
+        "{e}"
+    );
 }
 
 #[test]
 fn bad_contact_and_enum_values_are_errors() {
-    let text = edit("\"mailto:security@acme.example\"", "\"security@acme.example\"");
+    let text = edit(
+        "\"mailto:security@acme.example\"",
+        "\"security@acme.example\"",
+    );
     let e = err(&text);
-    assert!(e.message.contains("use a mailto:, https: or tel: URI"), "{e}");
+    assert!(
+        e.message.contains("use a mailto:, https: or tel: URI"),
+        "{e}"
+    );
     assert_eq!(e.line, Some(line_of(&text, "contact = [")));
     assert_eq!(e.column, Some(11)); // the array
 
-    let text = edit("mechanism = \"unique-per-device\"", "mechanism = \"admin-admin\"");
+    let text = edit(
+        "mechanism = \"unique-per-device\"",
+        "mechanism = \"admin-admin\"",
+    );
     let e = err(&text);
     assert!(e.message.contains("unknown variant `admin-admin`"), "{e}");
     assert_eq!(e.line, Some(line_of(&text, "mechanism =")));
@@ -179,4 +211,41 @@ fn not_toml_is_an_error_with_its_line() {
 fn oversized_input_is_refused() {
     let text = format!("# {}\n", "x".repeat(iotassay_declaration::MAX_SIZE));
     assert!(err(&text).message.contains("limit"));
+}
+
+#[test]
+fn declared_security_txt_inline_or_by_path() {
+    use iotassay_declaration::securitytxt::{validate, Options};
+    let text = edit(
+        "security_txt = \"security.txt\"",
+        "security_txt_inline = \"\"\"\nContact: mailto:security@acme.example\nExpires: 2020-01-01T00:00:00Z\n\"\"\"",
+    );
+    let d = Declaration::parse(&text).unwrap();
+    let bytes = d
+        .vulnerability_disclosure
+        .security_txt_bytes(std::path::Path::new("/nonexistent"))
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let r = validate(&bytes, &Options::now()).unwrap();
+    assert!(
+        r.problems
+            .iter()
+            .any(|p| p.code == "expired" && p.line == Some(2)),
+        "{:#?}",
+        r.problems
+    );
+
+    let d = Declaration::parse(TEMPLATE).unwrap();
+    let missing = d
+        .vulnerability_disclosure
+        .security_txt_bytes(std::path::Path::new("/nonexistent"))
+        .unwrap();
+    assert!(missing.is_err());
+
+    let both = edit(
+        "security_txt = \"security.txt\"",
+        "security_txt = \"a\"\nsecurity_txt_inline = \"b\"",
+    );
+    assert!(err(&both).message.contains("not both"));
 }

@@ -24,7 +24,12 @@ fn check(text: &str) -> Report {
 }
 
 fn with(code: &str, report: &Report) -> Vec<Problem> {
-    report.problems.iter().filter(|p| p.code == code).cloned().collect()
+    report
+        .problems
+        .iter()
+        .filter(|p| p.code == code)
+        .cloned()
+        .collect()
 }
 
 /// Exactly one problem with this code, at this line and severity.
@@ -67,7 +72,10 @@ fn contact_required() {
 
 #[test]
 fn contact_must_be_a_uri() {
-    let text = GOOD.replace("Contact: mailto:security@acme.example", "Contact: security@acme.example");
+    let text = GOOD.replace(
+        "Contact: mailto:security@acme.example",
+        "Contact: security@acme.example",
+    );
     let p = one(&text, "no_uri", Severity::Error, Some(2));
     assert!(p.message.contains("mailto:"), "{}", p.message);
     none(GOOD, "no_uri");
@@ -82,7 +90,10 @@ fn contact_http_is_an_error() {
 
 #[test]
 fn contact_other_scheme_is_a_recommendation() {
-    let text = GOOD.replace("Contact: tel:+44-20-7946-0000", "Contact: xmpp:security@acme.example");
+    let text = GOOD.replace(
+        "Contact: tel:+44-20-7946-0000",
+        "Contact: xmpp:security@acme.example",
+    );
     one(&text, "unusual_contact", Severity::Recommendation, Some(4));
     none(GOOD, "unusual_contact");
 }
@@ -115,27 +126,41 @@ fn expires_rfc3339() {
     let text = GOOD.replace("2026-06-30T23:59:59Z", "2026-06-30");
     one(&text, "invalid_expiry", Severity::Error, Some(10));
     // RFC 3339 §5.6 allows lowercase t and z; offsets are fine.
-    none(&GOOD.replace("2026-06-30T23:59:59Z", "2026-06-30t23:59:59z"), "invalid_expiry");
-    none(&GOOD.replace("2026-06-30T23:59:59Z", "2026-06-30T23:59:59.5+02:00"), "invalid_expiry");
+    none(
+        &GOOD.replace("2026-06-30T23:59:59Z", "2026-06-30t23:59:59z"),
+        "invalid_expiry",
+    );
+    none(
+        &GOOD.replace("2026-06-30T23:59:59Z", "2026-06-30T23:59:59.5+02:00"),
+        "invalid_expiry",
+    );
 }
 
 #[test]
 fn expires_not_in_the_past() {
     let text = GOOD.replace("2026-06-30T23:59:59Z", "2026-01-15T11:59:59Z");
     one(&text, "expired", Severity::Error, Some(10));
-    none(&GOOD.replace("2026-06-30T23:59:59Z", "2026-01-15T12:00:01Z"), "expired");
+    none(
+        &GOOD.replace("2026-06-30T23:59:59Z", "2026-01-15T12:00:01Z"),
+        "expired",
+    );
 }
 
 #[test]
 fn expires_recommended_under_a_year() {
     let text = GOOD.replace("2026-06-30T23:59:59Z", "2027-01-15T12:00:01Z");
     one(&text, "long_expiry", Severity::Recommendation, Some(10));
-    none(&GOOD.replace("2026-06-30T23:59:59Z", "2027-01-15T11:59:59Z"), "long_expiry");
+    none(
+        &GOOD.replace("2026-06-30T23:59:59Z", "2027-01-15T11:59:59Z"),
+        "long_expiry",
+    );
 }
 
 #[test]
 fn field_names_are_case_insensitive() {
-    let text = GOOD.replace("Contact:", "cOnTaCt:").replace("Expires:", "EXPIRES:");
+    let text = GOOD
+        .replace("Contact:", "cOnTaCt:")
+        .replace("Expires:", "EXPIRES:");
     let r = check(&text);
     assert!(!r.has_errors(), "{:#?}", r.problems);
     assert_eq!(r.values("Contact").count(), 3);
@@ -143,7 +168,8 @@ fn field_names_are_case_insensitive() {
 
 #[test]
 fn unknown_fields_are_allowed() {
-    let text = format!("{GOOD}X-Bug-Bounty: https://acme.example/bounty\nOpenBugBounty: yes, see site\n");
+    let text =
+        format!("{GOOD}X-Bug-Bounty: https://acme.example/bounty\nOpenBugBounty: yes, see site\n");
     let r = check(&text);
     assert!(!r.has_errors(), "{:#?}", r.problems);
     assert_eq!(r.values("openbugbounty").next(), Some("yes, see site"));
@@ -151,7 +177,10 @@ fn unknown_fields_are_allowed() {
 
 #[test]
 fn uri_fields_must_be_https() {
-    for (i, name) in ["Encryption", "Policy", "Acknowledgments", "Hiring"].iter().enumerate() {
+    for (i, name) in ["Encryption", "Policy", "Acknowledgments", "Hiring"]
+        .iter()
+        .enumerate()
+    {
         let line = 5 + i;
         let text = GOOD.replace(&format!("{name}: https://"), &format!("{name}: http://"));
         let p = one(&text, "no_https", Severity::Error, Some(line));
@@ -159,30 +188,54 @@ fn uri_fields_must_be_https() {
     }
     let text = format!("Canonical: http://acme.example/.well-known/security.txt\n{GOOD}");
     one(&text, "no_https", Severity::Error, Some(1));
-    none(&format!("Canonical: https://acme.example/.well-known/security.txt\n{GOOD}"), "no_https");
+    none(
+        &format!("Canonical: https://acme.example/.well-known/security.txt\n{GOOD}"),
+        "no_https",
+    );
 }
 
 #[test]
 fn uri_fields_must_be_well_formed() {
-    let text = GOOD.replace("Policy: https://acme.example/vdp", "Policy: https://acme.example/v dp");
+    let text = GOOD.replace(
+        "Policy: https://acme.example/vdp",
+        "Policy: https://acme.example/v dp",
+    );
     one(&text, "no_uri", Severity::Error, Some(6));
     let text = GOOD.replace("Hiring: https://acme.example/jobs", "Hiring: https:///jobs");
     one(&text, "no_uri", Severity::Error, Some(8));
     // Non-web URIs the RFC shows for Encryption are fine.
-    none(&GOOD.replace("https://acme.example/pgp-key.txt", "openpgp4fpr:5f2de5521c63a801ab59ccb603d49de44b29100f"), "no_uri");
-    none(&GOOD.replace("https://acme.example/pgp-key.txt", "dns:5d2d37ab76d47d36._openpgpkey.example.com?type=OPENPGPKEY"), "no_uri");
+    none(
+        &GOOD.replace(
+            "https://acme.example/pgp-key.txt",
+            "openpgp4fpr:5f2de5521c63a801ab59ccb603d49de44b29100f",
+        ),
+        "no_uri",
+    );
+    none(
+        &GOOD.replace(
+            "https://acme.example/pgp-key.txt",
+            "dns:5d2d37ab76d47d36._openpgpkey.example.com?type=OPENPGPKEY",
+        ),
+        "no_uri",
+    );
 }
 
 #[test]
 fn csaf_must_be_https() {
     let text = format!("{GOOD}CSAF: http://acme.example/.well-known/csaf/provider-metadata.json\n");
     one(&text, "no_https", Severity::Error, Some(11));
-    none(&format!("{GOOD}CSAF: https://acme.example/.well-known/csaf/provider-metadata.json\n"), "no_https");
+    none(
+        &format!("{GOOD}CSAF: https://acme.example/.well-known/csaf/provider-metadata.json\n"),
+        "no_https",
+    );
 }
 
 #[test]
 fn encryption_must_not_hold_a_key() {
-    let text = GOOD.replace("https://acme.example/pgp-key.txt", "-----BEGIN PGP PUBLIC KEY BLOCK-----");
+    let text = GOOD.replace(
+        "https://acme.example/pgp-key.txt",
+        "-----BEGIN PGP PUBLIC KEY BLOCK-----",
+    );
     one(&text, "inline_key", Severity::Error, Some(5));
     none(GOOD, "inline_key");
 }
@@ -200,16 +253,44 @@ fn preferred_languages_are_language_tags() {
     one(&text, "invalid_lang", Severity::Error, Some(9));
     let text = GOOD.replace("en, de, fr-CA", "en,,de");
     one(&text, "invalid_lang", Severity::Error, Some(9));
-    none(&GOOD.replace("en, de, fr-CA", "en,de\t,  zh-Hant-TW"), "invalid_lang");
+    none(
+        &GOOD.replace("en, de, fr-CA", "en,de\t,  zh-Hant-TW"),
+        "invalid_lang",
+    );
 }
 
 #[test]
 fn syntax_of_a_field_line() {
-    one(&GOOD.replace("Policy: ", "Policy : "), "prec_ws", Severity::Error, Some(6));
-    one(&GOOD.replace("Policy: ", "Policy:"), "no_space", Severity::Error, Some(6));
-    one(&GOOD.replace("Hiring: https://acme.example/jobs", "Hiring:"), "empty_value", Severity::Error, Some(8));
-    one(&GOOD.replace("Hiring: https://acme.example/jobs", "just some words"), "invalid_line", Severity::Error, Some(8));
-    one(&GOOD.replace("Hiring: ", "Hi ring: "), "invalid_line", Severity::Error, Some(8));
+    one(
+        &GOOD.replace("Policy: ", "Policy : "),
+        "prec_ws",
+        Severity::Error,
+        Some(6),
+    );
+    one(
+        &GOOD.replace("Policy: ", "Policy:"),
+        "no_space",
+        Severity::Error,
+        Some(6),
+    );
+    one(
+        &GOOD.replace("Hiring: https://acme.example/jobs", "Hiring:"),
+        "empty_value",
+        Severity::Error,
+        Some(8),
+    );
+    one(
+        &GOOD.replace("Hiring: https://acme.example/jobs", "just some words"),
+        "invalid_line",
+        Severity::Error,
+        Some(8),
+    );
+    one(
+        &GOOD.replace("Hiring: ", "Hi ring: "),
+        "invalid_line",
+        Severity::Error,
+        Some(8),
+    );
     for code in ["prec_ws", "no_space", "empty_value", "invalid_line"] {
         none(GOOD, code);
     }
@@ -224,8 +305,21 @@ fn line_endings_crlf_or_lf() {
     // LF only is equally valid (§2.2): no problem at all about separators.
     none(GOOD, "no_line_separators");
     none(&crlf, "no_line_separators");
-    one(GOOD.trim_end(), "no_line_separators", Severity::Error, Some(10));
-    one(&GOOD.replace("Hiring: https://acme.example/jobs\n", "Hiring: https://acme.example/jobs\r"), "no_line_separators", Severity::Error, Some(8));
+    one(
+        GOOD.trim_end(),
+        "no_line_separators",
+        Severity::Error,
+        Some(10),
+    );
+    one(
+        &GOOD.replace(
+            "Hiring: https://acme.example/jobs\n",
+            "Hiring: https://acme.example/jobs\r",
+        ),
+        "no_line_separators",
+        Severity::Error,
+        Some(8),
+    );
 }
 
 #[test]
@@ -282,7 +376,10 @@ fn signed_file_structure_is_accepted_and_not_verified() {
     let r = check(SIGNED);
     assert!(r.signed);
     assert!(!r.has_errors(), "{:#?}", r.problems);
-    assert_eq!(r.values("encryption").next(), Some("https://acme.example/pgp-key.txt"));
+    assert_eq!(
+        r.values("encryption").next(),
+        Some("https://acme.example/pgp-key.txt")
+    );
     let note = with("signature_not_verified", &r);
     assert_eq!(note.len(), 1);
     assert!(note[0].message.contains("NOT verified"));
@@ -297,24 +394,69 @@ fn unsigned_is_a_recommendation() {
 
 #[test]
 fn signed_without_canonical_is_a_recommendation() {
-    let text = SIGNED.replace("Canonical: https://acme.example/.well-known/security.txt\n", "");
+    let text = SIGNED.replace(
+        "Canonical: https://acme.example/.well-known/security.txt\n",
+        "",
+    );
     one(&text, "no_canonical", Severity::Recommendation, None);
 }
 
 #[test]
 fn signed_structure_errors() {
     let sig = "signed_format_issue";
-    one(&SIGNED.replace("Hash: SHA512\n", ""), sig, Severity::Error, Some(1));
-    one(&SIGNED.replace("Hash: SHA512", "Hash: SHA512\nComment: hi"), sig, Severity::Error, Some(3));
-    one(&SIGNED.replace(".000Z\n", ".000Z\n-- dash\n"), sig, Severity::Error, Some(8));
-    one(&format!("Contact: mailto:x@acme.example\n{SIGNED}"), sig, Severity::Error, Some(1));
-    one(&format!("{SIGNED}Contact: mailto:evil@attacker.example\n"), sig, Severity::Error, Some(15));
-    one(&SIGNED.replace("-----END PGP SIGNATURE-----\n", ""), sig, Severity::Error, Some(13));
-    one(&SIGNED.replace("=sRB7", "not base64!"), sig, Severity::Error, Some(13));
-    one(&SIGNED.replace("Version: GnuPG v2\n\n", "Version: GnuPG v2\n"), sig, Severity::Error, Some(10));
+    one(
+        &SIGNED.replace("Hash: SHA512\n", ""),
+        sig,
+        Severity::Error,
+        Some(1),
+    );
+    one(
+        &SIGNED.replace("Hash: SHA512", "Hash: SHA512\nComment: hi"),
+        sig,
+        Severity::Error,
+        Some(3),
+    );
+    one(
+        &SIGNED.replace(".000Z\n", ".000Z\n-- dash\n"),
+        sig,
+        Severity::Error,
+        Some(8),
+    );
+    one(
+        &format!("Contact: mailto:x@acme.example\n{SIGNED}"),
+        sig,
+        Severity::Error,
+        Some(1),
+    );
+    one(
+        &format!("{SIGNED}Contact: mailto:evil@attacker.example\n"),
+        sig,
+        Severity::Error,
+        Some(15),
+    );
+    one(
+        &SIGNED.replace("-----END PGP SIGNATURE-----\n", ""),
+        sig,
+        Severity::Error,
+        Some(13),
+    );
+    one(
+        &SIGNED.replace("=sRB7", "not base64!"),
+        sig,
+        Severity::Error,
+        Some(13),
+    );
+    one(
+        &SIGNED.replace("Version: GnuPG v2\n\n", "Version: GnuPG v2\n"),
+        sig,
+        Severity::Error,
+        Some(10),
+    );
     let cut = &SIGNED[..SIGNED.find("-----BEGIN PGP SIGNATURE").unwrap()];
     let p = one(cut, sig, Severity::Error, Some(7));
-    assert!(p.message.contains("without \"-----BEGIN PGP SIGNATURE-----\""));
+    assert!(p
+        .message
+        .contains("without \"-----BEGIN PGP SIGNATURE-----\""));
     none(SIGNED, sig);
 }
 
@@ -327,12 +469,21 @@ fn location_note_for_local_files() {
 #[test]
 fn retrieval_url_rules() {
     let at = |url: &str, text: &str| {
-        let o = Options { now: NOW, retrieved_from: Some(url.to_string()) };
+        let o = Options {
+            now: NOW,
+            retrieved_from: Some(url.to_string()),
+        };
         validate(text.as_bytes(), &o).unwrap()
     };
     let good_url = "https://acme.example/.well-known/security.txt";
     let r = at(good_url, SIGNED);
-    assert!(with("location", &r).is_empty() && with("no_canonical_match", &r).is_empty() && with("invalid_uri_scheme", &r).is_empty(), "{:#?}", r.problems);
+    assert!(
+        with("location", &r).is_empty()
+            && with("no_canonical_match", &r).is_empty()
+            && with("invalid_uri_scheme", &r).is_empty(),
+        "{:#?}",
+        r.problems
+    );
     let r = at("https://acme.example/security.txt", SIGNED);
     assert_eq!(with("location", &r)[0].severity, Severity::Error);
     assert_eq!(with("no_canonical_match", &r)[0].line, Some(4));
