@@ -155,6 +155,20 @@ pub fn validate(bytes: &[u8], options: &Options) -> Result<Report, InputError> {
             return Ok(v.finish());
         }
     };
+    // RFC 5198 §2 (Net-Unicode, required by §4) says a leading byte order mark SHOULD NOT be used;
+    // left in, it would also glue itself to the first field name.
+    let text = match text.strip_prefix('\u{feff}') {
+        Some(rest) => {
+            v.push(
+                Severity::Recommendation,
+                Some(1),
+                "bom",
+                "a byte order mark starts the file: Net-Unicode text SHOULD NOT use one (§4, RFC 5198 §2)".into(),
+            );
+            rest
+        }
+        None => text,
+    };
     let lines = v.split_lines(text);
     if lines.len() > MAX_LINES {
         v.push(
@@ -341,6 +355,7 @@ impl Validator {
             );
         }
         let mut data_lines = 0;
+        let mut bad_data = false;
         while i < lines.len() && lines[i].trim_end() != END_SIGNATURE {
             let line = lines[i].trim_end();
             if line.is_empty()
@@ -348,6 +363,7 @@ impl Validator {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
             {
+                bad_data = true;
                 self.push(
                     Severity::Error,
                     Some(i + 1),
@@ -359,7 +375,7 @@ impl Validator {
             }
             i += 1;
         }
-        if data_lines == 0 {
+        if data_lines == 0 && !bad_data {
             self.push(
                 Severity::Error,
                 Some(sig_begin + 1),

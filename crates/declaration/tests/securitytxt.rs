@@ -508,3 +508,59 @@ fn hostile_input_does_not_panic() {
         assert!(r.has_errors());
     }
 }
+
+#[test]
+fn byte_order_mark_is_flagged_and_skipped() {
+    let text = format!("\u{feff}{GOOD}");
+    one(&text, "bom", Severity::Recommendation, Some(1));
+    assert!(!check(&text).has_errors(), "{:#?}", check(&text).problems);
+    none(GOOD, "bom");
+}
+
+/// The RFC's own examples (§2.6 unsigned, §2.7 signed with a "[signature]" placeholder), as of a
+/// day before their Expires.
+#[test]
+fn rfc_9116_examples() {
+    let at = Options::at(datetime!(2021-06-01 0:00 UTC));
+    let unsigned = "\
+# Our security address
+Contact: mailto:security@example.com
+
+# Our OpenPGP key
+Encryption: https://example.com/pgp-key.txt
+
+# Our security policy
+Policy: https://example.com/security-policy.html
+
+# Our security acknowledgments page
+Acknowledgments: https://example.com/hall-of-fame.html
+
+Expires: 2021-12-31T18:37:07z
+";
+    let r = validate(unsigned.as_bytes(), &at).unwrap();
+    let codes: Vec<_> = r
+        .problems
+        .iter()
+        .filter(|p| p.severity != Severity::Note)
+        .map(|p| p.code.as_str())
+        .collect();
+    assert_eq!(codes, ["not_signed"]);
+    assert_eq!(r.fields.len(), 5);
+
+    let signed = format!(
+        "-----BEGIN PGP SIGNED MESSAGE-----\nHash: SHA256\n\n# Canonical URI\nCanonical: https://example.com/.well-known/security.txt\n\n{unsigned}-----BEGIN PGP SIGNATURE-----\nVersion: GnuPG v2.2\n\n[signature]\n-----END PGP SIGNATURE-----\n"
+    );
+    let r = validate(signed.as_bytes(), &at).unwrap();
+    assert!(r.signed);
+    let errors: Vec<_> = r
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .collect();
+    // Only the placeholder where the base64 signature belongs is wrong.
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert_eq!(
+        (errors[0].code.as_str(), errors[0].line),
+        ("signed_format_issue", Some(23))
+    );
+}
