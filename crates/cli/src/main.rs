@@ -240,10 +240,13 @@ fn declaration(command: DeclarationCommand) -> Result<ExitCode> {
                 .clone()
                 .unwrap_or_else(|| "security_txt_inline".into());
             let bytes = bytes.with_context(|| format!("cannot read {name}"))??;
-            let report = iotassay_declaration::securitytxt::validate(
+            let mut report = iotassay_declaration::securitytxt::validate(
                 &bytes,
                 &iotassay_declaration::securitytxt::Options::now(),
             )?;
+            report
+                .problems
+                .extend(decl.cross_check_security_txt(&report));
             Ok(print_securitytxt(&name, &report))
         }
     }

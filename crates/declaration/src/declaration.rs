@@ -523,13 +523,71 @@ impl Declaration {
     }
 }
 
-/// Line of the `[provision."<id>"]` header (or an inline `"<id>" =` key) for an error message.
+/// Line of the `[provision."<id>"]` header (else of an inline `"<id>" =` key) for an error message.
 fn find_table_line(text: &str, id: &str) -> Option<usize> {
     let quoted = [format!("\"{id}\""), format!("'{id}'")];
-    text.lines()
-        .position(|l| {
-            let l = l.trim_start();
-            !l.starts_with('#') && quoted.iter().any(|q| l.contains(q.as_str()))
-        })
+    let has_id = |l: &str| quoted.iter().any(|q| l.contains(q.as_str()));
+    let lines = || text.lines().map(str::trim_start);
+    lines()
+        .position(|l| l.starts_with('[') && l.contains("provision") && has_id(l))
+        .or_else(|| lines().position(|l| !l.starts_with('#') && has_id(l)))
         .map(|i| i + 1)
+}
+
+impl Declaration {
+    /// Where the declaration and the security.txt it names disagree, or where the security.txt
+    /// cannot carry what PSTI Sch. 1 para 2 and EN 303 645 5.2-1 need (the research's "P" rules).
+    pub fn cross_check_security_txt(
+        &self,
+        report: &crate::securitytxt::Report,
+    ) -> Vec<crate::securitytxt::Problem> {
+        use crate::securitytxt::{Problem, Severity};
+        let same = |a: &str, b: &str| a.trim().eq_ignore_ascii_case(b.trim());
+        let vd = &self.vulnerability_disclosure;
+        let mut problems = Vec::new();
+        let contacts: Vec<&str> = report.values("Contact").collect();
+        if !contacts.is_empty()
+            && !vd
+                .contact
+                .iter()
+                .any(|c| contacts.iter().any(|s| same(c, s)))
+        {
+            problems.push(Problem {
+                severity: Severity::Recommendation,
+                line: report
+                    .fields
+                    .iter()
+                    .find(|f| f.name.eq_ignore_ascii_case("Contact"))
+                    .map(|f| f.line),
+                code: "contact_mismatch".into(),
+                message: format!(
+                    "none of the declared contacts ({}) is a Contact in security.txt",
+                    vd.contact.join(", ")
+                ),
+            });
+        }
+        let policies: Vec<&str> = report.values("Policy").collect();
+        if policies.is_empty() {
+            problems.push(Problem {
+                severity: Severity::Recommendation,
+                line: None,
+                code: "no_policy".into(),
+                message: "no Policy field: PSTI Sch. 1 para 2 and EN 303 645 5.2-1 need the acknowledgement and status-update timelines, which only a linked policy can state".into(),
+            });
+        } else if let Some(p) = &vd.policy {
+            if !policies.iter().any(|s| same(p, s)) {
+                problems.push(Problem {
+                    severity: Severity::Recommendation,
+                    line: report
+                        .fields
+                        .iter()
+                        .find(|f| f.name.eq_ignore_ascii_case("Policy"))
+                        .map(|f| f.line),
+                    code: "policy_mismatch".into(),
+                    message: format!("the declared policy {p} is not a Policy in security.txt"),
+                });
+            }
+        }
+        problems
+    }
 }

@@ -249,3 +249,43 @@ fn declared_security_txt_inline_or_by_path() {
     );
     assert!(err(&both).message.contains("not both"));
 }
+
+#[test]
+fn security_txt_cross_checked_against_the_declaration() {
+    use iotassay_declaration::securitytxt::{validate, Options};
+    let d = Declaration::parse(TEMPLATE).unwrap();
+    let codes = |txt: &str| -> Vec<String> {
+        let r = validate(txt.as_bytes(), &Options::now()).unwrap();
+        d.cross_check_security_txt(&r)
+            .into_iter()
+            .map(|p| p.code)
+            .collect()
+    };
+    let matching = "Contact: https://acme.example/security/report\nPolicy: https://acme.example/vulnerability-disclosure-policy\n";
+    assert!(codes(matching).is_empty());
+    assert_eq!(codes("Contact: mailto:other@acme.example\nPolicy: https://acme.example/vulnerability-disclosure-policy\n"), ["contact_mismatch"]);
+    assert_eq!(
+        codes("Contact: mailto:security@acme.example\n"),
+        ["no_policy"]
+    );
+    assert_eq!(
+        codes("Contact: mailto:security@acme.example\nPolicy: https://acme.example/other\n"),
+        ["policy_mismatch"]
+    );
+}
+
+#[test]
+fn justification_error_points_at_the_table_not_a_mention() {
+    let text = edit(
+        "implementation = \"disclosure policy",
+        "implementation = \"see also \\\"5.1-1\\\"; disclosure policy",
+    )
+    .replacen(
+        "applies = true\nimplementation = \"unique per-device",
+        "applies = false\nimplementation = \"unique per-device",
+        1,
+    );
+    let text = text.replacen("name = \"Acme Cam 2\"", "name = \"Acme Cam 2 '5.1-1'\"", 1);
+    let e = err(&text);
+    assert_eq!(e.line, Some(line_of(&text, "[provision.\"5.1-1\"]")));
+}
