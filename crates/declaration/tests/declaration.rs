@@ -289,3 +289,17 @@ fn justification_error_points_at_the_table_not_a_mention() {
     let e = err(&text);
     assert_eq!(e.line, Some(line_of(&text, "[provision.\"5.1-1\"]")));
 }
+
+#[test]
+fn deeply_nested_input_is_an_error_not_a_crash() {
+    let depth = 200_000;
+    let text = format!("x = {}{}\n", "[".repeat(depth), "]".repeat(depth));
+    assert!(text.len() < iotassay_declaration::MAX_SIZE);
+    err(&text);
+    let text = format!(
+        "x = {}1{}\n",
+        "{a=".repeat(depth / 4),
+        "}".repeat(depth / 4)
+    );
+    err(&text);
+}
