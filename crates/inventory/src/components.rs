@@ -802,6 +802,21 @@ pub fn collect(tree: &FileTree<'_>, os: &OsInfo, elf: &[ElfFile]) -> Vec<Compone
 
     let mut out: Vec<Component> = found.map.into_values().collect();
     merge_into_packages(&mut out);
+    // OpenWrt's `libc` package is whichever C library the image uses (uClibc, later musl).
+    if let Some((libc, _)) = &os.libc {
+        for p in out
+            .iter_mut()
+            .filter(|p| p.name == "libc" && p.purl.starts_with("pkg:opkg/") && p.cpe.is_none())
+        {
+            let v = upstream_version(&p.version);
+            let name = if libc == "uclibc" && !v.starts_with("0.") {
+                "uclibc-ng"
+            } else {
+                libc.as_str()
+            };
+            p.cpe = cpe(name, v, ComponentKind::Library);
+        }
+    }
     out
 }
 
@@ -911,6 +926,20 @@ mod tests {
         let ssl = hits.iter().find(|h| h.name == "openssl").unwrap();
         assert_eq!(ssl.confidence, Confidence::High);
         assert!(ssl.text.starts_with("part of OpenSSL 0.9.8zh"));
+    }
+
+    #[test]
+    fn hostile_stanzas() {
+        // Fields without values, keys only, binary junk, a huge single stanza: no panic, bounded.
+        let junk = ":\n:::\nPackage\nPackage:\nVersion:\n\u{0}\u{ff}: x\n\n\n";
+        let s = parse_stanzas(junk);
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].fields.get("Package").map(String::as_str), Some(""));
+        let many = "Package: a\nVersion: 1\n\n".repeat(MAX_STANZAS + 10);
+        assert_eq!(parse_stanzas(&many).len(), MAX_STANZAS);
+        assert_eq!(upstream_version("-"), "-");
+        assert_eq!(upstream_version(":"), "");
+        assert_eq!(package_cpe_version("kernel", "x"), "");
     }
 
     #[test]

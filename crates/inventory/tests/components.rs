@@ -129,6 +129,16 @@ fn openwrt_12_09_opkg_and_binaries() {
         Some("cpe:2.3:o:linux:linux_kernel:3.3.8:*:*:*:*:*:*:*")
     );
     find(inv, "openwrt", "12.09");
+    // OpenWrt's `libc` package is the image's uClibc.
+    let libc = inv
+        .components
+        .iter()
+        .find(|c| c.name == "libc" && c.purl.starts_with("pkg:opkg/"))
+        .unwrap();
+    assert_eq!(
+        libc.cpe.as_deref(),
+        Some("cpe:2.3:a:uclibc:uclibc:0.9.33.2:*:*:*:*:*:*:*")
+    );
     // Deduplicated by (name, version).
     let mut keys: Vec<(&str, &str)> = inv
         .components
