@@ -45,6 +45,12 @@ enum Command {
         /// Write the assessment (versioned JSON, see docs/assessment.md) to this file.
         #[arg(long)]
         json: Option<PathBuf>,
+        /// Write a CycloneDX 1.6 JSON SBOM of the components found to this file.
+        #[arg(long)]
+        sbom: Option<PathBuf>,
+        /// Write an SPDX 2.3 JSON SBOM of the components found to this file.
+        #[arg(long)]
+        spdx: Option<PathBuf>,
         /// Exit with 1 when a finding has at least this severity (info, low, medium, high, critical).
         #[arg(long, default_value = "high")]
         fail_on: iotassay_checks::Severity,
@@ -165,6 +171,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Scan {
             image,
             json,
+            sbom,
+            spdx,
             fail_on,
             wordlist,
             verbose,
@@ -172,6 +180,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => scan(
             &image,
             json.as_deref(),
+            (sbom.as_deref(), spdx.as_deref()),
             fail_on,
             &wordlist,
             verbose,
@@ -519,6 +528,7 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
 fn scan(
     image: &Path,
     json: Option<&Path>,
+    (cyclonedx, spdx): (Option<&Path>, Option<&Path>),
     fail_on: iotassay_checks::Severity,
     wordlists: &[PathBuf],
     verbose: bool,
@@ -529,9 +539,24 @@ fn scan(
         let text = serde_json::to_vec_pretty(&assessment)?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let info = iotassay_sbom::ImageInfo::new(&assessment.input.name, &assessment.input.sha256);
+    let sboms = [
+        (cyclonedx, iotassay_sbom::cyclonedx as fn(_, _) -> _),
+        (spdx, iotassay_sbom::spdx),
+    ];
+    for (path, render) in sboms {
+        if let Some(path) = path {
+            let doc = render(&assessment.inventory, &info);
+            std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+    }
     print_assessment(&assessment, verbose);
     if let Some(path) = json {
         println!("assessment: {}", path.display());
+    }
+    for path in [cyclonedx, spdx].into_iter().flatten() {
+        println!("sbom: {}", path.display());
     }
     Ok(match assessment.worst() {
         Some(worst) if worst >= fail_on => ExitCode::from(1),
@@ -612,7 +637,7 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
         os.busybox.as_deref().unwrap_or("-")
     );
     println!(
-        "  unpacked {} structures, {} files; {} ELF binaries; {} accounts; {} boot services",
+        "  unpacked {} structures, {} files; {} ELF binaries; {} accounts; {} boot services; {} components",
         a.unpack
             .regions
             .iter()
@@ -621,7 +646,8 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
         a.unpack.stats.files,
         a.inventory.elf.len(),
         a.inventory.accounts.users.len(),
-        a.inventory.services.services.len()
+        a.inventory.services.services.len(),
+        a.inventory.components.len()
     );
     for w in a.unpack.warnings.iter().take(5) {
         eprintln!(

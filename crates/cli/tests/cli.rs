@@ -169,3 +169,36 @@ fn provisions_filter_by_guideline_and_psti() {
     let bad = iotassay(&["provisions", "--guideline", "14"]);
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn scan_writes_cyclonedx_and_spdx_sboms() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cdx = tmp.path().join("bom.cdx.json");
+    let spdx = tmp.path().join("bom.spdx.json");
+    let image = iotassay_testkit::corpus("real/tplink-mt7628-rootfs.squashfs");
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--sbom",
+        cdx.to_str().unwrap(),
+        "--spdx",
+        spdx.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        text(&out.stderr)
+    );
+    let bom: serde_json::Value = serde_json::from_slice(&std::fs::read(&cdx).unwrap()).unwrap();
+    assert_eq!(bom["specVersion"], "1.6");
+    assert!(bom["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["name"] == "dropbear" && c["version"] == "2012.55"));
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&spdx).unwrap()).unwrap();
+    assert_eq!(doc["spdxVersion"], "SPDX-2.3");
+    assert!(doc["packages"].as_array().unwrap().len() >= 5);
+}

@@ -13,6 +13,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub mod accounts;
+pub mod components;
 pub mod elf;
 pub mod os;
 pub mod services;
@@ -24,6 +25,7 @@ pub use accounts::{
     Account, AccountFile, AccountFormat, Accounts, GroupEntry, HashScheme, ParseNote, PasswdEntry,
     PasswordState, ShadowEntry,
 };
+pub use components::{Component, ComponentKind, Confidence};
 pub use elf::{ElfClass, ElfFacts, ElfType, Endianness, Machine, Nx, ParseDepth, Relro};
 pub use os::{Fact, OsInfo, OsKind};
 pub use services::{Enablement, Service, Services, StartedBy};
@@ -91,6 +93,9 @@ pub struct Inventory {
     pub special: SpecialFiles,
     /// What the image starts at boot.
     pub services: services::Services,
+    /// Third-party components with versions, CPE and purl (the SBOM), by name and version.
+    #[serde(default)]
+    pub components: Vec<Component>,
     /// What limited the inventory (no content in memory, no root found…).
     pub notes: Vec<String>,
     pub stats: InventoryStats,
@@ -141,6 +146,7 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
             )
         },
     );
+    let components = components::collect(&tree, &os, &elf);
     let stats = InventoryStats {
         nodes: manifest.nodes.len() as u64,
         files_with_content,
@@ -156,6 +162,7 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
         elf,
         special,
         services,
+        components,
         notes,
         stats,
     }
@@ -204,7 +211,10 @@ pub fn fuzz_accounts(data: &[u8]) {
         }
         let _ = os::parse_shell_vars(text);
         let _ = os::first_version(text);
+        let _ = components::parse_stanzas(text);
+        let _ = components::upstream_version(text);
     }
+    let _ = components::scan_banners(data);
     let _ = os::kernel_banners(data);
     let _ = os::busybox_version(data);
 }
