@@ -200,6 +200,24 @@ struct Dirent {
     at: usize,
 }
 
+/// The compressors of an image's data nodes (for tests that check what a tool wrote).
+#[cfg(test)]
+pub(crate) fn compressors(data: &[u8]) -> std::collections::BTreeSet<u8> {
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(e) = endian(data) {
+        walk(data, e, |at, kind, len| {
+            if kind == NODETYPE_INODE {
+                if let Some(Ok((_, n))) = slice(data, at, len).map(|n| inode(n, e)) {
+                    if n.dsize > 0 {
+                        seen.insert(n.compr);
+                    }
+                }
+            }
+        });
+    }
+    seen
+}
+
 /// One data (inode) node.
 #[derive(Clone, Copy)]
 struct DataNode<'a> {

@@ -951,13 +951,22 @@ fn round_trip_mkfs_jffs2() {
         tree.want
             .insert(format!("dev/ttyS{i}"), (Want::Char(4, 64 + i), 0o640));
     }
-    for (endian, compression) in [
-        ("-l", &["-x", "rtime"][..]),
-        ("-b", &["-x", "rtime"][..]),
-        ("-l", &["-x", "zlib", "-X", "lzo"][..]),
-        ("-b", &["-x", "zlib", "-x", "rtime", "-X", "lzo"][..]),
-        ("-l", &["-x", "zlib"][..]),
-        ("-b", &["-m", "none"][..]),
+    // Compressors: 0 none, 2 rtime, 6 zlib, 7 lzo (what each image must use).
+    for (endian, compression, used) in [
+        ("-l", &["-x", "rtime"][..], &[0u8, 6][..]),
+        ("-b", &["-x", "rtime"][..], &[0, 6][..]),
+        (
+            "-l",
+            &["-x", "zlib", "-x", "rtime", "-X", "lzo"][..],
+            &[0, 7][..],
+        ),
+        (
+            "-b",
+            &["-x", "zlib", "-x", "rtime", "-X", "lzo"][..],
+            &[0, 7][..],
+        ),
+        ("-l", &["-x", "zlib"][..], &[0, 2][..]),
+        ("-b", &["-m", "none"][..], &[0][..]),
     ] {
         let image = work.path().join("image.jffs2");
         sh(Command::new(&mkfs)
@@ -971,6 +980,13 @@ fn round_trip_mkfs_jffs2() {
             .arg(&image));
         let data = std::fs::read(&image).unwrap();
         let name = format!("jffs2 {endian} {compression:?}");
+        assert_eq!(
+            super::jffs2::compressors(&data)
+                .into_iter()
+                .collect::<Vec<_>>(),
+            used,
+            "{name}"
+        );
         let c = run(&Jffs2, &data);
         // The device table's entries exist only in the image, with the owners it gives.
         for e in c.entries.lock().unwrap().iter() {
@@ -1058,7 +1074,10 @@ fn round_trip_genromfs() {
 #[ignore]
 fn jffs2_64mib_timing() {
     let mkfs = tool("mkfs.jffs2", "mtd-utils");
-    let src = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    // The image must not be written inside the tree it is made from.
+    let src = work.path().join("tree");
+    std::fs::create_dir(&src).unwrap();
     let mut total = 0u64;
     let mut stack = vec![PathBuf::from("/usr/lib")];
     'walk: while let Some(dir) = stack.pop() {
@@ -1073,7 +1092,7 @@ fn jffs2_64mib_timing() {
             if m.is_dir() {
                 stack.push(p);
             } else if m.is_file() && m.len() < (4 << 20) {
-                let dest = src.path().join(format!("f{total}"));
+                let dest = src.join(format!("f{total}"));
                 if std::fs::copy(&p, &dest).is_ok() {
                     total += m.len();
                 }
@@ -1083,10 +1102,10 @@ fn jffs2_64mib_timing() {
             }
         }
     }
-    let image = src.path().join("big.jffs2");
+    let image = work.path().join("big.jffs2");
     sh(Command::new(&mkfs)
         .args(["-l", "-e", "0x10000", "-r"])
-        .arg(src.path())
+        .arg(&src)
         .arg("-o")
         .arg(&image));
     let data = std::fs::read(&image).unwrap();
@@ -1094,9 +1113,39 @@ fn jffs2_64mib_timing() {
     let c = run(&Jffs2, &data);
     let elapsed = started.elapsed();
     let n = c.paths().len();
+    if let Some(keep) = std::env::var_os("IOTASSAY_KEEP_IMAGE") {
+        // To time other tools on the same image by hand.
+        std::fs::copy(&image, keep).unwrap();
+    }
     eprintln!(
         "{} MiB image, {n} files, {} MiB of sources: {elapsed:?}",
         data.len() >> 20,
         total >> 20
     );
+}
+
+#[test]
+fn cramfs_xip_matches_jffs2_etc() {
+    // The same build's /etc as a JFFS2 partition: an independent decoding of the same files.
+    let cramfs = by_path(run(
+        &Cramfs,
+        &corpus_bytes("real/esp32s3-rootfs-xip.cramfs"),
+    ));
+    let jffs2 = by_path(run(&Jffs2, &corpus_bytes("real/esp32s3-rootfs.jffs2")));
+    let mut same = Vec::new();
+    let mut differ = Vec::new();
+    for (path, e) in &jffs2 {
+        if let (CollectedKind::File(j), Some(CollectedKind::File(c))) =
+            (&e.kind, cramfs.get(&format!("etc/{path}")).map(|e| &e.kind))
+        {
+            if j == c {
+                same.push(path.clone())
+            } else {
+                differ.push(path.clone())
+            }
+        }
+    }
+    assert!(differ.is_empty(), "{differ:?}");
+    assert_eq!(same.len(), 34, "{same:?}");
+    assert!(same.contains(&"services".to_string()), "a multi-block file");
 }
