@@ -47,6 +47,9 @@ const COMPR_LZMA_DDWRT: u8 = 0x15;
 /// Largest decompressed size of one data node (the kernel writes at most a page per node).
 const MAX_NODE_DATA: usize = 1 << 20;
 
+/// Longest symbolic link target accepted (Linux's PATH_MAX is 4096).
+const MAX_SYMLINK: usize = 64 << 10;
+
 /// The root directory's inode number.
 const ROOT_INO: u32 = 1;
 
@@ -591,6 +594,17 @@ fn extract(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
                     continue;
                 }
                 FileType::Symlink => {
+                    if latest.isize as usize > MAX_SYMLINK {
+                        out.warn(
+                            latest.at as u64,
+                            format!(
+                                "JFFS2: {}: symlink target of {} bytes",
+                                lossy(),
+                                latest.isize
+                            ),
+                        );
+                        continue;
+                    }
                     let mut warn = |at, reason| out.warn(at, reason);
                     let target = contents(&nodes, &mut warn);
                     out.entry(Entry {

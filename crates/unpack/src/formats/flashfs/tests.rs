@@ -610,6 +610,22 @@ fn jffs2_hostile() {
     });
     let (_, r) = Collector::run(&Jffs2, &w.out, BUDGET).unwrap();
     assert!(matches!(r, Err(Error::Budget(_))), "{r:?}");
+    // So is a symlink's, with a warning.
+    let mut w = Jffs2Writer::new(false);
+    w.dirent(1, 1, 2, b"huge");
+    w.inode(InodeNode {
+        ino: 2,
+        version: 1,
+        mode: 0o120777,
+        isize: u32::MAX,
+        offset: 0,
+        dsize: 0,
+        compr: 0,
+        data: b"",
+    });
+    let c = run(&Jffs2, &w.out);
+    assert!(c.paths().is_empty());
+    assert!(c.warnings.lock().unwrap()[0].1.contains("symlink target"));
     // A node declaring a huge dsize for its data is skipped; two directories that contain each
     // other, unreachable from the root, are ignored; a self-parented directory is a loop.
     let mut w = Jffs2Writer::new(true);
@@ -1069,7 +1085,8 @@ fn round_trip_genromfs() {
     );
 }
 
-/// A 64 MiB JFFS2 image of /usr/lib files, timed (run by hand with `--ignored --nocapture`).
+/// A 64 MiB JFFS2 image (and a cramfs) of /usr/lib files, timed and checked file by file (run by
+/// hand with `--ignored --nocapture`; `IOTASSAY_KEEP_IMAGE=DIR` keeps the images).
 #[test]
 #[ignore]
 fn jffs2_64mib_timing() {
@@ -1102,26 +1119,47 @@ fn jffs2_64mib_timing() {
             }
         }
     }
-    let image = work.path().join("big.jffs2");
+    let jffs2 = work.path().join("big.jffs2");
     sh(Command::new(&mkfs)
         .args(["-l", "-e", "0x10000", "-r"])
         .arg(&src)
         .arg("-o")
-        .arg(&image));
-    let data = std::fs::read(&image).unwrap();
-    let started = std::time::Instant::now();
-    let c = run(&Jffs2, &data);
-    let elapsed = started.elapsed();
-    let n = c.paths().len();
-    if let Some(keep) = std::env::var_os("IOTASSAY_KEEP_IMAGE") {
-        // To time other tools on the same image by hand.
-        std::fs::copy(&image, keep).unwrap();
+        .arg(&jffs2));
+    let cramfs = work.path().join("big.cramfs");
+    sh(Command::new(tool("mkfs.cramfs", "util-linux"))
+        .arg(&src)
+        .arg(&cramfs));
+    for (format, image) in [(&Jffs2 as &dyn Format, &jffs2), (&Cramfs, &cramfs)] {
+        let data = std::fs::read(image).unwrap();
+        let started = std::time::Instant::now();
+        let c = run(format, &data);
+        let elapsed = started.elapsed();
+        let entries = c.into_entries();
+        eprintln!(
+            "{}: {} MiB image, {} files, {} MiB of sources: {elapsed:?}",
+            format.name(),
+            data.len() >> 20,
+            entries.len(),
+            total >> 20
+        );
+        // Every file byte for byte.
+        for e in &entries {
+            let CollectedKind::File(d) = &e.kind else {
+                panic!("{}", e.path);
+            };
+            assert!(
+                *d == std::fs::read(src.join(&e.path)).unwrap(),
+                "{}",
+                e.path
+            );
+        }
+        if let Some(keep) = std::env::var_os("IOTASSAY_KEEP_IMAGE") {
+            // To time other tools on the same image by hand.
+            let mut keep = PathBuf::from(keep);
+            keep.push(image.file_name().unwrap());
+            std::fs::copy(image, keep).unwrap();
+        }
     }
-    eprintln!(
-        "{} MiB image, {n} files, {} MiB of sources: {elapsed:?}",
-        data.len() >> 20,
-        total >> 20
-    );
 }
 
 #[test]
@@ -1148,4 +1186,35 @@ fn cramfs_xip_matches_jffs2_etc() {
     assert!(differ.is_empty(), "{differ:?}");
     assert_eq!(same.len(), 34, "{same:?}");
     assert!(same.contains(&"services".to_string()), "a multi-block file");
+}
+
+#[test]
+fn engine_unpacks_the_esp32_images() {
+    // Through the engine: regions found, files extracted, nothing refused.
+    for (image, inner, prefix) in [
+        ("real/esp32s3-rootfs.jffs2", "shadow", "root::"),
+        ("real/esp32s3-rootfs-xip.cramfs", "etc/shadow", "root::"),
+        ("real/esp32s3-rootfs-xip.cramfs", "etc/inetd.conf", "ssh"),
+    ] {
+        let options = crate::Options {
+            keep_data: true,
+            ..crate::Options::default()
+        };
+        let m = crate::unpack_file(&iotassay_testkit::corpus(image), None, &options).unwrap();
+        let node = m
+            .nodes
+            .iter()
+            .find(|n| n.inner_path == inner && n.data.is_some())
+            .unwrap_or_else(|| panic!("{image}: no {inner}"));
+        assert!(
+            node.data.as_deref().unwrap().starts_with(prefix.as_bytes()),
+            "{image}: {inner}"
+        );
+        assert!(
+            m.warnings
+                .iter()
+                .all(|w| !w.reason.contains("not implemented")),
+            "{image}"
+        );
+    }
 }
