@@ -26,6 +26,24 @@ const MARKERS: [&[&str]; 4] = [&["etc"], &["bin", "sbin"], &["lib"], &["usr"]];
 const EXTRAS: [&str; 9] = [
     "var", "dev", "proc", "sys", "tmp", "root", "mnt", "home", "lib64",
 ];
+/// Files and folders that make a region's top look like the contents of `/etc` (a configuration
+/// partition, as on devices whose `/etc` is a writable JFFS2): [`MIN_ETC_MARKERS`] are needed.
+const ETC_MARKERS: [&str; 12] = [
+    "passwd",
+    "shadow",
+    "group",
+    "inittab",
+    "inetd.conf",
+    "init.d",
+    "fstab",
+    "profile",
+    "hostname",
+    "hosts",
+    "rc.d",
+    "dropbear",
+];
+const MIN_ETC_MARKERS: usize = 3;
+
 /// Fewest marker groups for a region to be called a root file system. Two keeps small roots
 /// (an initramfs with `etc` and `bin` only) while rejecting a config partition holding `etc/`.
 pub const MIN_ROOT_MARKERS: u8 = 2;
@@ -63,6 +81,11 @@ pub struct RootInfo {
     pub format: String,
     /// Folder inside the region that is the root (`""` when it is the region's top).
     pub prefix: String,
+    /// Where the region is mounted in the device's tree: `""` for a root file system, `"etc"`
+    /// for a configuration partition that holds what a root keeps under `/etc` (its `shadow` is
+    /// then read as `etc/shadow`).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub mount: String,
     /// Output folder of the region, relative to the output root.
     pub output: Option<String>,
     /// Marker groups present (0–4): `etc`, `bin`/`sbin`, `lib`, `usr`.
@@ -86,6 +109,8 @@ pub struct Root<'m> {
     dirs: HashSet<String>,
     /// Node indices of this root in path order.
     order: Vec<usize>,
+    /// Node index → root-relative path (differs from the inner path by the prefix and mount).
+    paths: HashMap<usize, String>,
 }
 
 /// A file of a root with where it is.
@@ -245,12 +270,11 @@ impl<'m> Root<'m> {
     }
 
     /// Every node of this root with its root-relative path, in path order (links not followed).
-    pub fn files(&self) -> impl Iterator<Item = RootFile<'m>> + '_ {
-        let prefix_len = prefix_len(&self.info.prefix);
+    pub fn files(&self) -> impl Iterator<Item = RootFile<'_>> + '_ {
         self.order.iter().map(move |&index| {
             let node = &self.manifest.nodes[index];
             RootFile {
-                path: &node.inner_path[prefix_len.min(node.inner_path.len())..],
+                path: self.paths.get(&index).map_or("", String::as_str),
                 index,
                 node,
             }
@@ -370,16 +394,14 @@ impl<'m> FileTree<'m> {
     }
 
     /// The root a node belongs to and its root-relative path.
-    pub fn locate(&self, index: usize) -> Option<(&Root<'m>, &'m str)> {
+    pub fn locate(&self, index: usize) -> Option<(&Root<'m>, &str)> {
         let &r = self.located.get(&index)?;
         let root = &self.roots[r];
-        let node = &self.manifest.nodes[index];
-        let cut = prefix_len(&root.info.prefix).min(node.inner_path.len());
-        Some((root, &node.inner_path[cut..]))
+        Some((root, root.paths.get(&index)?.as_str()))
     }
 
     /// The path of a node people should see: root-relative inside a root, else the inner path.
-    pub fn display_path(&self, index: usize) -> &'m str {
+    pub fn display_path(&self, index: usize) -> &str {
         match self.locate(index) {
             Some((_, p)) => p,
             None => &self.manifest.nodes[index].inner_path,
@@ -450,14 +472,25 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
                     std::cmp::Reverse(b.2),
                 ))
             });
-        let Some(((markers, extras), _, prefix)) = best else {
-            continue;
+        // No root: the region may be a configuration partition mounted at /etc.
+        let etc_partition = || {
+            let top = |n: &str| layout.present.contains(n);
+            let found = ETC_MARKERS.iter().filter(|n| top(n)).count();
+            (found >= MIN_ETC_MARKERS && !top("etc") && !top("bin") && !top("sbin"))
+                .then(|| ((0u8, 0u8), 0usize, String::new()))
         };
-        let prefix = prefix.clone();
+        let (((markers, extras), _, prefix), mount) = match best {
+            Some(((m, e), d, p)) => (((m, e), d, p.clone()), String::new()),
+            None => match etc_partition() {
+                Some(found) => (found, "etc".to_string()),
+                None => continue,
+            },
+        };
         let cut = prefix_len(&prefix);
         let mut entries = HashMap::new();
         let mut dirs = HashSet::new();
         let mut order = Vec::new();
+        let mut paths = HashMap::new();
         let (mut files, mut bytes) = (0u64, 0u64);
         for &i in &indices {
             let node = &manifest.nodes[i];
@@ -476,6 +509,8 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
             if relative.is_empty() {
                 continue;
             }
+            let mounted = join(&mount, relative);
+            let relative = mounted.as_str();
             let mut rest = relative;
             while let Some((parent, _)) = rest.rsplit_once('/') {
                 if !dirs.insert(parent.to_string()) {
@@ -488,6 +523,7 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
                 bytes += node.size;
             }
             entries.insert(relative.to_string(), i);
+            paths.insert(i, relative.to_string());
             order.push(i);
         }
         order.sort_by(|&a, &b| {
@@ -515,6 +551,7 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
                 region,
                 format: r.format.clone(),
                 prefix,
+                mount,
                 output: r.output.clone(),
                 markers,
                 extras,
@@ -525,6 +562,7 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
             entries,
             dirs,
             order,
+            paths,
         });
     }
     roots.sort_by(|a, b| {
@@ -570,6 +608,40 @@ mod tests {
             .dir(i, "bin", 0o755)
             .file(i, "init", 0o755, b"#!/bin/sh");
         b.build()
+    }
+
+    #[test]
+    fn a_configuration_partition_is_mounted_at_etc() {
+        let mut b = ManifestBuilder::new("etc.jffs2");
+        let c = b.region("jffs2", Kind::Filesystem, 0, None);
+        b.file(c, "shadow", 0o600, b"root::::::::\n")
+            .file(c, "passwd", 0o644, b"root:x:0:0::/root:/bin/sh\n")
+            .file(
+                c,
+                "inetd.conf",
+                0o644,
+                b"ssh stream tcp nowait root /usr/sbin/dropbear dropbear -i\n",
+            )
+            .symlink(c, "localtime", "/usr/share/zoneinfo/UTC");
+        // A region with only two /etc-like files is not taken for a configuration partition.
+        let d = b.region("romfs", Kind::Filesystem, 0x10000, None);
+        b.file(d, "hosts", 0o644, b"127.0.0.1 localhost\n")
+            .file(d, "profile", 0o644, b"");
+        let m = b.build();
+        let tree = FileTree::new(&m);
+        assert_eq!(tree.roots().len(), 1);
+        let root = &tree.roots()[0];
+        assert_eq!(root.info().mount, "etc");
+        assert_eq!(root.read("etc/shadow"), Some(&b"root::::::::\n"[..]));
+        assert_eq!(root.read("/etc/inetd.conf").map(|d| d.len()), Some(58));
+        assert!(
+            root.get("shadow").is_none(),
+            "paths are those of the device"
+        );
+        assert!(
+            root.get("etc/localtime").is_none(),
+            "links outside the partition do not resolve"
+        );
     }
 
     #[test]
