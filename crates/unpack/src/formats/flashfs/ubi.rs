@@ -492,6 +492,10 @@ mod tests {
         std::os::unix::fs::symlink("/proc/mounts", root.join("etc/mtab")).unwrap();
         std::fs::hard_link(root.join("bin/busybox"), root.join("bin/ls")).unwrap();
         std::fs::write(root.join("empty"), b"").unwrap();
+        // Large enough to be streamed in several chunks.
+        let mut huge = noise(700_000, 11);
+        huge[100_000..400_000].fill(0);
+        std::fs::write(root.join("bin/huge"), &huge).unwrap();
         // Owners, setuid and device nodes through a device table, so no root is needed.
         let table = dir.path().join("devtable");
         std::fs::write(
@@ -559,6 +563,7 @@ mod tests {
                 "{compr}"
             );
             assert_eq!(file("empty"), b"", "{compr}");
+            assert!(file("bin/huge") == huge, "{compr}");
             assert_eq!(e["bin/sh"].kind, CollectedKind::Symlink("busybox".into()));
             assert_eq!(
                 e["etc/mtab"].kind,
