@@ -219,8 +219,9 @@ impl<'a> Reader<'a> {
                     best = Some(node);
                 }
                 // Master nodes are written one after another, each aligned to min I/O.
-                let step = (node.len() as u32).div_ceil(self.sb.min_io) * self.sb.min_io;
-                offs = offs.saturating_add(step.max(1));
+                let step = (node.len() as u64).div_ceil(u64::from(self.sb.min_io))
+                    * u64::from(self.sb.min_io);
+                offs = offs.saturating_add(u32::try_from(step).unwrap_or(u32::MAX).max(1));
             }
         }
         best
@@ -464,6 +465,18 @@ impl<'a> Reader<'a> {
             0o140000 => self.out.entry(entry(Body::Socket)),
             _ => {
                 let size = inode.size;
+                // A damaged size must not end the whole extraction; the engine still charges
+                // every byte written against the budget.
+                if size > self.out.budget() {
+                    self.out.warn(
+                        0,
+                        format!(
+                            "{}: declares {size} bytes, beyond the remaining budget: skipped",
+                            String::from_utf8_lossy(path)
+                        ),
+                    );
+                    return Ok(());
+                }
                 let file = FileData {
                     data: self.data,
                     sb: &self.sb,
