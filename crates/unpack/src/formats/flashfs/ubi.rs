@@ -593,6 +593,131 @@ mod tests {
         }
     }
 
+    /// A UBIFS node: common header (magic, CRC, sequence number, length, type) and body.
+    fn ubifs_node(kind: u8, sqnum: u64, body: &[u8]) -> Vec<u8> {
+        let mut n = vec![0u8; 24];
+        n[..4].copy_from_slice(&0x0610_1831u32.to_le_bytes());
+        n[8..16].copy_from_slice(&sqnum.to_le_bytes());
+        n[16..20].copy_from_slice(&((24 + body.len()) as u32).to_le_bytes());
+        n[20] = kind;
+        n.extend_from_slice(body);
+        let crc = super::super::crc32_linux_inverted_seed(&n[8..]);
+        n[4..8].copy_from_slice(&crc.to_le_bytes());
+        n
+    }
+
+    fn key(inum: u32, kind: u32, value: u32) -> Vec<u8> {
+        let mut k = inum.to_le_bytes().to_vec();
+        k.extend_from_slice(&(kind << 29 | value).to_le_bytes());
+        k.resize(16, 0);
+        k
+    }
+
+    fn dent(parent: u32, hash: u32, inum: u64, name: &str) -> Vec<u8> {
+        let mut b = key(parent, 2, hash);
+        b.extend_from_slice(&inum.to_le_bytes());
+        b.extend_from_slice(&[0, 0]);
+        b.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        b.extend_from_slice(&[0; 4]);
+        b.extend_from_slice(name.as_bytes());
+        b.push(0);
+        b
+    }
+
+    fn inode(inum: u32, size: u64, mode: u32) -> Vec<u8> {
+        let mut b = key(inum, 0, 0);
+        b.resize(136, 0);
+        b[24..32].copy_from_slice(&size.to_le_bytes());
+        b[68..72].copy_from_slice(&1u32.to_le_bytes()); // nlink
+        b[80..84].copy_from_slice(&mode.to_le_bytes());
+        b
+    }
+
+    /// Writes after the last commit live only in the journal: a reference node in the log names
+    /// a bud LEB whose nodes create one file and create-then-delete another.
+    #[test]
+    fn uncommitted_journal_is_replayed() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        std::fs::create_dir_all(&root).unwrap();
+        std::fs::write(root.join("old.txt"), b"committed").unwrap();
+        let fs = dir.path().join("fs.ubifs");
+        check(
+            tool("mkfs.ubifs")
+                .args(["-m", "2048", "-e", "126976", "-c", "64", "-x", "none", "-r"])
+                .arg(&root)
+                .arg("-o")
+                .arg(&fs),
+        );
+        let mut data = std::fs::read(&fs).unwrap();
+        let leb = 126_976usize;
+        let leb_cnt = u32::from_le_bytes(data[40..44].try_into().unwrap());
+        data.resize(leb_cnt as usize * leb, 0xff);
+        // One more LEB for the bud; the superblock says so (with its CRC redone).
+        data.extend(std::iter::repeat_n(0xffu8, leb));
+        data[40..44].copy_from_slice(&(leb_cnt + 1).to_le_bytes());
+        let sb_len = u32::from_le_bytes(data[16..20].try_into().unwrap()) as usize;
+        let crc = super::super::crc32_linux_inverted_seed(&data[8..sb_len]);
+        data[4..8].copy_from_slice(&crc.to_le_bytes());
+        let master = &data[leb..2 * leb];
+        let highest = u32::from_le_bytes(master[24..28].try_into().unwrap());
+        let log_lnum = u32::from_le_bytes(master[44..48].try_into().unwrap()) as usize;
+        let cs_len =
+            u32::from_le_bytes(data[log_lnum * leb + 16..][..4].try_into().unwrap()) as usize;
+        assert_eq!(
+            data[log_lnum * leb + 20],
+            10,
+            "the log starts with a commit start node"
+        );
+        let mut sq = 1u64 << 40;
+        let mut next = || {
+            sq += 1;
+            sq
+        };
+        let mut body = leb_cnt.to_le_bytes().to_vec(); // bud LEB
+        body.extend_from_slice(&[0; 8]); // offset 0, journal head 0
+        body.resize(40, 0);
+        let reference = ubifs_node(8, next(), &body);
+        let at = log_lnum * leb + cs_len.div_ceil(8) * 8;
+        data[at..at + reference.len()].copy_from_slice(&reference);
+        let (fresh, gone) = (highest + 1, highest + 2);
+        let mut data_body = key(fresh, 1, 0);
+        data_body.extend_from_slice(&6u32.to_le_bytes());
+        data_body.extend_from_slice(&[0; 4]);
+        data_body.extend_from_slice(b"fresh\n");
+        let bud = [
+            ubifs_node(0, next(), &inode(fresh, 6, 0o100640)),
+            ubifs_node(1, next(), &data_body),
+            ubifs_node(2, next(), &dent(1, 0x1234, u64::from(fresh), "fresh.txt")),
+            ubifs_node(0, next(), &inode(gone, 0, 0o100644)),
+            ubifs_node(2, next(), &dent(1, 0x999, u64::from(gone), "gone.txt")),
+            ubifs_node(2, next(), &dent(1, 0x999, 0, "gone.txt")),
+        ];
+        let mut at = leb_cnt as usize * leb;
+        for n in bud {
+            data[at..at + n.len()].copy_from_slice(&n);
+            at += n.len().div_ceil(8) * 8;
+        }
+        let (c, r) = Collector::run(&Ubifs, &data, 64 << 20).unwrap();
+        assert_eq!(r, Ok(()));
+        assert!(
+            c.warnings.lock().unwrap().is_empty(),
+            "{:?}",
+            c.warnings.lock().unwrap()
+        );
+        let e = by_path(c);
+        assert_eq!(e.keys().collect::<Vec<_>>(), ["fresh.txt", "old.txt"]);
+        assert_eq!(
+            e["fresh.txt"].kind,
+            CollectedKind::File(b"fresh\n".to_vec())
+        );
+        assert_eq!(e["fresh.txt"].meta.mode, Some(0o640));
+        assert_eq!(
+            e["old.txt"].kind,
+            CollectedKind::File(b"committed".to_vec())
+        );
+    }
+
     #[test]
     fn hostile_inputs() {
         let ubi = corpus_bytes("formats/ubi__ubi.img");

@@ -2,8 +2,10 @@
 //!
 //! Extraction follows the committed state the way `ubi_reader` does: the newest valid master node
 //! (LEB 1 or its copy in LEB 2) gives the root of the index B-tree; its leaves are the inode, directory
-//! entry and data nodes, from which the tree is rebuilt starting at inode 1. Journal entries written
-//! after the last commit are not replayed. Hand-written because no maintained crate reads UBIFS; every
+//! entry and data nodes, from which the tree is rebuilt starting at inode 1. The journal written
+//! since the last commit (the buds the log's reference nodes point to) is replayed on top, newest
+//! sequence number winning, as the kernel does at mount: a dump of a live device keeps its latest
+//! writes. Hand-written because no maintained crate reads UBIFS; every
 //! node is bounds-checked and CRC-checked (a bad node is a warning), the B-tree walk has a depth limit
 //! and a visited set, and the directory walk refuses cycles.
 
@@ -62,6 +64,7 @@ struct Superblock {
     leb_size: u32,
     leb_cnt: u32,
     max_leb_cnt: u32,
+    log_lebs: u32,
     fmt_version: u32,
     compr: u16,
 }
@@ -83,6 +86,7 @@ fn superblock(data: &[u8]) -> Option<Superblock> {
         leb_size: le_u32(node, 36)?,
         leb_cnt: le_u32(node, 40)?,
         max_leb_cnt: le_u32(node, 44)?,
+        log_lebs: le_u32(node, 56)?,
         fmt_version: le_u32(node, 80)?,
         compr: le_u16(node, 84)?,
     };
@@ -237,6 +241,7 @@ impl<'a> Reader<'a> {
         };
         let root_len = le_u32(master, 56).unwrap_or(0) as usize;
         self.walk(root, root_len, 0);
+        self.replay(master);
         if !self.inodes.contains_key(&ROOT_INUM) {
             return Err(Error::malformed(
                 self.offset(root),
@@ -244,6 +249,114 @@ impl<'a> Reader<'a> {
             ));
         }
         self.emit_tree()
+    }
+
+    /// Replay the journal: from the log LEB the master names, while each LEB starts with the commit
+    /// start node of the current commit (or continues it), every reference node names a bud whose
+    /// nodes are applied from its offset on.
+    fn replay(&mut self, master: &[u8]) {
+        const REF_NODE: u8 = 8;
+        const CS_NODE: u8 = 10;
+        let cmt_no = le_u64(master, 32);
+        let log_lnum = le_u32(master, 44).unwrap_or(0);
+        let first_log = 3u32;
+        let log_lebs = self
+            .sb
+            .log_lebs
+            .min(self.sb.leb_cnt.saturating_sub(first_log));
+        if !(first_log..first_log.saturating_add(log_lebs)).contains(&log_lnum) {
+            return;
+        }
+        // One bud per LEB (the lowest offset), so a hostile log cannot make us rescan a LEB.
+        let mut buds: BTreeMap<u32, u32> = BTreeMap::new();
+        let mut cs_sqnum = 0;
+        for i in 0..log_lebs {
+            let lnum = first_log + (log_lnum - first_log + i) % log_lebs;
+            let nodes = self.scan(lnum, 0);
+            let Some(&(_, kind, first)) = nodes.first() else {
+                break;
+            };
+            let sqnum = le_u64(first, 8).unwrap_or(0);
+            if i == 0 {
+                // The log of the current commit starts with its commit start node.
+                if kind != CS_NODE || le_u64(first, 24) != cmt_no {
+                    self.out.warn(
+                        self.offset(Pos { lnum, offs: 0 }),
+                        "UBIFS log does not start with the current commit: journal not replayed"
+                            .into(),
+                    );
+                    return;
+                }
+                cs_sqnum = sqnum;
+            } else if sqnum < cs_sqnum {
+                break; // an older commit's log: the journal ended in the previous LEB
+            }
+            for &(_, kind, node) in &nodes {
+                if kind == REF_NODE && le_u64(node, 8).unwrap_or(0) > cs_sqnum {
+                    let lnum = le_u32(node, 24).unwrap_or(u32::MAX);
+                    let offs = le_u32(node, 28).unwrap_or(u32::MAX);
+                    let entry = buds.entry(lnum).or_insert(offs);
+                    *entry = (*entry).min(offs);
+                }
+            }
+        }
+        for (lnum, offs) in buds {
+            let bud = Pos { lnum, offs };
+            if bud.lnum >= self.sb.leb_cnt || bud.offs >= self.sb.leb_size {
+                self.out.warn(
+                    0,
+                    format!(
+                        "UBIFS log refers to bud {}:{} outside the volume",
+                        bud.lnum, bud.offs
+                    ),
+                );
+                continue;
+            }
+            for (offs, kind, node) in self.scan(bud.lnum, bud.offs) {
+                let pos = Pos {
+                    lnum: bud.lnum,
+                    offs,
+                };
+                let key_type = le_u32(node, 28).unwrap_or(u32::MAX) >> 29;
+                if matches!(kind, INO_NODE | DATA_NODE | DENT_NODE) && u32::from(kind) == key_type {
+                    self.leaf(pos, node.len(), key_type);
+                }
+            }
+        }
+    }
+
+    /// The valid nodes of LEB `lnum` from `offs` on, in order, as (offset, type, node): 8-byte
+    /// aligned, padding skipped, ending at erased space or the first damaged node.
+    fn scan(&self, lnum: u32, mut offs: u32) -> Vec<(u32, u8, &'a [u8])> {
+        let mut nodes = Vec::new();
+        while offs < self.sb.leb_size {
+            let at = self.offset(Pos { lnum, offs });
+            let Some(head) = usize::try_from(at)
+                .ok()
+                .and_then(|a| slice(self.data, a, HEADER_LEN))
+            else {
+                break;
+            };
+            if head[0] == 0xce {
+                // Padding bytes up to the next write unit.
+                offs = (offs + 8) & !7;
+                continue;
+            }
+            let Ok(node) = self.try_node(Pos { lnum, offs }, 0, head[20]) else {
+                break;
+            };
+            let kind = node[20];
+            let mut next = u64::from(offs) + node.len() as u64;
+            if kind == 5 {
+                next += u64::from(le_u32(node, 24).unwrap_or(0));
+            }
+            nodes.push((offs, kind, node));
+            offs = match u32::try_from(next.div_ceil(8) * 8) {
+                Ok(n) => n,
+                Err(_) => break,
+            };
+        }
+        nodes
     }
 
     /// Walk the index B-tree from `pos`, collecting its leaves.
