@@ -72,6 +72,8 @@ struct Vid {
     /// Bytes of data in this LEB (static volumes only).
     data_size: u32,
     data_pad: u32,
+    /// CRC of the LEB's data (static volumes only).
+    data_crc: u32,
     sqnum: u64,
 }
 
@@ -86,6 +88,7 @@ fn vid_header(peb: &[u8], vid_at: usize) -> Option<Vid> {
         lnum: be_u32(vid, 12)?,
         data_size: be_u32(vid, 20)?,
         data_pad: be_u32(vid, 28)?,
+        data_crc: be_u32(vid, 32)?,
         sqnum: be_u64(vid, 40)?,
     })
 }
@@ -272,11 +275,18 @@ fn extract(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
         } else {
             room.saturating_sub(vid.data_pad as usize)
         };
+        let start = index * g.peb + ec.data_at;
+        if static_volume && crc32_linux_inverted_seed(&data[start..start + len]) != vid.data_crc {
+            out.warn(
+                base + ec.data_at as u64,
+                format!("volume {} LEB {}: data CRC mismatch", vid.vol_id, vid.lnum),
+            );
+        }
         let volume = volumes.entry(vid.vol_id).or_default();
         volume.static_volume |= static_volume;
         let leb = Leb {
             sqnum: vid.sqnum,
-            start: index * g.peb + ec.data_at,
+            start,
             len,
         };
         match volume.lebs.get(&vid.lnum) {
@@ -539,8 +549,46 @@ mod tests {
             let data = std::fs::read(&image).unwrap();
             let (c, r) = Collector::run(&Ubi, &data, 256 << 20).unwrap();
             assert_eq!(r, Ok(()), "{compr}");
+            assert!(
+                c.warnings.lock().unwrap().is_empty(),
+                "{compr}: {:?}",
+                c.warnings.lock().unwrap()
+            );
             assert_eq!(c.paths(), ["rootfs", "kernel"], "{compr}");
             assert_eq!(c.file("kernel").unwrap(), kernel, "{compr}");
+            if compr == "none" {
+                // A second copy of the kernel's LEB 1 (as wear levelling leaves behind), newer
+                // and with other data, appended as one more PEB: the newer copy wins.
+                let peb = 128 << 10;
+                let vid_at = be_u32(&data, 16).unwrap() as usize;
+                let data_at = be_u32(&data, 20).unwrap() as usize;
+                let index = data
+                    .chunks_exact(peb)
+                    .position(|b| {
+                        be_u32(b, vid_at + 8) == Some(3) && be_u32(b, vid_at + 12) == Some(1)
+                    })
+                    .unwrap();
+                let mut copy = data[index * peb..(index + 1) * peb].to_vec();
+                let sqnum = be_u64(&copy, vid_at + 40).unwrap() + 1000;
+                copy[vid_at + 40..vid_at + 48].copy_from_slice(&sqnum.to_be_bytes());
+                let crc = crc32_linux_inverted_seed(&copy[vid_at..vid_at + 60]);
+                copy[vid_at + 60..vid_at + 64].copy_from_slice(&crc.to_be_bytes());
+                copy[data_at..data_at + 5].copy_from_slice(b"NEWER");
+                let mut newer = data.clone();
+                newer.extend(copy);
+                let (c, r) = Collector::run(&Ubi, &newer, 256 << 20).unwrap();
+                assert_eq!(r, Ok(()));
+                let got = c.file("kernel").unwrap();
+                let leb_size = peb - data_at;
+                assert_eq!(&got[leb_size..leb_size + 5], b"NEWER");
+                assert_eq!(got[..leb_size], kernel[..leb_size]);
+                assert_eq!(got[leb_size + 5..], kernel[leb_size + 5..]);
+                let warnings = c.warnings.lock().unwrap();
+                assert!(
+                    warnings.len() == 1 && warnings[0].1.contains("data CRC mismatch"),
+                    "{warnings:?}"
+                );
+            }
             let volume = c.file("rootfs").unwrap();
             let standalone = std::fs::read(&fs).unwrap();
             assert_eq!(volume[..standalone.len()], standalone[..], "{compr}");
