@@ -972,6 +972,22 @@ mod tests {
                     "4096",
                 ][..],
             ),
+            // Descriptors spread over meta block groups (many small groups at 1 KiB blocks).
+            (
+                "ext4-meta_bg",
+                &[
+                    "-t",
+                    "ext4",
+                    "-O",
+                    "meta_bg,^resize_inode",
+                    "-b",
+                    "1024",
+                    "-g",
+                    "256",
+                    "-N",
+                    "512",
+                ][..],
+            ),
         ] {
             let image = dir.path().join(format!("{name}.img"));
             let _ = std::fs::remove_file(&image);
