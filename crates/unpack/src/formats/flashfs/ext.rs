@@ -1069,6 +1069,15 @@ mod tests {
                 CollectedKind::File(b"root:x:0:0:root:/root:/bin/sh\n".to_vec())
             );
             assert_eq!(e["etc/init.d/rcS"].meta.mode, Some(0o750), "{name}");
+            let mtime = std::fs::metadata(root.join("bin/busybox"))
+                .unwrap()
+                .modified()
+                .unwrap();
+            let mtime = mtime
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs() as i64;
+            assert_eq!(e["bin/busybox"].meta.mtime, Some(mtime), "{name}");
             assert_eq!(
                 e["dev/console"].kind,
                 CollectedKind::CharDevice(5, 1),

@@ -686,6 +686,39 @@ mod tests {
         assert_eq!(entries[1].meta.uid, Some(7));
     }
 
+    /// A file larger than one streamed chunk, written out of order with one chunk never written
+    /// (read as zeros) and one chunk rewritten later.
+    #[test]
+    fn large_file_is_streamed_in_order() {
+        let size = 2048 * 300 + 100;
+        let content = noise(size, 3);
+        let mut chunks = vec![(
+            0x1000,
+            300,
+            0,
+            size as u32,
+            header(1, 1, "big", 0o100755, size as u32, 0, "", 0),
+        )];
+        for id in (1..=301u32).rev() {
+            if id == 7 {
+                continue;
+            }
+            let start = (id as usize - 1) * 2048;
+            let piece = content[start..(start + 2048).min(size)].to_vec();
+            chunks.push((0x1000, 300, id, piece.len() as u32, piece));
+        }
+        chunks.push((0x1000, 300, 9, 2048, vec![0xaa; 2048]));
+        let mut expected = content.clone();
+        expected[6 * 2048..7 * 2048].fill(0);
+        expected[8 * 2048..9 * 2048].fill(0xaa);
+        let (c, r) = Collector::run(&Yaffs2, &image(&chunks), 16 << 20).unwrap();
+        assert_eq!(r, Ok(()));
+        let entries = c.into_entries();
+        assert_eq!(entries.len(), 1);
+        assert!(entries[0].kind == CollectedKind::File(expected));
+        assert_eq!(entries[0].meta.mode, Some(0o755));
+    }
+
     #[test]
     fn hostile_inputs() {
         let data = corpus_bytes("formats/yaffs__yaffs2_be.img");
