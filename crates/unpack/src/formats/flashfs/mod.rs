@@ -193,6 +193,29 @@ pub(crate) mod test_util {
         }
     }
 
+    /// Truncations and bit flips through identify + extract of a handler that extracts: never a
+    /// panic, never a hang, whatever the result.
+    pub fn hostile_extract(format: &dyn Format, data: &[u8]) {
+        let len = data.len().min(1 << 16);
+        let step = (len / 89).max(1);
+        let check = |d: &[u8]| {
+            let _ = Collector::run(format, d, 64 << 20);
+        };
+        for cut in (0..len).step_by(step) {
+            check(&data[..cut]);
+        }
+        let mut mutated = data.to_vec();
+        let mut seed = 0x2545_f491u32;
+        for _ in 0..48 {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let at = (seed as usize) % len.max(1);
+            if let Some(b) = mutated.get_mut(at) {
+                *b ^= (seed >> 24) as u8 | 1;
+            }
+            check(&mutated);
+        }
+    }
+
     /// Deterministic pseudo-random bytes.
     pub fn noise(len: usize, mut seed: u64) -> Vec<u8> {
         (0..len)
