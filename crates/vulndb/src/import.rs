@@ -268,6 +268,11 @@ impl Importer<'_> {
             records::primary(&m.v2),
         ];
         let desc = records::english(&c.descriptions);
+        if let Some(added) = &c.cisa_exploit_add {
+            self.tx
+                .prepare_cached("INSERT OR IGNORE INTO kev (cve, date_added, name) VALUES (?1, ?2, ?3)")?
+                .execute(params![c.id, added, c.cisa_vulnerability_name])?;
+        }
         self.store_cve(
             &c.id,
             "nvd",

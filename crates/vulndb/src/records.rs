@@ -175,6 +175,11 @@ pub struct NvdCve {
     pub configurations: Vec<Config>,
     #[serde(default, deserialize_with = "count_seq")]
     pub references: usize,
+    /// The NVD copies the KEV listing into the record (`cisaExploitAdd`, `cisaVulnerabilityName`).
+    #[serde(default)]
+    pub cisa_exploit_add: Option<String>,
+    #[serde(default)]
+    pub cisa_vulnerability_name: Option<String>,
 }
 
 /// An element of a top-level `vulnerabilities` array: an NVD `{"cve": …}` or a KEV entry.

@@ -79,6 +79,9 @@ fn cmp_tok(a: &Tok<'_>, b: &Tok<'_>) -> Ordering {
             // Two pre-release words rank by maturity (alpha < beta < rc), anything else lexically.
             match (rank(x), rank(y)) {
                 (Some(p), Some(q)) if p != q => p.cmp(&q),
+                // A pre-release word is older than a letter suffix: `1.0.0-beta1` < `1.0.0a`.
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
                 _ => x.cmp(y),
             }
         }
