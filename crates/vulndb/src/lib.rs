@@ -63,8 +63,10 @@ CREATE TABLE IF NOT EXISTS cve (
     v30_score REAL, v30_vector TEXT, v2_score REAL, v2_vector TEXT,
     configs TEXT NOT NULL
 );
+-- One row per (product, vendor) a CVE's vulnerable entries name; `ranges` packs those entries'
+-- version field and bounds (see matching::prefilter) so most non-matching CVEs are never loaded.
 CREATE TABLE IF NOT EXISTS cpe_index (
-    product TEXT NOT NULL, vendor TEXT NOT NULL, cve TEXT NOT NULL,
+    product TEXT NOT NULL, vendor TEXT NOT NULL, cve TEXT NOT NULL, ranges TEXT NOT NULL,
     PRIMARY KEY (product, vendor, cve)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS cpe_index_cve ON cpe_index (cve);
@@ -93,7 +95,10 @@ impl Db {
         let path = path.as_ref().to_path_buf();
         let conn = Connection::open(&path)?;
         conn.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;",
+            // Memory-mapped reads and a 64 MiB page cache: matching does thousands of point
+            // lookups, and going through read(2) for each page made them 3x slower.
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
+             PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;",
         )?;
         conn.execute_batch(SCHEMA)?;
         Ok(Db { conn, path })
@@ -104,6 +109,9 @@ impl Db {
     /// the rest carries on; only database failures are errors.
     pub fn import<P: AsRef<Path>>(&mut self, paths: &[P]) -> Result<ImportStats> {
         let stats = import::import(&mut self.conn, paths)?;
+        // Fold the write-ahead log back into the database so its size is the file's size.
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -121,8 +129,6 @@ impl Db {
         };
         let page_count = count("PRAGMA page_count")?;
         let page_size = count("PRAGMA page_size")?;
-        let wal = std::fs::metadata(self.path.with_extension("db-wal"))
-            .map_or(0, |m| m.len());
         Ok(Status {
             path: self.path.clone(),
             cves: count("SELECT COUNT(*) FROM cve")?,
@@ -140,7 +146,7 @@ impl Db {
                 })
                 .optional()?
                 .and_then(|s| s.parse().ok()),
-            size_bytes: page_count * page_size + wal,
+            size_bytes: page_count * page_size,
         })
     }
 

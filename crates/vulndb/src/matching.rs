@@ -171,6 +171,46 @@ fn targets(c: &ComponentRef) -> Vec<(Cpe, Option<&'static str>)> {
     )]
 }
 
+/// Separators of the packed ranges in `cpe_index.ranges` (ASCII record/unit separators).
+pub(crate) const RANGE_SEP: char = '\u{1e}';
+const FIELD_SEP: char = '\u{1f}';
+
+/// Append `version␟startIncl␟startExcl␟endIncl␟endExcl` for one vulnerable entry.
+pub(crate) fn pack_range(out: &mut String, version: &str, m: &CpeMatch) {
+    out.push_str(version);
+    for b in [
+        &m.version_start_including,
+        &m.version_start_excluding,
+        &m.version_end_including,
+        &m.version_end_excluding,
+    ] {
+        out.push(FIELD_SEP);
+        out.push_str(b.as_deref().unwrap_or(""));
+    }
+}
+
+/// Could one of the packed entries accept version `v`? A cheap necessary condition: `true` sends
+/// the CVE to the full evaluation, `false` skips loading it.
+fn prefilter(ranges: &str, v: Option<&str>) -> bool {
+    ranges.split(RANGE_SEP).any(|entry| {
+        let f: Vec<&str> = entry.split(FIELD_SEP).collect();
+        let (Some(&ver), Some(v)) = (f.first(), v) else {
+            return true;
+        };
+        if ver == "-" || ver.contains(['*', '?']) && ver != "*" {
+            return true;
+        }
+        if ver != "*" {
+            return compare(ver, v) == Ordering::Equal;
+        }
+        let bound = |i: usize| f.get(i).copied().filter(|s| !s.is_empty());
+        bound(1).is_none_or(|b| compare(v, b) != Ordering::Less)
+            && bound(2).is_none_or(|b| compare(v, b) == Ordering::Greater)
+            && bound(3).is_none_or(|b| compare(v, b) != Ordering::Greater)
+            && bound(4).is_none_or(|b| compare(v, b) == Ordering::Less)
+    })
+}
+
 struct Comp {
     idx: usize,
     cpe: Cpe,
@@ -392,8 +432,9 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
     let mut comps = Vec::new();
     let mut by_product: HashMap<String, Vec<usize>> = HashMap::new();
     let mut candidates: BTreeSet<String> = BTreeSet::new();
-    let mut lookup = conn.prepare_cached("SELECT cve FROM cpe_index WHERE product = ?1 AND vendor = ?2")?;
-    let mut lookup_any = conn.prepare_cached("SELECT cve FROM cpe_index WHERE product = ?1")?;
+    let mut lookup =
+        conn.prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1 AND vendor = ?2")?;
+    let mut lookup_any = conn.prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1")?;
     for (idx, c) in input.iter().enumerate() {
         if c.version.is_none() && c.cpe.is_none() {
             report.notes.push(format!(
@@ -406,20 +447,26 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
                 report.notes.push(format!("{}: {note}", label(c)));
             }
             let product = cpe.product.text();
-            let rows: Vec<String> = match &cpe.vendor {
-                Av::Val { .. } => lookup
-                    .query_map(params![product, cpe.vendor.text()], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?,
-                _ => lookup_any
-                    .query_map(params![product], |r| r.get(0))?
-                    .collect::<rusqlite::Result<_>>()?,
-            };
-            candidates.extend(rows);
-            by_product.entry(product).or_default().push(comps.len());
             let version = c.version.clone().or_else(|| match &cpe.version {
                 Av::Val { .. } => Some(cpe.version.text()),
                 _ => None,
             });
+            let row = |r: &rusqlite::Row<'_>| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?));
+            let rows: Vec<(String, String)> = match &cpe.vendor {
+                Av::Val { .. } => lookup
+                    .query_map(params![product, cpe.vendor.text()], row)?
+                    .collect::<rusqlite::Result<_>>()?,
+                _ => lookup_any
+                    .query_map(params![product], row)?
+                    .collect::<rusqlite::Result<_>>()?,
+            };
+            let pv = if cpe.version == Av::Na { Some("-") } else { version.as_deref() };
+            candidates.extend(
+                rows.into_iter()
+                    .filter(|(_, ranges)| prefilter(ranges, pv))
+                    .map(|(cve, _)| cve),
+            );
+            by_product.entry(product).or_default().push(comps.len());
             comps.push(Comp { idx, cpe, version });
         }
     }
@@ -428,10 +475,25 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
             continue;
         };
         let configs: Vec<Config> = serde_json::from_str(&row.configs).unwrap_or_default();
+        // Parse only criteria that can concern a component: the product field (5th) must be one
+        // of the image's, unless it holds escapes or wildcards.
         let crits = configs
             .iter()
             .flat_map(|c| &c.nodes)
-            .map(|n| n.cpe_match.iter().map(|m| Cpe::parse(&m.criteria)).collect())
+            .map(|n| {
+                n.cpe_match
+                    .iter()
+                    .map(|m| match m.criteria.split(':').nth(4) {
+                        Some(p)
+                            if !p.contains(['\\', '*', '?'])
+                                && !by_product.contains_key(&p.to_lowercase()) =>
+                        {
+                            None
+                        }
+                        _ => Cpe::parse(&m.criteria),
+                    })
+                    .collect()
+            })
             .collect();
         let outcome = evaluate(&Parsed { configs, crits }, &comps, &by_product);
         if outcome.hits.is_empty() && (!include_conditional || outcome.conditional.is_empty()) {
