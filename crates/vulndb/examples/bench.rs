@@ -31,7 +31,13 @@ fn version(r: &mut Rng) -> String {
     match r.below(3) {
         0 => format!("{}.{}.{}", r.below(5), r.below(30), r.below(40)),
         1 => format!("{}.{}", 2000 + r.below(25), r.below(99)),
-        _ => format!("{}.{}.{}{}", r.below(3), r.below(10), r.below(9), (b'a' + r.below(26) as u8) as char),
+        _ => format!(
+            "{}.{}.{}{}",
+            r.below(3),
+            r.below(10),
+            r.below(9),
+            (b'a' + r.below(26) as u8) as char
+        ),
     }
 }
 
@@ -86,7 +92,10 @@ fn record(i: u64, r: &mut Rng) -> serde_json::Value {
 }
 
 fn main() {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(30_000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(30_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let feed = dir.path().join("nvdcve-2.0-2024.json");
     {

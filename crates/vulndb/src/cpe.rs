@@ -141,7 +141,9 @@ impl Cpe {
         if s.len() > 4096 {
             return None;
         }
-        let rest = s.strip_prefix("cpe:2.3:").or_else(|| s.strip_prefix("CPE:2.3:"))?;
+        let rest = s
+            .strip_prefix("cpe:2.3:")
+            .or_else(|| s.strip_prefix("CPE:2.3:"))?;
         let mut fields: Vec<&str> = Vec::with_capacity(11);
         let mut start = 0;
         let mut escaped = false;

@@ -31,6 +31,8 @@ pub struct ImportStats {
     pub cve5_superseded: u64,
     pub osv: u64,
     pub kev: u64,
+    /// NVD records that carry the CISA KEV listing (`cisaExploitAdd`); stored as KEV entries too.
+    pub kev_from_nvd: u64,
     /// Rejected / withdrawn records skipped.
     pub rejected: u64,
     /// JSON values that are none of the known formats.
@@ -172,7 +174,9 @@ impl Importer<'_> {
                     break; // dropping the receiver stops the parser
                 }
             }
-            let parsed = parser.join().map_err(|_| "the parser panicked".to_string())?;
+            let parsed = parser
+                .join()
+                .map_err(|_| "the parser panicked".to_string())?;
             match failed {
                 Some(e) => Err(e.into()),
                 None => parsed.map_err(Into::into),
@@ -194,7 +198,11 @@ impl Importer<'_> {
             let r = self.nvd(cve);
             self.db(r)
         } else if let Some(id) = item.kev_cve {
-            let r = self.kev(&id, item.kev_date_added.as_deref(), item.kev_name.as_deref());
+            let r = self.kev(
+                &id,
+                item.kev_date_added.as_deref(),
+                item.kev_name.as_deref(),
+            );
             self.db(r)
         } else {
             self.stats.unrecognised += 1;
@@ -214,7 +222,10 @@ impl Importer<'_> {
             let r: FeedItem = serde_json::from_value(obj).map_err(E::custom)?;
             self.item(r)
         } else if has("id")
-            && (has("configurations") || has("descriptions") || has("vulnStatus") || has("sourceIdentifier"))
+            && (has("configurations")
+                || has("descriptions")
+                || has("vulnStatus")
+                || has("sourceIdentifier"))
         {
             let r: NvdCve = serde_json::from_value(obj).map_err(E::custom)?;
             let r = self.nvd(r);
@@ -319,8 +330,11 @@ impl Importer<'_> {
         let desc = records::english(&c.descriptions);
         if let Some(added) = &c.cisa_exploit_add {
             self.tx
-                .prepare_cached("INSERT OR IGNORE INTO kev (cve, date_added, name) VALUES (?1, ?2, ?3)")?
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO kev (cve, date_added, name) VALUES (?1, ?2, ?3)",
+                )?
                 .execute(params![c.id, added, c.cisa_vulnerability_name])?;
+            self.stats.kev_from_nvd += 1;
         }
         self.store_cve(
             &c.id,
@@ -353,7 +367,11 @@ impl Importer<'_> {
         }
         let cna = r.containers.cna.unwrap_or_default();
         let mut cvss: [Option<records::CvssData>; 4] = Default::default();
-        for m in cna.metrics.iter().chain(r.containers.adp.iter().flat_map(|a| &a.metrics)) {
+        for m in cna
+            .metrics
+            .iter()
+            .chain(r.containers.adp.iter().flat_map(|a| &a.metrics))
+        {
             for (slot, v) in [&m.v40, &m.v31, &m.v30, &m.v2].into_iter().enumerate() {
                 if cvss[slot].is_none() {
                     cvss[slot] = v.clone();
@@ -411,12 +429,16 @@ impl Importer<'_> {
                 severity,
                 serde_json::to_string(&affected).unwrap_or_default()
             ])?;
-        let mut st = self
-            .tx
-            .prepare_cached("INSERT OR IGNORE INTO osv_pkg (ecosystem, name, osv) VALUES (?1, ?2, ?3)")?;
+        let mut st = self.tx.prepare_cached(
+            "INSERT OR IGNORE INTO osv_pkg (ecosystem, name, osv) VALUES (?1, ?2, ?3)",
+        )?;
         for a in &affected {
             if let Some(p) = &a.package {
-                st.execute(params![p.ecosystem.to_lowercase(), p.name.to_lowercase(), r.id])?;
+                st.execute(params![
+                    p.ecosystem.to_lowercase(),
+                    p.name.to_lowercase(),
+                    r.id
+                ])?;
             }
         }
         self.stats.osv += 1;
@@ -425,7 +447,9 @@ impl Importer<'_> {
 
     fn kev(&mut self, id: &str, date: Option<&str>, name: Option<&str>) -> rusqlite::Result<()> {
         self.tx
-            .prepare_cached("INSERT OR REPLACE INTO kev (cve, date_added, name) VALUES (?1, ?2, ?3)")?
+            .prepare_cached(
+                "INSERT OR REPLACE INTO kev (cve, date_added, name) VALUES (?1, ?2, ?3)",
+            )?
             .execute(params![id.trim().to_ascii_uppercase(), date, name])?;
         self.stats.kev += 1;
         Ok(())
@@ -464,7 +488,9 @@ impl<'de> Visitor<'de> for Top<'_> {
         let mut streamed = false;
         while let Some(key) = map.next_key::<String>()? {
             if key == "vulnerabilities" {
-                map.next_value_seed(Items { sink: &mut *self.sink })?;
+                map.next_value_seed(Items {
+                    sink: &mut *self.sink,
+                })?;
                 streamed = true;
             } else {
                 rest.insert(key, map.next_value::<Value>()?);

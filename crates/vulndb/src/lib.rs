@@ -141,9 +141,11 @@ impl Db {
                 .query_row("SELECT MAX(modified) FROM cve", [], |r| r.get(0))?,
             last_import_unix: self
                 .conn
-                .query_row("SELECT value FROM meta WHERE key = 'last_import'", [], |r| {
-                    r.get::<_, String>(0)
-                })
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'last_import'",
+                    [],
+                    |r| r.get::<_, String>(0),
+                )
                 .optional()?
                 .and_then(|s| s.parse().ok()),
             size_bytes: page_count * page_size,

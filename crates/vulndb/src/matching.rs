@@ -106,9 +106,12 @@ pub struct MatchReport {
     pub notes: Vec<String>,
 }
 
+/// `(part, vendor, product)` of a CPE name.
+type CpeName = (String, String, String);
+
 /// The override table: firmware name → NVD CPE names (`part:vendor:product`).
-fn overrides() -> &'static HashMap<String, Vec<(String, String, String)>> {
-    static TABLE: OnceLock<HashMap<String, Vec<(String, String, String)>>> = OnceLock::new();
+fn overrides() -> &'static HashMap<String, Vec<CpeName>> {
+    static TABLE: OnceLock<HashMap<String, Vec<CpeName>>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut m = HashMap::new();
         for line in include_str!("../data/cpe-overrides.tsv").lines() {
@@ -158,7 +161,12 @@ fn targets(c: &ComponentRef) -> Vec<(Cpe, Option<&'static str>)> {
     if let (Some(v), Some(p)) = (&c.vendor, &c.product) {
         return vec![(named("*", Av::literal(v), Av::literal(p)), None)];
     }
-    let key = c.product.as_deref().unwrap_or(&c.name).trim().to_lowercase();
+    let key = c
+        .product
+        .as_deref()
+        .unwrap_or(&c.name)
+        .trim()
+        .to_lowercase();
     if let Some(list) = overrides().get(&key) {
         return list
             .iter()
@@ -248,7 +256,10 @@ fn cpe_match(m: &CpeMatch, crit: &Cpe, comp: &Comp) -> Option<String> {
         Av::Any => {
             if has_range {
                 let v = v?;
-                let check = |bound: &Option<String>, ok: fn(Ordering) -> bool, label: &str, why: &mut String| {
+                let check = |bound: &Option<String>,
+                             ok: fn(Ordering) -> bool,
+                             label: &str,
+                             why: &mut String| {
                     match bound {
                         Some(b) if !ok(compare(v, b)) => false,
                         Some(b) => {
@@ -258,11 +269,27 @@ fn cpe_match(m: &CpeMatch, crit: &Cpe, comp: &Comp) -> Option<String> {
                         None => true,
                     }
                 };
-                if !(check(&m.version_start_including, |o| o != Ordering::Less, "from", &mut why)
-                    && check(&m.version_start_excluding, |o| o == Ordering::Greater, "after", &mut why)
-                    && check(&m.version_end_including, |o| o != Ordering::Greater, "up to and including", &mut why)
-                    && check(&m.version_end_excluding, |o| o == Ordering::Less, "before", &mut why))
-                {
+                if !(check(
+                    &m.version_start_including,
+                    |o| o != Ordering::Less,
+                    "from",
+                    &mut why,
+                ) && check(
+                    &m.version_start_excluding,
+                    |o| o == Ordering::Greater,
+                    "after",
+                    &mut why,
+                ) && check(
+                    &m.version_end_including,
+                    |o| o != Ordering::Greater,
+                    "up to and including",
+                    &mut why,
+                ) && check(
+                    &m.version_end_excluding,
+                    |o| o == Ordering::Less,
+                    "before",
+                    &mut why,
+                )) {
                     return None;
                 }
             }
@@ -325,7 +352,11 @@ fn evaluate(p: &Parsed, comps: &[Comp], by_product: &HashMap<String, Vec<usize>>
             let value = if node_and { all } else { any } != node.negate;
             node_results.push(value);
             // A negated node contributes no vulnerable component.
-            node_hits.push(if value && !node.negate { hits } else { Vec::new() });
+            node_hits.push(if value && !node.negate {
+                hits
+            } else {
+                Vec::new()
+            });
         }
         let holds = if and {
             node_results.iter().all(|&b| b)
@@ -348,7 +379,12 @@ fn evaluate(p: &Parsed, comps: &[Comp], by_product: &HashMap<String, Vec<usize>>
                     ok = false;
                     break;
                 }
-                let mut shown: Vec<String> = node.cpe_match.iter().take(3).map(|m| m.criteria.clone()).collect();
+                let mut shown: Vec<String> = node
+                    .cpe_match
+                    .iter()
+                    .take(3)
+                    .map(|m| m.criteria.clone())
+                    .collect();
                 if node.cpe_match.len() > 3 {
                     shown.push(format!("… {} more", node.cpe_match.len() - 3));
                 }
@@ -418,12 +454,16 @@ fn label(c: &ComponentRef) -> String {
     }
 }
 
-pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional: bool) -> Result<MatchReport> {
+pub(crate) fn run(
+    conn: &Connection,
+    input: &[ComponentRef],
+    include_conditional: bool,
+) -> Result<MatchReport> {
     let mut report = MatchReport::default();
     let input = if input.len() > MAX_COMPONENTS {
-        report
-            .notes
-            .push(format!("only the first {MAX_COMPONENTS} components were matched"));
+        report.notes.push(format!(
+            "only the first {MAX_COMPONENTS} components were matched"
+        ));
         &input[..MAX_COMPONENTS]
     } else {
         input
@@ -432,9 +472,10 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
     let mut comps = Vec::new();
     let mut by_product: HashMap<String, Vec<usize>> = HashMap::new();
     let mut candidates: BTreeSet<String> = BTreeSet::new();
-    let mut lookup =
-        conn.prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1 AND vendor = ?2")?;
-    let mut lookup_any = conn.prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1")?;
+    let mut lookup = conn
+        .prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1 AND vendor = ?2")?;
+    let mut lookup_any =
+        conn.prepare_cached("SELECT cve, ranges FROM cpe_index WHERE product = ?1")?;
     for (idx, c) in input.iter().enumerate() {
         if c.version.is_none() && c.cpe.is_none() {
             report.notes.push(format!(
@@ -460,7 +501,11 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
                     .query_map(params![product], row)?
                     .collect::<rusqlite::Result<_>>()?,
             };
-            let pv = if cpe.version == Av::Na { Some("-") } else { version.as_deref() };
+            let pv = if cpe.version == Av::Na {
+                Some("-")
+            } else {
+                version.as_deref()
+            };
             candidates.extend(
                 rows.into_iter()
                     .filter(|(_, ranges)| prefilter(ranges, pv))
@@ -528,9 +573,11 @@ pub(crate) fn run(conn: &Connection, input: &[ComponentRef], include_conditional
         }
     }
     osv_matches(conn, input, &mut report)?;
-    report
-        .matches
-        .sort_by(|a, b| a.component.cmp(&b.component).then_with(|| a.cve.cmp(&b.cve)));
+    report.matches.sort_by(|a, b| {
+        a.component
+            .cmp(&b.component)
+            .then_with(|| a.cve.cmp(&b.cve))
+    });
     report.notes.sort();
     report.notes.dedup();
     Ok(report)
@@ -548,12 +595,22 @@ pub(crate) fn purl_to_osv(purl: &str) -> Option<(String, String, Option<String>)
     };
     let (ty, name_path) = path.split_once('/')?;
     let ty = ty.to_ascii_lowercase();
-    let segs: Vec<String> = name_path.split('/').filter(|s| !s.is_empty()).map(pct_decode).collect();
+    let segs: Vec<String> = name_path
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(pct_decode)
+        .collect();
     let (ns, name) = match segs.split_last() {
         Some((n, ns)) => (ns.join("/"), n.clone()),
         None => return None,
     };
-    let joined = |sep: &str| if ns.is_empty() { name.clone() } else { format!("{ns}{sep}{name}") };
+    let joined = |sep: &str| {
+        if ns.is_empty() {
+            name.clone()
+        } else {
+            format!("{ns}{sep}{name}")
+        }
+    };
     let (eco, pkg) = match ty.as_str() {
         "cargo" => ("crates.io", name.clone()),
         "pypi" => ("pypi", name.replace('_', "-")),
@@ -616,7 +673,11 @@ pub(crate) fn osv_range_affects(events: &[crate::records::OsvEvent], v: &str) ->
     evs.sort_by(|a, b| compare(key(a.0), key(b.0)).then(a.1.cmp(&b.1)));
     let mut affected = false;
     for (x, kind) in evs {
-        let o = if x == "0" { Ordering::Greater } else { compare(v, x) };
+        let o = if x == "0" {
+            Ordering::Greater
+        } else {
+            compare(v, x)
+        };
         match kind {
             0 if o != Ordering::Less => affected = true,
             1 if o != Ordering::Less => affected = false,
@@ -640,7 +701,9 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
             continue;
         };
         let rows: Vec<(String, String, Option<String>, String)> = q
-            .query_map(params![eco, name], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+            .query_map(params![eco, name], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         for (id, aliases, published, affected) in rows {
             let affected: Vec<OsvAffected> = serde_json::from_str(&affected).unwrap_or_default();
@@ -658,11 +721,14 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
                 for r in &a.ranges {
                     match r.kind.as_str() {
                         "SEMVER" | "ECOSYSTEM" if osv_range_affects(&r.events, &v) => {
-                            why = Some(format!("{id}: {} {name} {} range contains {v}", p.ecosystem, r.kind));
+                            why = Some(format!(
+                                "{id}: {} {name} {} range contains {v}",
+                                p.ecosystem, r.kind
+                            ));
                         }
-                        "GIT" => report
-                            .notes
-                            .push(format!("{id}: GIT range ignored (commits cannot be compared to {name} {v})")),
+                        "GIT" => report.notes.push(format!(
+                            "{id}: GIT range ignored (commits cannot be compared to {name} {v})"
+                        )),
                         _ => {}
                     }
                 }
@@ -685,7 +751,9 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
                 cve: cve_alias.unwrap_or_else(|| id.clone()),
                 component: idx,
                 component_label: label(c),
-                severity: cvss.as_ref().map_or(Severity::Unknown, |c| Severity::from_score(c.score)),
+                severity: cvss
+                    .as_ref()
+                    .map_or(Severity::Unknown, |c| Severity::from_score(c.score)),
                 cvss,
                 kev,
                 published,

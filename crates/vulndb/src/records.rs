@@ -45,7 +45,9 @@ pub struct LangString {
 pub fn english(list: &[LangString]) -> Option<String> {
     let pick = list
         .iter()
-        .find(|d| d.lang.eq_ignore_ascii_case("en") || d.lang.to_ascii_lowercase().starts_with("en-"))
+        .find(|d| {
+            d.lang.eq_ignore_ascii_case("en") || d.lang.to_ascii_lowercase().starts_with("en-")
+        })
         .or_else(|| list.first())?;
     let mut s = pick.value.clone();
     if s.len() > MAX_DESCRIPTION {
@@ -319,7 +321,12 @@ pub fn cve5_configs(affected: &[Cve5Affected]) -> Vec<Config> {
             ..Node::default()
         };
         for base in bases.iter().take(16) {
-            for v in a.versions.iter().filter(|v| v.status == "affected").take(1_000) {
+            for v in a
+                .versions
+                .iter()
+                .filter(|v| v.status == "affected")
+                .take(1_000)
+            {
                 let mut cm = CpeMatch {
                     vulnerable: true,
                     criteria: base.clone(),

@@ -8,14 +8,19 @@ use std::path::PathBuf;
 use iotassay_vulndb::{ComponentRef, Db, Severity};
 
 fn data(name: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name)
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
 }
 
 fn db() -> (tempfile::TempDir, Db) {
     let dir = tempfile::tempdir().unwrap();
     let mut db = Db::open(dir.path().join("vuln.db")).unwrap();
     let stats = db
-        .import(&[data("nvd-feed-busybox-dropbear-openssl.json"), data("nvd-CVE-2023-1389.json")])
+        .import(&[
+            data("nvd-feed-busybox-dropbear-openssl.json"),
+            data("nvd-CVE-2023-1389.json"),
+        ])
         .unwrap();
     assert!(stats.errors.is_empty(), "{:?}", stats.errors);
     assert_eq!(stats.nvd, 6);
@@ -53,9 +58,15 @@ fn the_versions_are_the_corpus_versions() {
 fn busybox_end_including() {
     let (_d, db) = db();
     // CVE-2016-2148 ≤ 1.24.2, CVE-2014-9645 ≤ 1.22.1.
-    assert_eq!(cves(&db, "busybox", "1.19.2"), set(&["CVE-2014-9645", "CVE-2016-2148"]));
+    assert_eq!(
+        cves(&db, "busybox", "1.19.2"),
+        set(&["CVE-2014-9645", "CVE-2016-2148"])
+    );
     assert_eq!(cves(&db, "busybox", "1.23.2"), set(&["CVE-2016-2148"]));
-    assert_eq!(cves(&db, "busybox", "1.22.1"), set(&["CVE-2014-9645", "CVE-2016-2148"]));
+    assert_eq!(
+        cves(&db, "busybox", "1.22.1"),
+        set(&["CVE-2014-9645", "CVE-2016-2148"])
+    );
     assert_eq!(cves(&db, "busybox", "1.24.2"), set(&["CVE-2016-2148"]));
     assert_eq!(cves(&db, "busybox", "1.25.0"), set(&[]));
     assert_eq!(cves(&db, "BusyBox", "1.36.1"), set(&[]));
@@ -65,9 +76,15 @@ fn busybox_end_including() {
 fn dropbear_start_including_and_end_excluding() {
     let (_d, db) = db();
     // CVE-2012-0920: 0.52 ≤ v ≤ 2012.54; CVE-2013-4421: v < 2013.59.
-    assert_eq!(cves(&db, "dropbear", "2011.54"), set(&["CVE-2012-0920", "CVE-2013-4421"]));
+    assert_eq!(
+        cves(&db, "dropbear", "2011.54"),
+        set(&["CVE-2012-0920", "CVE-2013-4421"])
+    );
     assert_eq!(cves(&db, "dropbear", "2012.55"), set(&["CVE-2013-4421"]));
-    assert_eq!(cves(&db, "dropbear", "0.52"), set(&["CVE-2012-0920", "CVE-2013-4421"]));
+    assert_eq!(
+        cves(&db, "dropbear", "0.52"),
+        set(&["CVE-2012-0920", "CVE-2013-4421"])
+    );
     assert_eq!(cves(&db, "dropbear", "0.51"), set(&["CVE-2013-4421"]));
     assert_eq!(cves(&db, "dropbear", "2013.58"), set(&["CVE-2013-4421"]));
     assert_eq!(cves(&db, "dropbear", "2013.59"), set(&[]));
@@ -85,9 +102,15 @@ fn openssl_letter_versions_and_exact_versions() {
     // `1.0.1b` is in the real record but was left out of the excerpt: proves exact means exact.
     assert_eq!(cves(&db, "openssl", "1.0.1b"), set(&[]));
     // `1.0.0:beta1` (update field): a firmware "1.0.0" is the release, matched by the `1.0.0:*` entry.
-    let m = db.matches(&[ComponentRef::new("openssl", "1.0.0")]).unwrap();
+    let m = db
+        .matches(&[ComponentRef::new("openssl", "1.0.0")])
+        .unwrap();
     assert_eq!(m.len(), 1);
-    assert!(m[0].why.starts_with("cpe:2.3:a:openssl:openssl:1.0.0:*"), "{}", m[0].why);
+    assert!(
+        m[0].why.starts_with("cpe:2.3:a:openssl:openssl:1.0.0:*"),
+        "{}",
+        m[0].why
+    );
     let beta = ComponentRef {
         cpe: Some("cpe:2.3:a:openssl:openssl:1.0.2:beta1:*:*:*:*:*:*".into()),
         ..ComponentRef::new("openssl", "1.0.2")
@@ -100,7 +123,11 @@ fn openssl_letter_versions_and_exact_versions() {
     // `1.0.2:*` accepts any update, so beta3 matches through it, not through `1.0.2:beta1`.
     let m = db.matches(&[beta3]).unwrap();
     assert_eq!(m.len(), 1);
-    assert!(m[0].why.starts_with("cpe:2.3:a:openssl:openssl:1.0.2:*"), "{}", m[0].why);
+    assert!(
+        m[0].why.starts_with("cpe:2.3:a:openssl:openssl:1.0.2:*"),
+        "{}",
+        m[0].why
+    );
 }
 
 #[test]
@@ -117,7 +144,12 @@ fn a_whole_image_with_scores_reasons_and_vendor_names() {
     let got: Vec<(usize, &str)> = m.iter().map(|m| (m.component, m.cve.as_str())).collect();
     assert_eq!(
         got,
-        [(0, "CVE-2014-9645"), (0, "CVE-2016-2148"), (1, "CVE-2013-4421"), (2, "CVE-2015-1789")]
+        [
+            (0, "CVE-2014-9645"),
+            (0, "CVE-2016-2148"),
+            (1, "CVE-2013-4421"),
+            (2, "CVE-2015-1789")
+        ]
     );
     let bb = &m[1];
     assert_eq!(bb.component_label, "busybox 1.19.2");
@@ -127,7 +159,11 @@ fn a_whole_image_with_scores_reasons_and_vendor_names() {
     assert_eq!(bb.severity, Severity::Critical);
     assert_eq!(bb.published.as_deref(), Some("2017-02-09T15:59:00.927"));
     assert!(!bb.kev);
-    assert!(bb.why.contains("busybox:busybox") && bb.why.contains("up to and including 1.24.2"), "{}", bb.why);
+    assert!(
+        bb.why.contains("busybox:busybox") && bb.why.contains("up to and including 1.24.2"),
+        "{}",
+        bb.why
+    );
     // v3.0 when there is no v3.1; v2 alone for the dropbear record.
     assert_eq!(m[0].cvss.as_ref().unwrap().version, "3.0");
     assert_eq!(m[2].cvss.as_ref().unwrap().version, "2.0");
@@ -159,7 +195,9 @@ fn and_configuration_needs_its_platform() {
     let (_d, db) = db();
     let fw = |v: &str| ComponentRef {
         name: "archer_ax21_firmware".into(),
-        cpe: Some(format!("cpe:2.3:o:tp-link:archer_ax21_firmware:{v}:*:*:*:*:*:*:*")),
+        cpe: Some(format!(
+            "cpe:2.3:o:tp-link:archer_ax21_firmware:{v}:*:*:*:*:*:*:*"
+        )),
         ..ComponentRef::default()
     };
     let hw = ComponentRef {
@@ -172,11 +210,17 @@ fn and_configuration_needs_its_platform() {
     // … unless conditional matches are asked for, and then it says what it depends on.
     let r = db.match_report(&[fw("1.1.2")], true).unwrap();
     assert_eq!(r.matches.len(), 1);
-    assert_eq!(r.matches[0].depends_on, ["cpe:2.3:h:tp-link:archer_ax21:-:*:*:*:*:*:*:*"]);
+    assert_eq!(
+        r.matches[0].depends_on,
+        ["cpe:2.3:h:tp-link:archer_ax21:-:*:*:*:*:*:*:*"]
+    );
     // Firmware on that hardware: a match, on the firmware (the vulnerable part), flagged KEV.
     let m = db.matches(&[hw.clone(), fw("1.1.2")]).unwrap();
     assert_eq!(m.len(), 1);
-    assert_eq!((m[0].cve.as_str(), m[0].component, m[0].kev), ("CVE-2023-1389", 1, true));
+    assert_eq!(
+        (m[0].cve.as_str(), m[0].component, m[0].kev),
+        ("CVE-2023-1389", 1, true)
+    );
     assert_eq!(m[0].severity, Severity::High);
     // Fixed firmware, or another model's hardware: nothing.
     assert!(db.matches(&[hw.clone(), fw("1.1.4")]).unwrap().is_empty());
@@ -199,9 +243,15 @@ fn cve5_records_defer_to_the_nvd_and_status_counts() {
     let s = db.import(&[data("cve5-CVE-2016-2148.json")]).unwrap();
     assert_eq!((s.cve5, s.cve5_superseded), (0, 1));
     let st = db.status().unwrap();
-    assert_eq!((st.cves, st.cves_from_nvd, st.cves_from_cve5, st.kev), (6, 6, 0, 1));
+    assert_eq!(
+        (st.cves, st.cves_from_nvd, st.cves_from_cve5, st.kev),
+        (6, 6, 0, 1)
+    );
     assert!(st.size_bytes > 0 && st.last_import_unix.is_some());
-    assert_eq!(st.newest_modified.as_deref(), Some("2026-06-17T00:22:59.873"));
+    assert_eq!(
+        st.newest_modified.as_deref(),
+        Some("2026-06-17T00:22:59.873")
+    );
 
     // Alone, the CVE 5 record is stored (description, dates), but its `n/a` product matches nothing.
     let dir = tempfile::tempdir().unwrap();
@@ -209,7 +259,10 @@ fn cve5_records_defer_to_the_nvd_and_status_counts() {
     let s = db5.import(&[data("cve5-CVE-2016-2148.json")]).unwrap();
     assert_eq!(s.cve5, 1);
     assert_eq!(db5.status().unwrap().cves_from_cve5, 1);
-    assert!(db5.matches(&[ComponentRef::new("busybox", "1.19.2")]).unwrap().is_empty());
+    assert!(db5
+        .matches(&[ComponentRef::new("busybox", "1.19.2")])
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
@@ -218,7 +271,10 @@ fn folders_are_walked_and_reimport_is_idempotent() {
     let mut db = Db::open(dir.path().join("vuln.db")).unwrap();
     let s1 = db.import(&[data("")]).unwrap();
     // Sorted order: the CVE 5 record comes first and is then replaced by the NVD's.
-    assert_eq!((s1.files, s1.nvd, s1.cve5, s1.cve5_superseded), (3, 6, 1, 0));
+    assert_eq!(
+        (s1.files, s1.nvd, s1.cve5, s1.cve5_superseded),
+        (3, 6, 1, 0)
+    );
     let s2 = db.import(&[data("")]).unwrap();
     assert_eq!((s2.nvd, s2.cve5, s2.cve5_superseded), (6, 0, 1));
     let st = db.status().unwrap();

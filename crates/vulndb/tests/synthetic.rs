@@ -77,20 +77,42 @@ fn setup() -> (tempfile::TempDir, Db) {
 }
 
 fn ids(db: &Db, comps: &[ComponentRef]) -> Vec<String> {
-    db.matches(comps).unwrap().into_iter().map(|m| format!("{}#{}", m.cve, m.component)).collect()
+    db.matches(comps)
+        .unwrap()
+        .into_iter()
+        .map(|m| format!("{}#{}", m.cve, m.component))
+        .collect()
 }
 
 #[test]
 fn start_excluding_both_directions() {
     let (_d, db) = setup();
     assert!(ids(&db, &[ComponentRef::new("busybox", "1.19.2")]).is_empty());
-    assert_eq!(ids(&db, &[ComponentRef::new("busybox", "1.19.3")]), ["CVE-0000-0001#0"]);
-    assert_eq!(ids(&db, &[ComponentRef::new("busybox", "1.23.1")]), ["CVE-0000-0001#0"]);
+    assert_eq!(
+        ids(&db, &[ComponentRef::new("busybox", "1.19.3")]),
+        ["CVE-0000-0001#0"]
+    );
+    assert_eq!(
+        ids(&db, &[ComponentRef::new("busybox", "1.23.1")]),
+        ["CVE-0000-0001#0"]
+    );
     assert!(ids(&db, &[ComponentRef::new("busybox", "1.23.2")]).is_empty());
     // No version: ranges cannot be evaluated; nothing is claimed and a note says why.
-    let r = db.match_report(&[ComponentRef { name: "busybox".into(), ..Default::default() }], false).unwrap();
+    let r = db
+        .match_report(
+            &[ComponentRef {
+                name: "busybox".into(),
+                ..Default::default()
+            }],
+            false,
+        )
+        .unwrap();
     assert!(r.matches.is_empty());
-    assert!(r.notes.iter().any(|n| n.contains("no version")), "{:?}", r.notes);
+    assert!(
+        r.notes.iter().any(|n| n.contains("no version")),
+        "{:?}",
+        r.notes
+    );
 }
 
 #[test]
@@ -101,26 +123,49 @@ fn wildcard_version_kev_and_v4_score() {
     assert!(m[0].kev);
     let c = m[0].cvss.as_ref().unwrap();
     assert_eq!((c.version.as_str(), c.score), ("4.0", 9.3));
-    assert!(db.matches(&[ComponentRef::new("dnsmasq", "2.8")]).unwrap().is_empty());
-    assert!(db.matches(&[ComponentRef::new("dnsmasq", "2.780")]).unwrap().is_empty());
+    assert!(db
+        .matches(&[ComponentRef::new("dnsmasq", "2.8")])
+        .unwrap()
+        .is_empty());
+    assert!(db
+        .matches(&[ComponentRef::new("dnsmasq", "2.780")])
+        .unwrap()
+        .is_empty());
 }
 
 #[test]
 fn and_node_needs_both_parts() {
     let (_d, db) = setup();
     let ssl = ComponentRef::new("openssl", "0.9.8z");
-    assert!(ids(&db, &[ssl.clone()]).is_empty());
-    assert_eq!(ids(&db, &[ssl.clone(), ComponentRef::new("linux", "2.6.36.4")]), ["CVE-0000-0003#0"]);
+    assert!(ids(&db, std::slice::from_ref(&ssl)).is_empty());
+    assert_eq!(
+        ids(&db, &[ssl.clone(), ComponentRef::new("linux", "2.6.36.4")]),
+        ["CVE-0000-0003#0"]
+    );
     assert!(ids(&db, &[ssl.clone(), ComponentRef::new("linux", "2.6.36.5")]).is_empty());
-    assert!(ids(&db, &[ComponentRef::new("openssl", "1.0.0"), ComponentRef::new("linux", "2.6.36")]).is_empty());
+    assert!(ids(
+        &db,
+        &[
+            ComponentRef::new("openssl", "1.0.0"),
+            ComponentRef::new("linux", "2.6.36")
+        ]
+    )
+    .is_empty());
 }
 
 #[test]
 fn negated_node() {
     let (_d, db) = setup();
     let uboot = ComponentRef::new("u-boot", "2013.07");
-    assert_eq!(ids(&db, &[uboot.clone(), ComponentRef::new("linux", "4.19.1")]), ["CVE-0000-0004#0"]);
-    assert!(ids(&db, &[uboot.clone(), ComponentRef::new("linux", "5.4.0-rc1")]).is_empty());
+    assert_eq!(
+        ids(&db, &[uboot.clone(), ComponentRef::new("linux", "4.19.1")]),
+        ["CVE-0000-0004#0"]
+    );
+    assert!(ids(
+        &db,
+        &[uboot.clone(), ComponentRef::new("linux", "5.4.0-rc1")]
+    )
+    .is_empty());
     // No kernel at all: the negated node holds.
     assert_eq!(ids(&db, &[uboot]), ["CVE-0000-0004#0"]);
 }
@@ -128,20 +173,44 @@ fn negated_node() {
 #[test]
 fn dash_version_matches_only_versionless() {
     let (_d, db) = setup();
-    let c = |cpe: &str| ComponentRef { name: "widget".into(), cpe: Some(cpe.into()), ..Default::default() };
-    assert_eq!(ids(&db, &[c("cpe:2.3:a:acme:widget:-:*:*:*:*:*:*:*")]), ["CVE-0000-0006#0"]);
+    let c = |cpe: &str| ComponentRef {
+        name: "widget".into(),
+        cpe: Some(cpe.into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        ids(&db, &[c("cpe:2.3:a:acme:widget:-:*:*:*:*:*:*:*")]),
+        ["CVE-0000-0006#0"]
+    );
     assert!(ids(&db, &[c("cpe:2.3:a:acme:widget:1.0:*:*:*:*:*:*:*")]).is_empty());
 }
 
 #[test]
 fn osv_semver_ecosystem_versions_and_git_note() {
     let (_d, db) = setup();
-    let p = |purl: &str| ComponentRef { name: "x".into(), purl: Some(purl.into()), ..Default::default() };
-    let r = db.match_report(&[p("pkg:cargo/hyper@0.14.9")], false).unwrap();
+    let p = |purl: &str| ComponentRef {
+        name: "x".into(),
+        purl: Some(purl.into()),
+        ..Default::default()
+    };
+    let r = db
+        .match_report(&[p("pkg:cargo/hyper@0.14.9")], false)
+        .unwrap();
     assert_eq!(r.matches.len(), 1);
     // The CVE alias is reported, and its KEV listing carries over.
-    assert_eq!((r.matches[0].cve.as_str(), r.matches[0].kev, r.matches[0].source.as_str()), ("CVE-0000-0002", true, "osv"));
-    assert!(r.notes.iter().any(|n| n.contains("GIT range ignored")), "{:?}", r.notes);
+    assert_eq!(
+        (
+            r.matches[0].cve.as_str(),
+            r.matches[0].kev,
+            r.matches[0].source.as_str()
+        ),
+        ("CVE-0000-0002", true, "osv")
+    );
+    assert!(
+        r.notes.iter().any(|n| n.contains("GIT range ignored")),
+        "{:?}",
+        r.notes
+    );
     for (purl, hit) in [
         ("pkg:cargo/hyper@0.14.10", false),
         ("pkg:cargo/hyper@1.0.0-rc.2", true),
@@ -160,7 +229,11 @@ fn osv_semver_ecosystem_versions_and_git_note() {
 #[test]
 fn hostile_and_broken_files_are_errors_not_panics() {
     let dir = tempfile::tempdir().unwrap();
-    let good = write(dir.path(), "good.json", &json!({"vulnerabilities": [nvd("CVE-0000-0009", json!([]))]}));
+    let good = write(
+        dir.path(),
+        "good.json",
+        &json!({"vulnerabilities": [nvd("CVE-0000-0009", json!([]))]}),
+    );
     let cases: Vec<(&str, Vec<u8>)> = vec![
         ("truncated.json", br#"{"vulnerabilities":[{"cve":{"id":"CVE-1","descriptions":[]}},{"cve":{"id":"#.to_vec()),
         ("deep.json", format!("{}{}", "[".repeat(100_000), "]".repeat(100_000)).into_bytes()),
@@ -184,6 +257,26 @@ fn hostile_and_broken_files_are_errors_not_panics() {
     assert_eq!(s.nvd, 3);
     assert_eq!(s.unrecognised, 0);
     // The big statement was cut to the node cap: p999 is indexed, p1000 is not.
-    assert_eq!(db.matches(&[ComponentRef { name: "p999".into(), vendor: Some("v".into()), product: Some("p999".into()), version: Some("1".into()), ..Default::default() }]).unwrap().len(), 1);
-    assert!(db.matches(&[ComponentRef { name: "p1000".into(), vendor: Some("v".into()), product: Some("p1000".into()), version: Some("1".into()), ..Default::default() }]).unwrap().is_empty());
+    assert_eq!(
+        db.matches(&[ComponentRef {
+            name: "p999".into(),
+            vendor: Some("v".into()),
+            product: Some("p999".into()),
+            version: Some("1".into()),
+            ..Default::default()
+        }])
+        .unwrap()
+        .len(),
+        1
+    );
+    assert!(db
+        .matches(&[ComponentRef {
+            name: "p1000".into(),
+            vendor: Some("v".into()),
+            product: Some("p1000".into()),
+            version: Some("1".into()),
+            ..Default::default()
+        }])
+        .unwrap()
+        .is_empty());
 }
