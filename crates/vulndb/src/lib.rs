@@ -20,6 +20,8 @@ pub use matching::{ComponentRef, Match, MatchReport, Severity};
 pub enum Error {
     #[error("database: {0}")]
     Db(#[from] rusqlite::Error),
+    #[error("database layout version {found} is not this build's ({SCHEMA_VERSION}): import into a new file")]
+    Schema { found: i64 },
     #[error("{path}: {source}")]
     Io {
         path: PathBuf,
@@ -53,6 +55,9 @@ pub struct Status {
     pub last_import_unix: Option<u64>,
     pub size_bytes: u64,
 }
+
+/// Bumped when the tables change; an older file is refused (re-import into a new file).
+const SCHEMA_VERSION: i64 = 1;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS cve (
@@ -100,7 +105,13 @@ impl Db {
             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = OFF;
              PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536;",
         )?;
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        let tables: i64 = conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get(0))?;
+        if tables > 0 && version != SCHEMA_VERSION {
+            return Err(Error::Schema { found: version });
+        }
         conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(&format!("PRAGMA user_version = {SCHEMA_VERSION}"))?;
         Ok(Db { conn, path })
     }
 

@@ -765,3 +765,140 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::records::OsvEvent;
+
+    #[test]
+    fn override_table_parses_every_line() {
+        let t = overrides();
+        let lines = include_str!("../data/cpe-overrides.tsv")
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+            .count();
+        assert_eq!(t.len(), lines);
+        assert!(t.values().all(|v| !v.is_empty()));
+        let n = |k: &str| t[k][0].clone();
+        assert_eq!(
+            n("dropbear"),
+            (
+                "a".into(),
+                "dropbear_ssh_project".into(),
+                "dropbear_ssh".into()
+            )
+        );
+        assert_eq!(
+            n("linux"),
+            ("o".into(), "linux".into(), "linux_kernel".into())
+        );
+        assert_eq!(n("u-boot"), ("a".into(), "denx".into(), "u-boot".into()));
+        assert_eq!(n("dnsmasq").1, "thekelleys");
+        assert_eq!(n("uclibc-ng").2, "uclibc-ng");
+    }
+
+    #[test]
+    fn purls_map_to_osv_ecosystems() {
+        let p = |s: &str| purl_to_osv(s).unwrap();
+        assert_eq!(
+            p("pkg:cargo/hyper@0.14.9"),
+            ("crates.io".into(), "hyper".into(), Some("0.14.9".into()))
+        );
+        assert_eq!(p("pkg:npm/%40angular/core@1.0.0").1, "@angular/core");
+        assert_eq!(
+            p("pkg:maven/org.apache/log4j-core@2.14.1?type=jar").1,
+            "org.apache:log4j-core"
+        );
+        assert_eq!(p("pkg:golang/github.com/x/y@v1.2.3").1, "github.com/x/y");
+        assert_eq!(
+            p("pkg:deb/debian/openssl@1.1.1n-0+deb11u3?arch=amd64").0,
+            "debian"
+        );
+        assert_eq!(p("pkg:pypi/Foo_Bar").2, None);
+        assert!(purl_to_osv("npm/foo@1").is_none());
+        assert!(purl_to_osv("pkg:npm").is_none());
+        assert_eq!(pct_decode("%4"), "%4");
+        assert_eq!(pct_decode("%e2%82%ac%zz"), "€%zz");
+    }
+
+    fn ev(i: Option<&str>, f: Option<&str>, l: Option<&str>) -> OsvEvent {
+        OsvEvent {
+            introduced: i.map(Into::into),
+            fixed: f.map(Into::into),
+            last_affected: l.map(Into::into),
+            limit: None,
+        }
+    }
+
+    #[test]
+    fn osv_ranges_follow_the_spec_evaluation() {
+        // Given out of order on purpose: evaluation sorts the events.
+        let r = [
+            ev(None, Some("1.5"), None),
+            ev(Some("2.0"), None, None),
+            ev(Some("1.0"), None, None),
+        ];
+        for (v, hit) in [
+            ("0.9", false),
+            ("1.0", true),
+            ("1.4.9", true),
+            ("1.5", false),
+            ("1.9", false),
+            ("2.0", true),
+            ("99", true),
+        ] {
+            assert_eq!(osv_range_affects(&r, v), hit, "{v}");
+        }
+        let r = [ev(Some("0"), None, None), ev(None, None, Some("3.1"))];
+        assert!(osv_range_affects(&r, "0.0.1"));
+        assert!(osv_range_affects(&r, "3.1"));
+        assert!(!osv_range_affects(&r, "3.1.1"));
+        assert!(!osv_range_affects(&[], "1.0"));
+    }
+
+    #[test]
+    fn prefilter_never_drops_what_the_full_match_accepts() {
+        let ranges = [
+            ("*", Some("0.52"), None, Some("2012.54"), None),
+            ("*", None, Some("1.19.2"), None, Some("1.23.2")),
+            ("1.0.1a", None, None, None, None),
+            ("2.7?", None, None, None, None),
+            ("-", None, None, None, None),
+        ];
+        let versions = [
+            "0.51", "0.52", "2011.54", "2012.54", "2012.55", "1.19.2", "1.19.3", "1.23.2",
+            "1.0.1a", "1.0.1", "2.78", "-",
+        ];
+        for (ver, si, se, ei, ee) in ranges {
+            let m = CpeMatch {
+                vulnerable: true,
+                criteria: format!("cpe:2.3:a:v:p:{ver}:*:*:*:*:*:*:*"),
+                version_start_including: si.map(Into::into),
+                version_start_excluding: se.map(Into::into),
+                version_end_including: ei.map(Into::into),
+                version_end_excluding: ee.map(Into::into),
+            };
+            let mut packed = String::new();
+            pack_range(&mut packed, ver, &m);
+            let crit = Cpe::parse(&m.criteria).unwrap();
+            for v in versions {
+                let comp = Comp {
+                    idx: 0,
+                    cpe: Cpe::parse(&format!("cpe:2.3:a:v:p:{v}:-:*:*:*:*:*:*")).unwrap(),
+                    version: (v != "-").then(|| v.to_string()),
+                };
+                let full = cpe_match(&m, &crit, &comp).is_some();
+                let pv = if v == "-" { Some("-") } else { Some(v) };
+                assert!(!full || prefilter(&packed, pv), "{ver} {v}");
+                if ver == "*" {
+                    assert_eq!(
+                        full,
+                        prefilter(&packed, pv),
+                        "ranges are exact: {si:?}{se:?}{ei:?}{ee:?} {v}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -280,3 +280,58 @@ fn hostile_and_broken_files_are_errors_not_panics() {
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn gzip_feeds_and_json_arrays_of_records() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let feed = serde_json::to_vec(&json!({"vulnerabilities": [nvd("CVE-0000-0020", json!([{"nodes": [node("OR", false, json!([
+        {"vulnerable": true, "criteria": "cpe:2.3:a:busybox:busybox:*:*:*:*:*:*:*:*", "versionEndExcluding": "1.20"}]))]}]))]}))
+    .unwrap();
+    let gz = dir.path().join("nvdcve-2.0-0000.json.gz");
+    let mut enc = flate2::write::GzEncoder::new(
+        std::fs::File::create(&gz).unwrap(),
+        flate2::Compression::fast(),
+    );
+    enc.write_all(&feed).unwrap();
+    enc.finish().unwrap();
+    // An array of OSV records, as some exports ship them.
+    let arr = write(
+        dir.path(),
+        "osv-all.json",
+        &json!([
+            {"id": "OSV-1", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": "a"}, "versions": ["1.0.0"]}]},
+            {"id": "OSV-2", "modified": "2024-01-01T00:00:00Z", "affected": [{"package": {"ecosystem": "npm", "name": "b"}, "versions": ["2.0.0"]}]},
+            7
+        ]),
+    );
+    let mut db = Db::open(dir.path().join("v.db")).unwrap();
+    let s = db.import(&[dir.path().to_path_buf()]).unwrap();
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert_eq!((s.files, s.nvd, s.osv, s.unrecognised), (2, 1, 2, 1));
+    assert_eq!(
+        ids(&db, &[ComponentRef::new("busybox", "1.19.2")]),
+        ["CVE-0000-0020#0"]
+    );
+    let c = ComponentRef {
+        name: "b".into(),
+        purl: Some("pkg:npm/b@2.0.0".into()),
+        ..Default::default()
+    };
+    assert_eq!(ids(&db, &[c]), ["OSV-2#0"]);
+    drop(arr);
+}
+
+#[test]
+fn a_database_of_another_layout_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v.db");
+    drop(Db::open(&path).unwrap());
+    // Reopening the same layout works.
+    drop(Db::open(&path).unwrap());
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("PRAGMA user_version = 99").unwrap();
+    drop(conn);
+    let err = Db::open(&path).err().expect("refused");
+    assert!(err.to_string().contains("layout version 99"), "{err}");
+}
