@@ -114,6 +114,19 @@ fn collect(p: &Path, depth: usize, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Vendor, product and version of a criteria string without escapes (nearly all of them), without
+/// the allocations of a full parse; `None` sends the string to `Cpe::parse`.
+fn quick_fields(criteria: &str) -> Option<(&str, &str, &str)> {
+    if criteria.contains('\\') {
+        return None;
+    }
+    let mut f = criteria.strip_prefix("cpe:2.3:")?.split(':');
+    let (_part, vendor, product, version) = (f.next()?, f.next()?, f.next()?, f.next()?);
+    let nonempty = |s: &str| !s.is_empty();
+    (nonempty(vendor) && nonempty(product) && nonempty(version))
+        .then_some((vendor, product, version))
+}
+
 struct Importer<'t> {
     tx: &'t Transaction<'t>,
     stats: ImportStats,
@@ -244,15 +257,20 @@ impl Importer<'_> {
         self.index_rows.clear();
         for n in configs.iter().flat_map(|c| &c.nodes) {
             for m in n.cpe_match.iter().filter(|m| m.vulnerable) {
-                let Some(c) = crate::cpe::Cpe::parse(&m.criteria) else {
-                    continue;
+                let (key, version) = match quick_fields(&m.criteria) {
+                    Some((v, p, ver)) => ((p.to_lowercase(), v.to_lowercase()), ver.to_lowercase()),
+                    None => {
+                        let Some(c) = crate::cpe::Cpe::parse(&m.criteria) else {
+                            continue;
+                        };
+                        ((c.product.text(), c.vendor.text()), c.version.text())
+                    }
                 };
-                let key = (c.product.text(), c.vendor.text());
                 let ranges = self.index_rows.entry(key).or_default();
                 if !ranges.is_empty() {
                     ranges.push(crate::matching::RANGE_SEP);
                 }
-                crate::matching::pack_range(ranges, &c.version.text(), m);
+                crate::matching::pack_range(ranges, &version, m);
             }
         }
         let mut st = self.tx.prepare_cached(
