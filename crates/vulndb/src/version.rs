@@ -12,67 +12,103 @@ use std::cmp::Ordering;
 /// A version is cut into at most this many runs; the rest is ignored, so hostile input costs O(n).
 const MAX_TOKENS: usize = 64;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Tok<'a> {
     /// Digits without leading zeros (`"0"` stays `"0"`), compared by length then lexically: no overflow.
     Num(&'a str),
-    Alpha(String),
+    /// Letters as written; compared without regard to case.
+    Alpha(&'a str),
     /// `~`: Debian's "sorts before anything, even the end".
     Tilde,
 }
 
-fn tokens(v: &str) -> Vec<Tok<'_>> {
-    let b = v.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() && out.len() < MAX_TOKENS {
-        let c = b[i];
-        if c.is_ascii_digit() {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_digit() {
-                i += 1;
-            }
-            let digits = &v[start..i];
-            let trimmed = digits.trim_start_matches('0');
-            out.push(Tok::Num(if trimmed.is_empty() { "0" } else { trimmed }));
-        } else if c.is_ascii_alphabetic() {
-            let start = i;
-            while i < b.len() && b[i].is_ascii_alphabetic() {
-                i += 1;
-            }
-            out.push(Tok::Alpha(v[start..i].to_ascii_lowercase()));
-        } else {
-            if c == b'~' {
-                out.push(Tok::Tilde);
-            }
-            i += 1;
+/// Runs of a version, produced lazily without allocating (comparisons run in hot loops).
+struct Toks<'a> {
+    v: &'a str,
+    i: usize,
+    n: usize,
+}
+
+impl<'a> Toks<'a> {
+    fn new(v: &'a str) -> Self {
+        Toks {
+            v: v.trim(),
+            i: 0,
+            n: 0,
         }
     }
-    out
 }
 
-fn is_prerelease(word: &str) -> bool {
-    rank(word).is_some()
+impl<'a> Iterator for Toks<'a> {
+    type Item = Tok<'a>;
+    fn next(&mut self) -> Option<Tok<'a>> {
+        let b = self.v.as_bytes();
+        while self.i < b.len() && self.n < MAX_TOKENS {
+            let c = b[self.i];
+            let start = self.i;
+            if c.is_ascii_digit() {
+                while self.i < b.len() && b[self.i].is_ascii_digit() {
+                    self.i += 1;
+                }
+                self.n += 1;
+                let trimmed = self.v[start..self.i].trim_start_matches('0');
+                return Some(Tok::Num(if trimmed.is_empty() { "0" } else { trimmed }));
+            }
+            if c.is_ascii_alphabetic() {
+                while self.i < b.len() && b[self.i].is_ascii_alphabetic() {
+                    self.i += 1;
+                }
+                self.n += 1;
+                return Some(Tok::Alpha(&self.v[start..self.i]));
+            }
+            self.i += 1;
+            if c == b'~' {
+                self.n += 1;
+                return Some(Tok::Tilde);
+            }
+        }
+        None
+    }
 }
 
-/// Where one version has run out: is the other's next token making it older (`-1`) or newer (`+1`)?
-fn tail_sign(next: &Tok<'_>) -> Ordering {
+fn starts_with_ci(w: &str, prefix: &str) -> bool {
+    w.len() >= prefix.len() && w.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
+}
+
+fn rank(w: &str) -> Option<u8> {
+    let is = |x: &str| w.eq_ignore_ascii_case(x);
+    if starts_with_ci(w, "dev") || is("snapshot") {
+        Some(0)
+    } else if starts_with_ci(w, "alpha") {
+        Some(1)
+    } else if starts_with_ci(w, "beta") {
+        Some(2)
+    } else if is("pre") || is("preview") {
+        Some(3)
+    } else if is("rc") || is("cr") {
+        Some(4)
+    } else {
+        None
+    }
+}
+
+/// Where one version has run out: is the other's next token making it older or newer?
+fn tail_sign(next: Tok<'_>) -> Ordering {
     match next {
         Tok::Tilde => Ordering::Less,
-        Tok::Alpha(w) if is_prerelease(w) => Ordering::Less,
+        Tok::Alpha(w) if rank(w).is_some() => Ordering::Less,
         _ => Ordering::Greater,
     }
 }
 
 /// The longer version's extra runs: zeros alone change nothing (`1.0` = `1.0.0`), then the first
 /// other run decides.
-fn tail(rest: &[Tok<'_>]) -> Ordering {
-    rest.iter()
-        .find(|t| **t != Tok::Num("0"))
+fn tail<'a>(mut rest: impl Iterator<Item = Tok<'a>>) -> Ordering {
+    rest.find(|t| *t != Tok::Num("0"))
         .map_or(Ordering::Equal, tail_sign)
 }
 
-fn cmp_tok(a: &Tok<'_>, b: &Tok<'_>) -> Ordering {
+fn cmp_tok(a: Tok<'_>, b: Tok<'_>) -> Ordering {
     match (a, b) {
         (Tok::Num(x), Tok::Num(y)) => x.len().cmp(&y.len()).then_with(|| x.cmp(y)),
         (Tok::Alpha(x), Tok::Alpha(y)) => {
@@ -82,7 +118,10 @@ fn cmp_tok(a: &Tok<'_>, b: &Tok<'_>) -> Ordering {
                 // A pre-release word is older than a letter suffix: `1.0.0-beta1` < `1.0.0a`.
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
-                _ => x.cmp(y),
+                _ => x
+                    .bytes()
+                    .map(|c| c.to_ascii_lowercase())
+                    .cmp(y.bytes().map(|c| c.to_ascii_lowercase())),
             }
         }
         (Tok::Tilde, Tok::Tilde) => Ordering::Equal,
@@ -94,39 +133,22 @@ fn cmp_tok(a: &Tok<'_>, b: &Tok<'_>) -> Ordering {
     }
 }
 
-fn rank(w: &str) -> Option<u8> {
-    if w.starts_with("dev") || w == "snapshot" {
-        Some(0)
-    } else if w.starts_with("alpha") {
-        Some(1)
-    } else if w.starts_with("beta") {
-        Some(2)
-    } else if w == "pre" || w == "preview" {
-        Some(3)
-    } else if w == "rc" || w == "cr" {
-        Some(4)
-    } else {
-        None
-    }
-}
-
 /// Compare two version strings (see the module doc for the rules).
 pub fn compare(a: &str, b: &str) -> Ordering {
-    let (ta, tb) = (tokens(a.trim()), tokens(b.trim()));
-    for i in 0..ta.len().max(tb.len()) {
-        match (ta.get(i), tb.get(i)) {
+    let (mut ta, mut tb) = (Toks::new(a), Toks::new(b));
+    loop {
+        match (ta.next(), tb.next()) {
             (Some(x), Some(y)) => {
                 let o = cmp_tok(x, y);
                 if o != Ordering::Equal {
                     return o;
                 }
             }
-            (Some(_), None) => return tail(&ta[i..]),
-            (None, Some(_)) => return tail(&tb[i..]).reverse(),
-            (None, None) => break,
+            (Some(x), None) => return tail(std::iter::once(x).chain(ta)),
+            (None, Some(y)) => return tail(std::iter::once(y).chain(tb)).reverse(),
+            (None, None) => return Ordering::Equal,
         }
     }
-    Ordering::Equal
 }
 
 #[cfg(test)]
