@@ -272,12 +272,48 @@ fn folders_are_walked_and_reimport_is_idempotent() {
     let s1 = db.import(&[data("")]).unwrap();
     // Sorted order: the CVE 5 record comes first and is then replaced by the NVD's.
     assert_eq!(
-        (s1.files, s1.nvd, s1.cve5, s1.cve5_superseded),
-        (3, 6, 1, 0)
+        (s1.files, s1.nvd, s1.cve5, s1.cve5_superseded, s1.osv),
+        (4, 6, 1, 0, 1)
     );
     let s2 = db.import(&[data("")]).unwrap();
     assert_eq!((s2.nvd, s2.cve5, s2.cve5_superseded), (6, 0, 1));
     let st = db.status().unwrap();
     assert_eq!((st.cves, st.cves_from_cve5), (6, 0));
     assert_eq!(cves(&db, "busybox", "1.19.2").len(), 2);
+}
+
+#[test]
+fn osv_maven_ecosystem_range() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut db = Db::open(dir.path().join("vuln.db")).unwrap();
+    let s = db.import(&[data("osv-GHSA-mr95-9rr4-668f.json")]).unwrap();
+    assert_eq!(s.osv, 1);
+    let akka = |artifact: &str, v: &str| ComponentRef {
+        name: artifact.into(),
+        purl: Some(format!("pkg:maven/com.typesafe.akka/{artifact}@{v}")),
+        ..ComponentRef::default()
+    };
+    let m = db.matches(&[akka("akka-actor_2.12", "2.5.15")]).unwrap();
+    assert_eq!(m.len(), 1);
+    assert_eq!(
+        (m[0].cve.as_str(), m[0].source.as_str()),
+        ("CVE-2018-16115", "osv")
+    );
+    assert!(m[0].why.contains("GHSA-mr95-9rr4-668f"), "{}", m[0].why);
+    assert_eq!(
+        db.matches(&[akka("akka-actor_2.11", "2.5.0")])
+            .unwrap()
+            .len(),
+        1
+    );
+    for (artifact, v) in [
+        ("akka-actor_2.12", "2.5.16"),
+        ("akka-actor_2.12", "2.4.20"),
+        ("akka-actor_2.13", "2.5.15"),
+    ] {
+        assert!(
+            db.matches(&[akka(artifact, v)]).unwrap().is_empty(),
+            "{artifact} {v}"
+        );
+    }
 }
