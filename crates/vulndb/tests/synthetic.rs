@@ -335,3 +335,43 @@ fn a_database_of_another_layout_is_refused() {
     let err = Db::open(&path).err().expect("refused");
     assert!(err.to_string().contains("layout version 99"), "{err}");
 }
+
+#[test]
+fn cve5_affected_entries_become_statements_when_the_nvd_has_none() {
+    let dir = tempfile::tempdir().unwrap();
+    let rec = json!({"dataType": "CVE_RECORD", "dataVersion": "5.1",
+        "cveMetadata": {"cveId": "CVE-0000-0030", "state": "PUBLISHED", "datePublished": "2025-01-01T00:00:00Z", "dateUpdated": "2025-01-02T00:00:00Z"},
+        "containers": {"cna": {
+            "descriptions": [{"lang": "en", "value": "synthetic CVE 5 record"}],
+            "metrics": [{"cvssV3_1": {"version": "3.1", "baseScore": 7.5, "vectorString": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:N/I:N/A:H", "baseSeverity": "HIGH"}}],
+            "affected": [
+                {"vendor": "BusyBox", "product": "BusyBox", "versions": [
+                    {"version": "0", "lessThan": "1.25.0", "status": "affected", "versionType": "custom"},
+                    {"version": "1.30.1", "status": "affected"},
+                    {"version": "1.31.0", "status": "unaffected"}]},
+                {"vendor": "n/a", "product": "n/a", "versions": [{"version": "n/a", "status": "affected"}]},
+                {"vendor": "x", "product": "y", "cpes": ["cpe:2.3:a:thekelleys:dnsmasq:*:*:*:*:*:*:*:*"],
+                 "versions": [{"version": "2.0", "lessThanOrEqual": "2.85", "status": "affected"}]}],
+            "references": [{"url": "https://example.invalid/1"}, {"url": "https://example.invalid/2"}]}}});
+    let p = write(dir.path(), "CVE-0000-0030.json", &rec);
+    let mut db = Db::open(dir.path().join("v.db")).unwrap();
+    assert_eq!(db.import(&[p]).unwrap().cve5, 1);
+    for (name, v, hit) in [
+        ("busybox", "1.19.2", true),
+        ("busybox", "1.25.0", false),
+        ("busybox", "1.30.1", true),
+        ("busybox", "1.31.0", false),
+        ("dnsmasq", "2.85", true),
+        ("dnsmasq", "2.86", false),
+        ("dnsmasq", "1.9", false),
+    ] {
+        let m = db.matches(&[ComponentRef::new(name, v)]).unwrap();
+        assert_eq!(m.len(), usize::from(hit), "{name} {v}");
+        if hit {
+            assert_eq!(
+                (m[0].source.as_str(), m[0].cvss.as_ref().unwrap().score),
+                ("cve5", 7.5)
+            );
+        }
+    }
+}
