@@ -63,7 +63,15 @@ pub enum Severity {
 }
 
 impl Severity {
-    /// CVSS v3/v4 qualitative rating of a base score (v2 scores use the same bands here).
+    /// The qualitative rating of a score: CVSS v3/v4 bands; v2 had no "critical" (7.0–10 is high).
+    pub fn of(c: &Cvss) -> Severity {
+        match Severity::from_score(c.score) {
+            Severity::Critical if c.version == "2.0" => Severity::High,
+            s => s,
+        }
+    }
+
+    /// CVSS v3/v4 qualitative rating of a base score.
     pub fn from_score(s: f64) -> Severity {
         match s {
             s if s >= 9.0 => Severity::Critical,
@@ -545,10 +553,7 @@ pub(crate) fn run(
             continue;
         }
         let kev = is_kev(conn, id)?;
-        let severity = row
-            .cvss
-            .as_ref()
-            .map_or(Severity::Unknown, |c| Severity::from_score(c.score));
+        let severity = row.cvss.as_ref().map_or(Severity::Unknown, Severity::of);
         let mk = |ci: usize, why: String, depends_on: Vec<String>| Match {
             cve: id.clone(),
             component: ci,
@@ -751,9 +756,7 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
                 cve: cve_alias.unwrap_or_else(|| id.clone()),
                 component: idx,
                 component_label: label(c),
-                severity: cvss
-                    .as_ref()
-                    .map_or(Severity::Unknown, |c| Severity::from_score(c.score)),
+                severity: cvss.as_ref().map_or(Severity::Unknown, Severity::of),
                 cvss,
                 kev,
                 published,
@@ -770,6 +773,20 @@ fn osv_matches(conn: &Connection, input: &[ComponentRef], report: &mut MatchRepo
 mod tests {
     use super::*;
     use crate::records::OsvEvent;
+
+    #[test]
+    fn severity_bands() {
+        let c = |version: &str, score: f64| Cvss {
+            version: version.into(),
+            score,
+            vector: String::new(),
+        };
+        assert_eq!(Severity::of(&c("3.1", 9.8)), Severity::Critical);
+        assert_eq!(Severity::of(&c("2.0", 10.0)), Severity::High);
+        assert_eq!(Severity::of(&c("4.0", 6.9)), Severity::Medium);
+        assert_eq!(Severity::of(&c("3.0", 0.1)), Severity::Low);
+        assert_eq!(Severity::of(&c("3.1", 0.0)), Severity::None);
+    }
 
     #[test]
     fn override_table_parses_every_line() {
