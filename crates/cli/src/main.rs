@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use iotassay_unpack::{Manifest, Options, RegionStatus};
 
+mod db;
+
 /// mimalloc instead of glibc's malloc: extraction hands buffers between rayon threads, and glibc's
 /// per-thread arenas kept up to 10× the live heap resident (measured on a 15,000-member zip).
 #[global_allocator]
@@ -105,6 +107,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The offline vulnerability database: import NVD / CVE 5 / OSV / KEV files, show its status.
+    Db(db::DbArgs),
     /// Build the embedded demo firmware image, unpack it and scan it: a real run with no download.
     Demo {
         /// Where to put the demo image and its unpacked tree (default: a new temporary folder).
@@ -168,6 +172,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(exit_for(&manifest))
         }
         Command::Demo { out } => demo(out),
+        Command::Db(args) => db::run(args),
         Command::Scan {
             image,
             json,

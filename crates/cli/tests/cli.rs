@@ -202,3 +202,29 @@ fn scan_writes_cyclonedx_and_spdx_sboms() {
     assert_eq!(doc["spdxVersion"], "SPDX-2.3");
     assert!(doc["packages"].as_array().unwrap().len() >= 5);
 }
+
+#[test]
+fn db_import_then_status() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("sub/vuln.db");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/data");
+    let out = iotassay(&[
+        "db",
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("6 NVD"), "{}", text(&out.stdout));
+    let out = iotassay(&["db", "status", "--json", "--db", db.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let st: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (st["cves"].as_u64(), st["kev"].as_u64()),
+        (Some(6), Some(1))
+    );
+    let missing = tmp.path().join("none.db");
+    let out = iotassay(&["db", "status", "--db", missing.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}

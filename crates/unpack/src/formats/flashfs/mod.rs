@@ -5,7 +5,7 @@
 //! Everything is parsed by hand: these are small layouts, and the crates that read these file
 //! systems want a whole, trusted image.
 
-use crate::format::{Error, Format};
+use crate::format::Format;
 use crate::testing::Collector;
 
 pub mod cramfs;
@@ -73,45 +73,10 @@ impl FileType {
     }
 }
 
-/// The error the identification-only handlers return from `extract`.
-pub(crate) fn not_yet(format: &str) -> Error {
-    Error::Unsupported(format!("{format} extraction is not implemented yet"))
-}
-
 /// CRC-32 as Linux's `crc32(~0, …)` computes it (UBI, UBIFS): zlib's CRC without the final inversion.
 pub(crate) fn crc32_linux_inverted_seed(data: &[u8]) -> u32 {
     !crc32fast::hash(data)
 }
-
-/// Implements the parts of [`Format`] every identification-only handler shares.
-macro_rules! identify_only {
-    ($ty:ident, $name:literal, $label:literal, $magics:expr) => {
-        impl crate::format::Format for $ty {
-            fn name(&self) -> &'static str {
-                $name
-            }
-            fn kind(&self) -> crate::format::Kind {
-                crate::format::Kind::Filesystem
-            }
-            fn magics(&self) -> &'static [crate::format::Magic] {
-                const MAGICS: &[crate::format::Magic] = $magics;
-                MAGICS
-            }
-            fn identify(&self, data: &[u8]) -> Option<crate::format::Identified> {
-                identify(data)
-            }
-            fn extract(
-                &self,
-                _data: &[u8],
-                _id: crate::format::Identified,
-                _out: &dyn crate::format::Emit,
-            ) -> Result<(), crate::format::Error> {
-                Err(crate::formats::flashfs::not_yet($label))
-            }
-        }
-    };
-}
-pub(crate) use identify_only;
 
 fn fuzz_with(format: &dyn Format, data: &[u8]) {
     let _ = Collector::run(format, data, 64 << 20);
@@ -141,16 +106,6 @@ pub fn fuzz_romfs(data: &[u8]) {
 pub(crate) mod test_util {
     use crate::format::{Error, Format};
     use crate::testing::Collector;
-
-    /// Truncations and bit flips through identify + extract: never a panic; extraction, when
-    /// identified, is always the documented `Unsupported`.
-    pub fn hostile(format: &dyn Format, data: &[u8]) {
-        mutations(data, |d| {
-            if let Some((_, r)) = Collector::run(format, d, 64 << 20) {
-                assert!(matches!(r, Err(Error::Unsupported(_))));
-            }
-        });
-    }
 
     /// Truncations and bit flips through identify + extract for a handler that extracts: never a
     /// panic, never a hang, and any error is one a damaged image explains (never `Unsupported`).
@@ -182,29 +137,6 @@ pub(crate) mod test_util {
             check(&data[..cut]);
         }
         let mut mutated = data[..len].to_vec();
-        let mut seed = 0x2545_f491u32;
-        for _ in 0..48 {
-            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-            let at = (seed as usize) % len.max(1);
-            if let Some(b) = mutated.get_mut(at) {
-                *b ^= (seed >> 24) as u8 | 1;
-            }
-            check(&mutated);
-        }
-    }
-
-    /// Truncations and bit flips through identify + extract of a handler that extracts: never a
-    /// panic, never a hang, whatever the result.
-    pub fn hostile_extract(format: &dyn Format, data: &[u8]) {
-        let len = data.len().min(1 << 16);
-        let step = (len / 89).max(1);
-        let check = |d: &[u8]| {
-            let _ = Collector::run(format, d, 64 << 20);
-        };
-        for cut in (0..len).step_by(step) {
-            check(&data[..cut]);
-        }
-        let mut mutated = data.to_vec();
         let mut seed = 0x2545_f491u32;
         for _ in 0..48 {
             seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);

@@ -233,9 +233,11 @@ struct Volume {
 fn extract(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
     let g = match geometry(data) {
         Some(Ok(g)) => g,
+        // A lone erase block (a truncated image): its size, hence the volume layout, is unknown.
         Some(Err(_)) => {
-            return Err(Error::Unsupported(
-                "a single UBI erase block: the erase block size cannot be known".into(),
+            return Err(Error::malformed(
+                0,
+                "a single UBI erase block: the erase block size cannot be known",
             ))
         }
         None => return Err(Error::malformed(0, "no valid UBI erase counter header")),
