@@ -29,6 +29,9 @@ pub struct Assessment {
     pub findings: Vec<Finding>,
     /// One entry per UK Code of Practice guideline, 1 to 13.
     pub guidelines: Vec<GuidelineSummary>,
+    /// Known vulnerabilities of the inventory's components, from the local database (`scan --db`).
+    #[serde(default)]
+    pub vulnerabilities: Vulnerabilities,
     pub timings: Timings,
 }
 
@@ -84,6 +87,16 @@ pub struct GuidelineSummary {
     pub reason: Option<String>,
 }
 
+/// The components' known vulnerabilities, or why they were not looked up.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Vulnerabilities {
+    /// Whether a database was consulted; when not, `note` says why.
+    pub assessed: bool,
+    pub note: Option<String>,
+    /// Matches, worst first (KEV first, then CVSS). `component` indexes `inventory.components`.
+    pub matches: Vec<iotassay_vulndb::Match>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Timings {
     pub unpack_ms: u64,
@@ -132,6 +145,13 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
         checks: run.checks,
         findings: run.findings,
         guidelines,
+        vulnerabilities: Vulnerabilities {
+            assessed: false,
+            note: Some(
+                "no vulnerability database was given (iotassay db import …, then scan --db)".into(),
+            ),
+            matches: Vec::new(),
+        },
         timings: Timings {
             unpack_ms,
             inventory_ms,
@@ -139,6 +159,38 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
             total_ms: unpack_ms + started.elapsed().as_millis() as u64,
         },
     }
+}
+
+/// Match the inventory's components against a local vulnerability database and record the
+/// result in the assessment (CPE and purl per component, as the inventory found them).
+pub fn attach_vulnerabilities(a: &mut Assessment, db: &iotassay_vulndb::Db) -> Result<(), String> {
+    let refs: Vec<iotassay_vulndb::ComponentRef> = a
+        .inventory
+        .components
+        .iter()
+        .map(|c| iotassay_vulndb::ComponentRef {
+            name: c.name.clone(),
+            version: (!c.version.is_empty()).then(|| c.version.clone()),
+            vendor: None,
+            product: None,
+            cpe: c.cpe.clone(),
+            purl: (!c.purl.is_empty()).then(|| c.purl.clone()),
+        })
+        .collect();
+    let mut matches = db.matches(&refs).map_err(|e| e.to_string())?;
+    matches.sort_by(|x, y| {
+        let score = |m: &iotassay_vulndb::Match| m.cvss.as_ref().map_or(0.0, |c| c.score);
+        (y.kev, score(y))
+            .partial_cmp(&(x.kev, score(x)))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| x.cve.cmp(&y.cve))
+    });
+    a.vulnerabilities = Vulnerabilities {
+        assessed: true,
+        note: None,
+        matches,
+    };
+    Ok(())
 }
 
 /// Unpack `data` in memory and assess it.

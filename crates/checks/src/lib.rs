@@ -27,7 +27,10 @@ pub mod secrets;
 pub mod services;
 pub mod updates;
 
-pub use assessment::{assess, assess_manifest, Assessment, GuidelineStatus, GuidelineSummary};
+pub use assessment::{
+    assess, assess_manifest, attach_vulnerabilities, Assessment, GuidelineStatus, GuidelineSummary,
+    Vulnerabilities,
+};
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.

@@ -32,7 +32,8 @@ enum DbAction {
     },
 }
 
-fn default_path() -> Result<PathBuf> {
+/// `$XDG_DATA_HOME/iotassay/vuln.db`, else `~/.local/share/iotassay/vuln.db`.
+pub fn default_path() -> Result<PathBuf> {
     let base = match std::env::var_os("XDG_DATA_HOME").filter(|v| !v.is_empty()) {
         Some(d) => PathBuf::from(d),
         None => PathBuf::from(std::env::var_os("HOME").context("HOME is not set: use --db")?)

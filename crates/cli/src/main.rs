@@ -62,6 +62,10 @@ enum Command {
         /// Show every piece of evidence, not just the first of each finding.
         #[arg(short, long)]
         verbose: bool,
+        /// Vulnerability database to match components against (default: the one `iotassay db
+        /// import` fills, when it exists; without one, vulnerabilities are "not assessed").
+        #[arg(long)]
+        db: Option<PathBuf>,
         #[command(flatten)]
         limits: Limits,
     },
@@ -181,6 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             fail_on,
             wordlist,
             verbose,
+            db,
             limits,
         } => scan(
             &image,
@@ -188,7 +193,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             (sbom.as_deref(), spdx.as_deref()),
             fail_on,
             &wordlist,
-            verbose,
+            (verbose, db),
             &limits,
         ),
         Command::Provisions {
@@ -536,10 +541,27 @@ fn scan(
     (cyclonedx, spdx): (Option<&Path>, Option<&Path>),
     fail_on: iotassay_checks::Severity,
     wordlists: &[PathBuf],
-    verbose: bool,
+    (verbose, db): (bool, Option<PathBuf>),
     limits: &Limits,
 ) -> Result<ExitCode> {
-    let assessment = assess_with_progress(image, wordlists, limits)?;
+    let mut assessment = assess_with_progress(image, wordlists, limits)?;
+    // The database the user named must open; the default one is used only when it exists.
+    let db_path = match db {
+        Some(p) => Some(p),
+        None => db::default_path().ok().filter(|p| p.is_file()),
+    };
+    if let Some(path) = db_path {
+        if !path.is_file() {
+            bail!(
+                "{}: no vulnerability database (create it with iotassay db import)",
+                path.display()
+            );
+        }
+        let db = iotassay_vulndb::Db::open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        iotassay_checks::attach_vulnerabilities(&mut assessment, &db)
+            .map_err(|e| anyhow::anyhow!("matching against {}: {e}", path.display()))?;
+    }
     if let Some(path) = json {
         let text = serde_json::to_vec_pretty(&assessment)?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -709,6 +731,34 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
         if !verbose && f.evidence.len() > 1 {
             println!("    … and {} more places (--verbose)", f.evidence.len() - 1);
         }
+    }
+    let v = &a.vulnerabilities;
+    if v.assessed {
+        let kev = v.matches.iter().filter(|m| m.kev).count();
+        println!(
+            "\nKnown vulnerabilities: {} ({kev} known exploited)",
+            v.matches.len()
+        );
+        let shown = if verbose { v.matches.len() } else { 15 };
+        for m in v.matches.iter().take(shown) {
+            let score = m
+                .cvss
+                .as_ref()
+                .map(|c| format!("CVSS {} {:.1}", c.version, c.score))
+                .unwrap_or_else(|| "no CVSS".into());
+            println!(
+                "  {:<16} {:<28} {:<14}{}",
+                m.cve,
+                m.component_label,
+                score,
+                if m.kev { " KEV" } else { "" }
+            );
+        }
+        if v.matches.len() > shown {
+            println!("  … and {} more (--verbose)", v.matches.len() - shown);
+        }
+    } else if let Some(note) = &v.note {
+        println!("\nKnown vulnerabilities: not assessed ({note})");
     }
     println!(
         "\n{} findings in {} ms (unpack {} ms, inventory {} ms, checks {} ms)",

@@ -228,3 +228,84 @@ fn db_import_then_status() {
     let out = iotassay(&["db", "status", "--db", missing.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn scan_matches_components_against_the_vulnerability_database() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("vuln.db");
+    let data = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vulndb/tests/data");
+    let import = iotassay(&[
+        "db",
+        "--db",
+        db.to_str().unwrap(),
+        "import",
+        data.to_str().unwrap(),
+    ]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    let image = iotassay_testkit::corpus("real/tplink-mt7628-rootfs.squashfs");
+    let json = tmp.path().join("a.json");
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--db",
+        db.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--fail-on",
+        "critical",
+    ]);
+    assert!(
+        out.status.code().is_some_and(|c| c <= 1),
+        "{}",
+        text(&out.stderr)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(a["vulnerabilities"]["assessed"], true);
+    let found: Vec<(String, String)> = a["vulnerabilities"]["matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["cve"].as_str().unwrap().to_string(),
+                m["component_label"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // BusyBox 1.19.2 and dropbear 2012.55 from the image, matched by CPE ranges.
+    assert!(
+        found
+            .iter()
+            .any(|(c, l)| c == "CVE-2016-2148" && l.contains("busybox")),
+        "{found:?}"
+    );
+    assert!(
+        found
+            .iter()
+            .any(|(c, l)| c == "CVE-2013-4421" && l.contains("dropbear")),
+        "{found:?}"
+    );
+    // dropbear 2012.55 is past CVE-2012-0920's range.
+    assert!(
+        !found.iter().any(|(c, _)| c == "CVE-2012-0920"),
+        "{found:?}"
+    );
+    assert!(
+        text(&out.stdout).contains("Known vulnerabilities:"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Without a database: said plainly, never "no vulnerabilities".
+    let empty_home = tmp.path().join("home");
+    let out = Command::new(env!("CARGO_BIN_EXE_iotassay"))
+        .args(["scan", image.to_str().unwrap(), "--fail-on", "critical"])
+        .env("XDG_DATA_HOME", &empty_home)
+        .output()
+        .unwrap();
+    assert!(
+        text(&out.stdout).contains("Known vulnerabilities: not assessed"),
+        "{}",
+        text(&out.stdout)
+    );
+}
