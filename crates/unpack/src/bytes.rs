@@ -68,6 +68,12 @@ pub fn slice(data: &[u8], at: usize, len: usize) -> Option<&[u8]> {
     data.get(at..at.checked_add(len)?)
 }
 
+/// CRC-32/JAMCRC: zlib's CRC-32 without the final inversion, as U-Boot, TRX and Linux's
+/// `crc32(~0, …)` (UBI, UBIFS, JFFS2) store it.
+pub fn crc32_jam(data: &[u8]) -> u32 {
+    !crc32fast::hash(data)
+}
+
 /// A NUL-terminated string inside a fixed-size field, lossily decoded, trailing NULs dropped.
 pub fn c_string(field: &[u8]) -> String {
     let end = memchr::memchr(0, field).unwrap_or(field.len());

@@ -4,6 +4,12 @@ use std::sync::Mutex;
 
 use crate::format::{Body, Emit, Entry, Error, Format, Meta};
 
+/// Run one handler's identify + extract on arbitrary bytes with a 64 MiB budget, as every
+/// fuzz target does.
+pub fn fuzz_with(format: &dyn Format, data: &[u8]) {
+    let _ = Collector::run(format, data, 64 << 20);
+}
+
 /// One collected entry, owned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Collected {

@@ -7,7 +7,6 @@
 //! the stream decoders through [`stream::CODECS`].
 
 use crate::format::Format;
-use crate::testing::Collector;
 
 pub mod bzip2;
 pub mod gzip;
@@ -39,12 +38,7 @@ pub const HANDLERS: &[&dyn Format] = &[
     &lzma::Lzma,
 ];
 
-/// Output budget of the fuzz entry points.
-const FUZZ_BUDGET: u64 = 64 << 20;
-
-fn fuzz_with(format: &dyn Format, data: &[u8]) {
-    let _ = Collector::run(format, data, FUZZ_BUDGET);
-}
+use crate::testing::fuzz_with;
 
 /// Fuzz entry point: gzip identify + extract.
 pub fn fuzz_gzip(data: &[u8]) {

@@ -6,7 +6,6 @@
 //! Containers never decode their payloads: they emit the raw partitions and the engine carves them.
 
 use crate::format::{Body, Emit, Entry, Error, Format, Meta};
-use crate::testing::Collector;
 
 pub mod banner;
 pub mod elf;
@@ -74,15 +73,7 @@ pub(crate) fn utc(ts: i64) -> String {
     )
 }
 
-/// CRC-32 (IEEE) as most firmware headers store it: zlib's CRC without the final inversion.
-pub(crate) fn crc32_no_final_xor(data: &[u8]) -> u32 {
-    !crc32fast::hash(data)
-}
-
-/// Run one handler's identify + extract on arbitrary bytes, as a fuzz target does.
-fn fuzz_with(format: &dyn Format, data: &[u8]) {
-    let _ = Collector::run(format, data, 64 << 20);
-}
+use crate::testing::fuzz_with;
 
 pub fn fuzz_uimage(data: &[u8]) {
     fuzz_with(&uimage::UImage, data);
@@ -247,6 +238,6 @@ mod tests {
     #[test]
     fn crc_variant_matches_trx_reference() {
         // zlib crc32("123456789") = 0xcbf43926; without the final inversion it is its complement.
-        assert_eq!(crc32_no_final_xor(b"123456789"), !0xcbf4_3926);
+        assert_eq!(crate::bytes::crc32_jam(b"123456789"), !0xcbf4_3926);
     }
 }

@@ -10,7 +10,8 @@
 use crate::bytes::{le_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::{crc32_no_final_xor, payload};
+use super::payload;
+use crate::bytes::crc32_jam;
 
 /// Broadcom TRX container.
 pub struct Trx;
@@ -66,7 +67,7 @@ fn parse(data: &[u8]) -> Option<Header> {
 
 impl Trx {
     fn crc_ok(data: &[u8], h: &Header) -> Option<bool> {
-        slice(data, 12, h.len - 12).map(|covered| crc32_no_final_xor(covered) == h.crc)
+        slice(data, 12, h.len - 12).map(|covered| crc32_jam(covered) == h.crc)
     }
 }
 
@@ -157,7 +158,7 @@ mod tests {
         }
         let len = img.len() as u32;
         img[4..8].copy_from_slice(&len.to_le_bytes());
-        let crc = crc32_no_final_xor(&img[12..]);
+        let crc = crc32_jam(&img[12..]);
         img[8..12].copy_from_slice(&crc.to_le_bytes());
         img
     }

@@ -6,7 +6,6 @@
 //! systems want a whole, trusted image.
 
 use crate::format::Format;
-use crate::testing::Collector;
 
 pub mod cramfs;
 pub mod ext;
@@ -73,14 +72,7 @@ impl FileType {
     }
 }
 
-/// CRC-32 as Linux's `crc32(~0, …)` computes it (UBI, UBIFS): zlib's CRC without the final inversion.
-pub(crate) fn crc32_linux_inverted_seed(data: &[u8]) -> u32 {
-    !crc32fast::hash(data)
-}
-
-fn fuzz_with(format: &dyn Format, data: &[u8]) {
-    let _ = Collector::run(format, data, 64 << 20);
-}
+use crate::testing::fuzz_with;
 
 pub fn fuzz_jffs2(data: &[u8]) {
     fuzz_with(&jffs2::Jffs2, data);

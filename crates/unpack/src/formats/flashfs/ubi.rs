@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use crate::bytes::{be_u16, be_u32, be_u64, slice};
 use crate::format::{Body, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
 
-use super::crc32_linux_inverted_seed;
+use crate::bytes::crc32_jam;
 
 mod ubifs;
 pub use ubifs::Ubifs;
@@ -52,7 +52,7 @@ struct Ec {
 
 fn ec_header(data: &[u8]) -> Option<Ec> {
     let head = slice(data, 0, EC_LEN)?;
-    if &head[..4] != b"UBI#" || crc32_linux_inverted_seed(&head[..60]) != be_u32(head, 60)? {
+    if &head[..4] != b"UBI#" || crc32_jam(&head[..60]) != be_u32(head, 60)? {
         return None;
     }
     Some(Ec {
@@ -79,7 +79,7 @@ struct Vid {
 
 fn vid_header(peb: &[u8], vid_at: usize) -> Option<Vid> {
     let vid = slice(peb, vid_at, 64)?;
-    if &vid[..4] != b"UBI!" || crc32_linux_inverted_seed(&vid[..60]) != be_u32(vid, 60)? {
+    if &vid[..4] != b"UBI!" || crc32_jam(&vid[..60]) != be_u32(vid, 60)? {
         return None;
     }
     Some(Vid {
@@ -111,8 +111,7 @@ fn volume_table(peb: &[u8], data_at: usize) -> Vec<VolumeRecord> {
             break;
         };
         let reserved_pebs = be_u32(rec, 0).unwrap_or(0);
-        let valid =
-            reserved_pebs > 0 && be_u32(rec, 168) == Some(crc32_linux_inverted_seed(&rec[..168]));
+        let valid = reserved_pebs > 0 && be_u32(rec, 168) == Some(crc32_jam(&rec[..168]));
         if !valid {
             continue;
         }
@@ -278,7 +277,7 @@ fn extract(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
             room.saturating_sub(vid.data_pad as usize)
         };
         let start = index * g.peb + ec.data_at;
-        if static_volume && crc32_linux_inverted_seed(&data[start..start + len]) != vid.data_crc {
+        if static_volume && crc32_jam(&data[start..start + len]) != vid.data_crc {
             out.warn(
                 base + ec.data_at as u64,
                 format!("volume {} LEB {}: data CRC mismatch", vid.vol_id, vid.lnum),
@@ -573,7 +572,7 @@ mod tests {
                 let mut copy = data[index * peb..(index + 1) * peb].to_vec();
                 let sqnum = be_u64(&copy, vid_at + 40).unwrap() + 1000;
                 copy[vid_at + 40..vid_at + 48].copy_from_slice(&sqnum.to_be_bytes());
-                let crc = crc32_linux_inverted_seed(&copy[vid_at..vid_at + 60]);
+                let crc = crc32_jam(&copy[vid_at..vid_at + 60]);
                 copy[vid_at + 60..vid_at + 64].copy_from_slice(&crc.to_be_bytes());
                 copy[data_at..data_at + 5].copy_from_slice(b"NEWER");
                 let mut newer = data.clone();
@@ -651,7 +650,7 @@ mod tests {
         n[16..20].copy_from_slice(&((24 + body.len()) as u32).to_le_bytes());
         n[20] = kind;
         n.extend_from_slice(body);
-        let crc = super::super::crc32_linux_inverted_seed(&n[8..]);
+        let crc = crc32_jam(&n[8..]);
         n[4..8].copy_from_slice(&crc.to_le_bytes());
         n
     }
@@ -707,7 +706,7 @@ mod tests {
         data.extend(std::iter::repeat_n(0xffu8, leb));
         data[40..44].copy_from_slice(&(leb_cnt + 1).to_le_bytes());
         let sb_len = u32::from_le_bytes(data[16..20].try_into().unwrap()) as usize;
-        let crc = super::super::crc32_linux_inverted_seed(&data[8..sb_len]);
+        let crc = crc32_jam(&data[8..sb_len]);
         data[4..8].copy_from_slice(&crc.to_le_bytes());
         let master = &data[leb..2 * leb];
         let highest = u32::from_le_bytes(master[24..28].try_into().unwrap());

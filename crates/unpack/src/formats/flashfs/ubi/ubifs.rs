@@ -15,7 +15,7 @@ use std::io::Read;
 use crate::bytes::{le_u16, le_u32, le_u64, read_bounded, slice};
 use crate::format::{Body, ChunkSource, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
 
-use super::super::crc32_linux_inverted_seed;
+use crate::bytes::crc32_jam;
 
 const NODE_MAGIC: u32 = 0x0610_1831;
 const HEADER_LEN: usize = 24;
@@ -78,7 +78,7 @@ fn superblock(data: &[u8]) -> Option<Superblock> {
         return None;
     }
     let node = slice(data, 0, len)?;
-    if crc32_linux_inverted_seed(&node[8..]) != le_u32(node, 4)? {
+    if crc32_jam(&node[8..]) != le_u32(node, 4)? {
         return None;
     }
     let sb = Superblock {
@@ -645,7 +645,7 @@ fn read_node<'a>(
         return Err(format!("bad node length {node_len}"));
     }
     let node = slice(data, at, node_len).ok_or("node runs past the end of the data")?;
-    if crc32_linux_inverted_seed(&node[8..]) != le_u32(node, 4).unwrap_or(0) {
+    if crc32_jam(&node[8..]) != le_u32(node, 4).unwrap_or(0) {
         return Err("CRC mismatch".into());
     }
     if node[20] != want {
