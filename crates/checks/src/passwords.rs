@@ -553,6 +553,13 @@ struct FileHit {
     hit: Hit,
 }
 
+impl FileHit {
+    /// The line of the hit as evidence (path, line, excerpt, provenance).
+    fn evidence(&self, roots: &[Root<'_>]) -> Evidence {
+        roots[self.root].evidence(&self.path, Some(self.line), None, Some(self.text.clone()))
+    }
+}
+
 struct Patterns {
     uci: Regex,
     kv: Regex,
@@ -1052,7 +1059,7 @@ fn analyse(cx: &Context<'_>) -> Analysis {
             continue;
         }
         if let Hit::HashLine { user, hash } = &h.hit {
-            let ev = roots[h.root].evidence(&h.path, Some(h.line), None, Some(h.text.clone()));
+            let ev = h.evidence(roots);
             let key = (user.clone(), hash.clone());
             if let Some(prev) = index.get(&key).and_then(|&i| creds.get_mut(i)) {
                 if prev.evidence.len() < 20 {
@@ -1523,12 +1530,7 @@ impl Check for HardcodedPassword {
                         )
                     },
                 )
-                .with_evidence(roots[h.root].evidence(
-                    &h.path,
-                    Some(h.line),
-                    None,
-                    Some(h.text.clone()),
-                )),
+                .with_evidence(h.evidence(roots)),
             );
         }
         cap(self.id(), out)
@@ -1573,12 +1575,7 @@ impl Check for AutoLogin {
                         h.path
                     ),
                 )
-                .with_evidence(roots[h.root].evidence(
-                    &h.path,
-                    Some(h.line),
-                    None,
-                    Some(h.text.clone()),
-                )),
+                .with_evidence(h.evidence(roots)),
             );
         }
         cap(self.id(), out)
