@@ -10,6 +10,7 @@ use iotassay_unpack::{Manifest, Options, Region, Warning};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{run_checks, CheckInfo};
+use crate::verdict::{judge, refresh_guidelines, Verdicts};
 use crate::{CheckOptions, Context, Finding, Severity};
 
 /// Identifies the layout of [`Assessment`]; bump on incompatible change.
@@ -32,6 +33,12 @@ pub struct Assessment {
     /// Known vulnerabilities of the inventory's components, from the local database (`scan --db`).
     #[serde(default)]
     pub vulnerabilities: Vulnerabilities,
+    /// The manufacturer's declaration the verdicts took into account (`scan --declaration`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declaration: Option<iotassay_declaration::Declaration>,
+    /// Per-provision verdicts and the PSTI summary, from findings, checks and the declaration.
+    #[serde(default)]
+    pub verdicts: Verdicts,
     pub timings: Timings,
 }
 
@@ -128,7 +135,7 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
     let run = run_checks(&cx);
     let checks_ms = checks_started.elapsed().as_millis() as u64;
     let guidelines = summarise(&run.checks, &run.findings, !inventory.roots.is_empty());
-    Assessment {
+    let mut assessment = Assessment {
         schema: SCHEMA.to_string(),
         tool: Tool {
             name: "iotassay".into(),
@@ -152,13 +159,32 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
             ),
             matches: Vec::new(),
         },
+        declaration: None,
+        verdicts: Verdicts::default(),
         timings: Timings {
             unpack_ms,
             inventory_ms,
             checks_ms,
-            total_ms: unpack_ms + started.elapsed().as_millis() as u64,
+            total_ms: 0,
         },
-    }
+    };
+    rejudge(&mut assessment);
+    assessment.timings.total_ms = unpack_ms + started.elapsed().as_millis() as u64;
+    assessment
+}
+
+/// Take the manufacturer's declaration into account: per-provision verdicts, contradictions
+/// between declared claims and the firmware evidence, and the PSTI summary are recomputed.
+pub fn attach_declaration(a: &mut Assessment, declaration: iotassay_declaration::Declaration) {
+    a.declaration = Some(declaration);
+    rejudge(a);
+}
+
+/// Recompute verdicts and the per-guideline summary from the findings and the declaration.
+fn rejudge(a: &mut Assessment) {
+    a.verdicts = judge(a, a.declaration.as_ref());
+    a.guidelines = summarise(&a.checks, &a.findings, !a.inventory.roots.is_empty());
+    refresh_guidelines(&mut a.guidelines, &a.verdicts);
 }
 
 /// Match the inventory's components against a local vulnerability database and record the

@@ -26,12 +26,14 @@ pub mod privacy;
 pub mod secrets;
 pub mod services;
 pub mod updates;
+pub mod verdict;
 
 pub use assessment::{
-    assess, assess_manifest, attach_vulnerabilities, Assessment, GuidelineStatus, GuidelineSummary,
-    Vulnerabilities,
+    assess, assess_manifest, attach_declaration, attach_vulnerabilities, Assessment,
+    GuidelineStatus, GuidelineSummary, Vulnerabilities,
 };
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
+pub use verdict::{Basis, Contradiction, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
 
 /// How bad a finding is. Ordered: `Info < Low < Medium < High < Critical`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

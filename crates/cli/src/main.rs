@@ -42,33 +42,7 @@ enum Command {
         recursive: bool,
     },
     /// Unpack an image in memory, inventory it, run every firmware check and summarise per guideline.
-    Scan {
-        image: PathBuf,
-        /// Write the assessment (versioned JSON, see docs/assessment.md) to this file.
-        #[arg(long)]
-        json: Option<PathBuf>,
-        /// Write a CycloneDX 1.6 JSON SBOM of the components found to this file.
-        #[arg(long)]
-        sbom: Option<PathBuf>,
-        /// Write an SPDX 2.3 JSON SBOM of the components found to this file.
-        #[arg(long)]
-        spdx: Option<PathBuf>,
-        /// Exit with 1 when a finding has at least this severity (info, low, medium, high, critical).
-        #[arg(long, default_value = "high")]
-        fail_on: iotassay_checks::Severity,
-        /// Extra password candidates, one per line, tried after the built-in default lists.
-        #[arg(long)]
-        wordlist: Vec<PathBuf>,
-        /// Show every piece of evidence, not just the first of each finding.
-        #[arg(short, long)]
-        verbose: bool,
-        /// Vulnerability database to match components against (default: the one `iotassay db
-        /// import` fills, when it exists; without one, vulnerabilities are "not assessed").
-        #[arg(long)]
-        db: Option<PathBuf>,
-        #[command(flatten)]
-        limits: Limits,
-    },
+    Scan(ScanArgs),
     /// Extract an image recursively into a folder, with a manifest.json of every node.
     Unpack {
         image: PathBuf,
@@ -137,6 +111,40 @@ enum DeclarationCommand {
 }
 
 #[derive(clap::Args)]
+struct ScanArgs {
+    image: PathBuf,
+    /// The manufacturer's declaration (TOML, see `iotassay declaration init`): per-provision
+    /// verdicts then weigh its claims against the evidence, and the PSTI summary uses it.
+    #[arg(long)]
+    declaration: Option<PathBuf>,
+    /// Write the assessment (versioned JSON, see docs/assessment.md) to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Write a CycloneDX 1.6 JSON SBOM of the components found to this file.
+    #[arg(long)]
+    sbom: Option<PathBuf>,
+    /// Write an SPDX 2.3 JSON SBOM of the components found to this file.
+    #[arg(long)]
+    spdx: Option<PathBuf>,
+    /// Exit with 1 when a finding has at least this severity (info, low, medium, high, critical);
+    /// a declared claim the evidence contradicts counts as high.
+    #[arg(long, default_value = "high")]
+    fail_on: iotassay_checks::Severity,
+    /// Extra password candidates, one per line, tried after the built-in default lists.
+    #[arg(long)]
+    wordlist: Vec<PathBuf>,
+    /// Show every piece of evidence, not just the first of each finding.
+    #[arg(short, long)]
+    verbose: bool,
+    /// Vulnerability database to match components against (default: the one `iotassay db
+    /// import` fills, when it exists; without one, vulnerabilities are "not assessed").
+    #[arg(long)]
+    db: Option<PathBuf>,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+#[derive(clap::Args)]
 struct Limits {
     /// Deepest nesting of structures to extract.
     #[arg(long, default_value_t = iotassay_unpack::DEFAULT_MAX_DEPTH)]
@@ -177,25 +185,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo { out } => demo(out),
         Command::Db(args) => db::run(args),
-        Command::Scan {
-            image,
-            json,
-            sbom,
-            spdx,
-            fail_on,
-            wordlist,
-            verbose,
-            db,
-            limits,
-        } => scan(
-            &image,
-            json.as_deref(),
-            (sbom.as_deref(), spdx.as_deref()),
-            fail_on,
-            &wordlist,
-            (verbose, db),
-            &limits,
-        ),
+        Command::Scan(args) => scan(&args),
         Command::Provisions {
             guideline,
             psti,
@@ -219,17 +209,7 @@ fn declaration(command: DeclarationCommand) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         DeclarationCommand::Check { file } => {
-            let meta = std::fs::metadata(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
-            if meta.len() > iotassay_declaration::MAX_SIZE as u64 {
-                bail!(
-                    "{}: {} bytes is too large for a declaration",
-                    file.display(),
-                    meta.len()
-                );
-            }
-            let text = std::fs::read_to_string(&file)
-                .with_context(|| format!("cannot read {}", file.display()))?;
+            let text = read_declaration_text(&file)?;
             let decl = match iotassay_declaration::Declaration::parse(&text) {
                 Ok(d) => d,
                 Err(e) => {
@@ -535,18 +515,16 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn scan(
-    image: &Path,
-    json: Option<&Path>,
-    (cyclonedx, spdx): (Option<&Path>, Option<&Path>),
-    fail_on: iotassay_checks::Severity,
-    wordlists: &[PathBuf],
-    (verbose, db): (bool, Option<PathBuf>),
-    limits: &Limits,
-) -> Result<ExitCode> {
-    let mut assessment = assess_with_progress(image, wordlists, limits)?;
+fn scan(args: &ScanArgs) -> Result<ExitCode> {
+    // A bad declaration is reported before the image is read: it is the quicker mistake to fix.
+    let declaration = args
+        .declaration
+        .as_deref()
+        .map(read_declaration)
+        .transpose()?;
+    let mut assessment = assess_with_progress(&args.image, &args.wordlist, &args.limits)?;
     // The database the user named must open; the default one is used only when it exists.
-    let db_path = match db {
+    let db_path = match args.db.clone() {
         Some(p) => Some(p),
         None => db::default_path().ok().filter(|p| p.is_file()),
     };
@@ -562,6 +540,14 @@ fn scan(
         iotassay_checks::attach_vulnerabilities(&mut assessment, &db)
             .map_err(|e| anyhow::anyhow!("matching against {}: {e}", path.display()))?;
     }
+    if let Some(d) = declaration {
+        iotassay_checks::attach_declaration(&mut assessment, d);
+    }
+    let (json, cyclonedx, spdx) = (
+        args.json.as_deref(),
+        args.sbom.as_deref(),
+        args.spdx.as_deref(),
+    );
     if let Some(path) = json {
         let text = serde_json::to_vec_pretty(&assessment)?;
         std::fs::write(path, text).with_context(|| format!("cannot write {}", path.display()))?;
@@ -578,17 +564,44 @@ fn scan(
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
-    print_assessment(&assessment, verbose);
+    print_assessment(&assessment, args.verbose);
     if let Some(path) = json {
         println!("assessment: {}", path.display());
     }
     for path in [cyclonedx, spdx].into_iter().flatten() {
         println!("sbom: {}", path.display());
     }
-    Ok(match assessment.worst() {
-        Some(worst) if worst >= fail_on => ExitCode::from(1),
+    let contradicted = assessment
+        .verdicts
+        .provisions
+        .iter()
+        .any(|p| !p.contradictions.is_empty())
+        .then_some(iotassay_checks::Severity::High);
+    Ok(match assessment.worst().max(contradicted) {
+        Some(worst) if worst >= args.fail_on => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// Read and parse a declaration file, with the file name in every error.
+fn read_declaration(file: &Path) -> Result<iotassay_declaration::Declaration> {
+    let text = read_declaration_text(file)?;
+    iotassay_declaration::Declaration::parse(&text)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+}
+
+/// A declaration file's text, refused beyond the declaration size bound.
+fn read_declaration_text(file: &Path) -> Result<String> {
+    let meta =
+        std::fs::metadata(file).with_context(|| format!("cannot read {}", file.display()))?;
+    if meta.len() > iotassay_declaration::MAX_SIZE as u64 {
+        bail!(
+            "{}: {} bytes is too large for a declaration",
+            file.display(),
+            meta.len()
+        );
+    }
+    std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))
 }
 
 fn assess_with_progress(
@@ -639,6 +652,40 @@ fn assess_with_progress(
         bar.finish_and_clear();
     }
     Ok(assessment)
+}
+
+/// The PSTI summary, the verdict counts and every contradicted declaration claim.
+fn print_verdicts(v: &iotassay_checks::Verdicts) {
+    println!();
+    println!(
+        "UK PSTI security requirements{}:",
+        if v.declaration {
+            ""
+        } else {
+            " (no declaration given: scan --declaration FILE)"
+        }
+    );
+    for p in &v.psti {
+        println!("  {:<62} {:<13} {}", p.title, p.verdict.as_str(), p.reason);
+    }
+    let counts = v.counts();
+    let counts: Vec<String> = iotassay_checks::Verdict::ALL
+        .iter()
+        .filter_map(|k| counts.get(k).map(|n| format!("{n} {k}")))
+        .collect();
+    println!(
+        "EN 303 645 provisions: {} ({})",
+        v.provisions.len(),
+        counts.join(", ")
+    );
+    for p in v.provisions.iter().filter(|p| !p.contradictions.is_empty()) {
+        for c in &p.contradictions {
+            println!(
+                "  contradiction on {}: {}; but {}",
+                p.id, c.claim, c.evidence
+            );
+        }
+    }
 }
 
 fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
@@ -706,6 +753,7 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
             g.status.as_str()
         );
     }
+    print_verdicts(&a.verdicts);
     println!();
     if a.findings.is_empty() {
         println!("No findings.");

@@ -1,0 +1,601 @@
+//! Per-provision verdicts: what the evidence (findings, the checks that ran) and the manufacturer's
+//! declaration together support for each EN 303 645 provision, plus the PSTI summary.
+//!
+//! A verdict never claims more than its basis: "pass" means checks that examine the provision ran
+//! on a root file system and found nothing; what only the manufacturer states is "declared", not
+//! "pass"; with neither, the verdict is "not assessed" and says why. A declared claim the evidence
+//! contradicts is a failure naming both.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use iotassay_catalog::{Catalog, Level, Provision, Psti, GUIDELINES};
+use iotassay_declaration::{Declaration, PasswordMechanism};
+use iotassay_inventory::Enablement;
+use serde::{Deserialize, Serialize};
+
+use crate::assessment::{Assessment, GuidelineStatus, GuidelineSummary};
+use crate::Finding;
+
+/// The outcome for one provision. Ordered from best to worst for summaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Verdict {
+    /// The manufacturer declared it not applicable, with a justification, and nothing contradicts it.
+    NotApplicable,
+    /// Checks that examine it ran and found nothing (absence of detected problems).
+    Pass,
+    /// The manufacturer declares it implemented; nothing automated can confirm or refute it.
+    Declared,
+    /// Neither evidence nor declaration decides it; `reason` says what is missing.
+    NotAssessed,
+    /// Evidence shows it is not met, or a declared claim is contradicted, or a mandatory provision
+    /// is declared not applicable without justification.
+    Fail,
+}
+
+impl Verdict {
+    pub const ALL: [Verdict; 5] = [
+        Verdict::Fail,
+        Verdict::NotAssessed,
+        Verdict::Declared,
+        Verdict::Pass,
+        Verdict::NotApplicable,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::NotApplicable => "not applicable",
+            Verdict::Pass => "pass",
+            Verdict::Declared => "declared",
+            Verdict::NotAssessed => "not assessed",
+            Verdict::Fail => "fail",
+        }
+    }
+}
+
+impl fmt::Display for Verdict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
+/// What a verdict rests on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Basis {
+    /// Findings or the absence of findings of checks that ran on the firmware.
+    Firmware,
+    /// The manufacturer's declaration.
+    Declaration,
+    /// Known vulnerabilities of the components (local database).
+    Vulnerabilities,
+}
+
+/// A declared statement and the evidence that contradicts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contradiction {
+    /// What the declaration states, with where ("declares the interfaces: web-ui, uart (no telnet)").
+    pub claim: String,
+    /// What the firmware shows ("etc/init.d/telnet:31 starts telnetd at boot").
+    pub evidence: String,
+    /// The finding that carries the evidence, an index into `Assessment::findings`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub finding: Option<usize>,
+}
+
+/// The verdict on one provision.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ProvisionVerdict {
+    pub id: String,
+    /// Paraphrase of the provision.
+    pub summary: String,
+    pub guidelines: Vec<u8>,
+    /// Status in EN 303 645 V2.1.1 and V3.1.3 as the standard writes it (`M`, `R C(3)`, `void`, …).
+    pub v2_1_1: String,
+    pub v3_1_3: String,
+    /// Mandatory without condition in either version.
+    pub mandatory: bool,
+    /// The PSTI requirement it is deemed to satisfy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub psti: Option<Psti>,
+    pub verdict: Verdict,
+    pub basis: Vec<Basis>,
+    /// One sentence: why this verdict.
+    pub reason: String,
+    /// Findings (low or above) that inform it, indexes into `Assessment::findings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub contradictions: Vec<Contradiction>,
+    /// Checks that examine it and ran.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<String>,
+    /// The declaration's justification for "not applicable".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub justification: Option<String>,
+    /// The declaration's "implemented how".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub implementation: Option<String>,
+}
+
+/// The verdict on one PSTI security requirement (Schedule 1 of SI 2023/1007).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PstiVerdict {
+    pub requirement: Psti,
+    pub title: String,
+    pub verdict: Verdict,
+    /// The EN 303 645 provisions deemed to satisfy it.
+    pub provisions: Vec<String>,
+    pub reason: String,
+}
+
+/// Every provision's verdict and the PSTI summary.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Verdicts {
+    /// Whether a manufacturer's declaration was taken into account.
+    pub declaration: bool,
+    /// In catalogue order.
+    pub provisions: Vec<ProvisionVerdict>,
+    pub psti: Vec<PstiVerdict>,
+}
+
+impl Verdicts {
+    pub fn get(&self, id: &str) -> Option<&ProvisionVerdict> {
+        self.provisions.iter().find(|p| p.id == id)
+    }
+
+    /// How many provisions have each verdict.
+    pub fn counts(&self) -> BTreeMap<Verdict, usize> {
+        let mut counts = BTreeMap::new();
+        for p in &self.provisions {
+            *counts.entry(p.verdict).or_insert(0) += 1;
+        }
+        counts
+    }
+}
+
+/// Interface kinds a boot service reveals, with the words a declaration would use for them.
+const SERVICE_KINDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "telnet",
+        &["telnetd", "utelnetd", "in.telnetd"],
+        &["telnet"],
+    ),
+    (
+        "SSH",
+        &["dropbear", "sshd"],
+        &["ssh", "dropbear", "sftp", "scp"],
+    ),
+    (
+        "FTP",
+        &["ftpd", "vsftpd", "proftpd", "pure-ftpd", "bftpd", "tftpd"],
+        &["ftp"],
+    ),
+    (
+        "web server",
+        &[
+            "httpd",
+            "uhttpd",
+            "lighttpd",
+            "nginx",
+            "boa",
+            "goahead",
+            "mini_httpd",
+            "thttpd",
+        ],
+        &["http", "web"],
+    ),
+    ("UPnP", &["miniupnpd", "upnpd"], &["upnp", "ssdp"]),
+    ("SNMP", &["snmpd"], &["snmp"]),
+    ("RTSP", &["rtspd", "live555"], &["rtsp"]),
+    ("MQTT broker", &["mosquitto"], &["mqtt"]),
+    ("ADB", &["adbd"], &["adb"]),
+    (
+        "TP-Link debug protocol (tddp)",
+        &["tddp"],
+        &["tddp", "debug"],
+    ),
+];
+
+/// Judge every provision from the assessment's findings and checks and, when given, the
+/// declaration; also refresh the per-guideline summary so contradictions count there.
+pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
+    let catalog = Catalog::get_static();
+    let have_root = !a.inventory.roots.is_empty();
+    let contradictions = declaration
+        .map(|d| contradictions(a, d))
+        .unwrap_or_default();
+    let provisions: Vec<ProvisionVerdict> = catalog
+        .provisions
+        .iter()
+        .filter(|p| p.v2_1_1.applies() || p.v3_1_3.applies())
+        .map(|p| {
+            let against: Vec<Contradiction> = contradictions
+                .iter()
+                .filter(|(id, _)| *id == p.id.as_str())
+                .map(|(_, c)| c.clone())
+                .collect();
+            judge_one(a, p, declaration, against, have_root)
+        })
+        .collect();
+    let psti = Psti::ALL
+        .iter()
+        .map(|&req| psti_verdict(req, &provisions, declaration))
+        .collect();
+    Verdicts {
+        declaration: declaration.is_some(),
+        provisions,
+        psti,
+    }
+}
+
+fn judge_one(
+    a: &Assessment,
+    p: &Provision,
+    declaration: Option<&Declaration>,
+    contradictions: Vec<Contradiction>,
+    have_root: bool,
+) -> ProvisionVerdict {
+    let id = p.id.as_str();
+    let findings: Vec<usize> = a
+        .findings
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| f.severity.is_failure() && f.provisions.iter().any(|x| x.as_str() == id))
+        .map(|(i, _)| i)
+        .collect();
+    let checks: Vec<String> = a
+        .checks
+        .iter()
+        .filter(|c| c.provisions.iter().any(|x| x == id))
+        .map(|c| c.id.clone())
+        .collect();
+    let statement = declaration.and_then(|d| d.provisions.iter().find(|(k, _)| k.0 == id));
+    let statement = statement.map(|(_, s)| s);
+    let mandatory = p.v2_1_1.unconditionally_mandatory() || p.v3_1_3.unconditionally_mandatory();
+    let mut basis = Vec::new();
+    if !checks.is_empty() || !findings.is_empty() {
+        basis.push(Basis::Firmware);
+    }
+    if statement.is_some() || !contradictions.is_empty() {
+        basis.push(Basis::Declaration);
+    }
+    let declared_fact = declaration.and_then(|d| declared_fact(p, d));
+    if declared_fact.is_some() && !basis.contains(&Basis::Declaration) {
+        basis.push(Basis::Declaration);
+    }
+
+    let fact_problem = match &declared_fact {
+        Some(Err(problem)) => Some(problem.clone()),
+        _ => None,
+    };
+    let titles = |idx: &[usize]| -> String {
+        let mut titles: Vec<&str> = idx.iter().map(|&i| a.findings[i].title.as_str()).collect();
+        titles.dedup();
+        let more = titles.len().saturating_sub(3);
+        titles.truncate(3);
+        let mut s = titles.join("; ");
+        if more > 0 {
+            s.push_str(&format!(" (and {more} more)"));
+        }
+        s
+    };
+
+    let (verdict, reason) = match statement {
+        Some(s) if !s.applies => match (&s.justification, findings.is_empty()) {
+            (_, false) => (
+                Verdict::Fail,
+                format!(
+                    "declared not applicable, but the firmware shows: {}",
+                    titles(&findings)
+                ),
+            ),
+            (None, true) if mandatory => (
+                Verdict::Fail,
+                "a mandatory provision is declared not applicable without a justification (EN 303 645 5.0-1)".into(),
+            ),
+            (Some(j), true) => (
+                Verdict::NotApplicable,
+                format!("declared not applicable: {j}"),
+            ),
+            (None, true) => (
+                Verdict::NotApplicable,
+                "declared not applicable (a recommendation; no justification given)".into(),
+            ),
+        },
+        _ if !contradictions.is_empty() => {
+            let c = &contradictions[0];
+            (
+                Verdict::Fail,
+                format!("{} — but {}", c.claim, c.evidence),
+            )
+        }
+        _ if !findings.is_empty() => (Verdict::Fail, titles(&findings)),
+        _ if fact_problem.is_some() => (Verdict::Fail, fact_problem.unwrap_or_default()),
+        _ if !checks.is_empty() && have_root => (
+            Verdict::Pass,
+            format!(
+                "no problem found by {} check{} that examine{} it",
+                checks.len(),
+                if checks.len() == 1 { "" } else { "s" },
+                if checks.len() == 1 { "s" } else { "" }
+            ),
+        ),
+        _ if statement.is_some() || declared_fact.is_some() => {
+            let mut parts = Vec::new();
+            if let Some(Ok(fact)) = &declared_fact {
+                parts.push(fact.clone());
+            }
+            match statement.and_then(|s| s.implementation.as_deref()) {
+                Some(how) => parts.push(format!("declared implemented: {how}")),
+                None if parts.is_empty() => {
+                    parts.push("declared applicable; no automated check can confirm it".into())
+                }
+                None => {}
+            }
+            (Verdict::Declared, parts.join("; "))
+        }
+        _ if !checks.is_empty() => (
+            Verdict::NotAssessed,
+            "no root file system was found in the image for the checks that examine it".into(),
+        ),
+        _ if declaration.is_none() => (
+            Verdict::NotAssessed,
+            if p.firmware_assessable() {
+                "no automated firmware check covers it yet; the manufacturer's declaration or a lab test is needed".into()
+            } else {
+                "not visible in firmware: needs the manufacturer's declaration (scan --declaration) or a lab test".into()
+            },
+        ),
+        _ => (
+            Verdict::NotAssessed,
+            "the declaration does not address it and no automated check covers it".into(),
+        ),
+    };
+
+    ProvisionVerdict {
+        id: id.to_string(),
+        summary: p.summary.clone(),
+        guidelines: p.guidelines.clone(),
+        v2_1_1: status_text(p.v2_1_1.level, &p.v2_1_1.raw),
+        v3_1_3: status_text(p.v3_1_3.level, &p.v3_1_3.raw),
+        mandatory,
+        psti: p.psti,
+        verdict,
+        basis,
+        reason,
+        findings,
+        contradictions,
+        checks,
+        justification: statement.and_then(|s| s.justification.clone()),
+        implementation: statement.and_then(|s| s.implementation.clone()),
+    }
+}
+
+fn status_text(level: Level, raw: &str) -> String {
+    match level {
+        Level::Absent => "—".into(),
+        _ => raw.to_string(),
+    }
+}
+
+/// What the declaration's structured sections (not the per-provision table) establish for the
+/// provisions they speak to: `Ok(reason)` when declared, `Err(problem)` when the declaration itself
+/// shows the provision is not met.
+fn declared_fact(p: &Provision, d: &Declaration) -> Option<Result<String, String>> {
+    match p.id.as_str() {
+        "5.2-1" => {
+            let contacts = &d.vulnerability_disclosure.contact;
+            Some(if contacts.is_empty() {
+                Err("the declaration names no vulnerability-disclosure contact".into())
+            } else {
+                let policy = d
+                    .vulnerability_disclosure
+                    .policy
+                    .as_deref()
+                    .map(|p| format!("; policy {p}"))
+                    .unwrap_or_default();
+                Ok(format!(
+                    "declared disclosure contact {}{policy}",
+                    contacts.join(", ")
+                ))
+            })
+        }
+        "5.3-13" => Some(match d.support_period.end() {
+            Some(end) => {
+                let today = time::OffsetDateTime::now_utc().date();
+                if end.0 < today {
+                    Err(format!(
+                        "the declared support period ended on {end}: the product no longer receives security updates"
+                    ))
+                } else {
+                    Ok(format!("declared support period ends on {end}"))
+                }
+            }
+            None => Err("the declaration does not define the support period's end".into()),
+        }),
+        "5.1-1" => Some(Ok(format!(
+            "declared password mechanism: {}",
+            mechanism_text(d.passwords.mechanism)
+        ))),
+        _ => None,
+    }
+}
+
+fn mechanism_text(m: PasswordMechanism) -> String {
+    serde_json::to_value(m)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_else(|| format!("{m:?}"))
+}
+
+/// Declared statements the firmware evidence contradicts, as `(provision id, contradiction)`.
+fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contradiction)> {
+    let mut out = Vec::new();
+    let declared_names: Vec<String> = d
+        .interfaces
+        .iter()
+        .map(|i| format!("{} {}", i.name, i.protocol).to_ascii_lowercase())
+        .collect();
+    let interface_list = if d.interfaces.is_empty() {
+        "declares no network interface".to_string()
+    } else {
+        format!(
+            "the declaration lists its interfaces as {}",
+            d.interfaces
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    };
+
+    // Services the firmware starts at boot that the declaration's complete interface list omits
+    // or declares unexposed.
+    for (kind, programs, words) in SERVICE_KINDS {
+        let started: Vec<_> = a
+            .inventory
+            .services
+            .services
+            .iter()
+            .filter(|s| programs.contains(&s.program.as_str()))
+            .filter(|s| s.enablement() == Enablement::Yes)
+            .collect();
+        let Some(service) = started.first() else {
+            continue;
+        };
+        let matching: Vec<_> = d
+            .interfaces
+            .iter()
+            .zip(&declared_names)
+            .filter(|(_, n)| words.iter().any(|w| n.contains(w)))
+            .map(|(i, _)| i)
+            .collect();
+        let where_ = match service.evidence.line {
+            Some(line) => format!("{}:{line}", service.evidence.path),
+            None => service.evidence.path.clone(),
+        };
+        let evidence = format!("{where_} starts {} at boot", service.program);
+        let finding = finding_about(&a.findings, &service.evidence.path, &service.program);
+        let claim = if matching.is_empty() {
+            Some(format!("{interface_list} (no {kind})"))
+        } else if matching.iter().all(|i| !i.exposed) {
+            Some(format!(
+                "declares {} as not exposed",
+                matching
+                    .iter()
+                    .map(|i| format!("{} ({})", i.name, i.protocol))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else {
+            None
+        };
+        if let Some(claim) = claim {
+            let debug = *kind == "TP-Link debug protocol (tddp)";
+            out.push((
+                if debug { "5.6-4" } else { "5.6-1" },
+                Contradiction {
+                    claim,
+                    evidence,
+                    finding,
+                },
+            ));
+        }
+    }
+
+    // A universal default or empty password against the declared password mechanism.
+    if let Some((i, f)) = a.findings.iter().enumerate().find(|(_, f)| {
+        f.severity.is_failure() && f.provisions.iter().any(|p| p.as_str() == "5.1-1")
+    }) {
+        out.push((
+            "5.1-1",
+            Contradiction {
+                claim: format!(
+                    "the declaration states the password mechanism is {}",
+                    mechanism_text(d.passwords.mechanism)
+                ),
+                evidence: match f.evidence.first() {
+                    Some(e) => format!("{} ({})", f.title, e.path),
+                    None => f.title.clone(),
+                },
+                finding: Some(i),
+            },
+        ));
+    }
+    out
+}
+
+/// The first finding whose evidence points at `path` or whose title names `program`.
+fn finding_about(findings: &[Finding], path: &str, program: &str) -> Option<usize> {
+    findings
+        .iter()
+        .position(|f| f.severity.is_failure() && f.evidence.iter().any(|e| e.path == path))
+        .or_else(|| {
+            findings
+                .iter()
+                .position(|f| f.severity.is_failure() && f.title.contains(program))
+        })
+}
+
+fn psti_verdict(
+    req: Psti,
+    provisions: &[ProvisionVerdict],
+    declaration: Option<&Declaration>,
+) -> PstiVerdict {
+    let mapped: Vec<&ProvisionVerdict> =
+        provisions.iter().filter(|p| p.psti == Some(req)).collect();
+    let worst = mapped
+        .iter()
+        .map(|p| p.verdict)
+        .filter(|v| *v != Verdict::NotApplicable)
+        .max()
+        .unwrap_or(Verdict::NotAssessed);
+    let reason = match worst {
+        Verdict::Fail => mapped
+            .iter()
+            .filter(|p| p.verdict == Verdict::Fail)
+            .map(|p| format!("{}: {}", p.id, p.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+        Verdict::NotAssessed if declaration.is_none() => {
+            "not assessed: give the manufacturer's declaration (scan --declaration FILE)".into()
+        }
+        _ => mapped
+            .iter()
+            .map(|p| format!("{}: {}", p.id, p.reason))
+            .collect::<Vec<_>>()
+            .join("; "),
+    };
+    PstiVerdict {
+        requirement: req,
+        title: req.title().to_string(),
+        verdict: worst,
+        provisions: mapped.iter().map(|p| p.id.clone()).collect(),
+        reason,
+    }
+}
+
+/// Per-guideline status from the verdicts: a guideline fails when one of its provisions fails
+/// (finding or contradiction); otherwise the firmware-only summary stands.
+pub fn refresh_guidelines(guidelines: &mut [GuidelineSummary], verdicts: &Verdicts) {
+    for g in guidelines.iter_mut() {
+        let failing: Vec<&ProvisionVerdict> = verdicts
+            .provisions
+            .iter()
+            .filter(|p| p.guidelines.contains(&g.number) && p.verdict == Verdict::Fail)
+            .collect();
+        if !failing.is_empty() && g.status != GuidelineStatus::Fail {
+            g.status = GuidelineStatus::Fail;
+            g.reason = Some(
+                failing
+                    .iter()
+                    .map(|p| format!("{}: {}", p.id, p.reason))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+        }
+    }
+    debug_assert_eq!(guidelines.len(), GUIDELINES.len());
+}
