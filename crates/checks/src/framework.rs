@@ -26,6 +26,7 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &crate::updates::CleartextUrl,
         &crate::updates::VerificationDisabled,
         &crate::updates::WeakIntegrity,
+        &crate::updates::OutdatedComponents,
         &crate::comms::CleartextEndpoint,
         &crate::comms::TlsVerificationDisabled,
         &crate::comms::ObsoleteTlsLibrary,

@@ -148,10 +148,25 @@ impl Finding {
 }
 
 /// Options the user gives the checks.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct CheckOptions {
     /// Extra password candidates (user wordlists), tried after the built-in lists.
     pub extra_passwords: Vec<String>,
+    /// A component whose release line had been superseded for more than this many years when
+    /// the image was built is reported (`updates.outdated_components`).
+    pub max_component_age_years: u32,
+}
+
+/// The default for [`CheckOptions::max_component_age_years`].
+pub const DEFAULT_MAX_COMPONENT_AGE_YEARS: u32 = 5;
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            extra_passwords: Vec::new(),
+            max_component_age_years: DEFAULT_MAX_COMPONENT_AGE_YEARS,
+        }
+    }
 }
 
 /// What every check sees: the unpacked image, its file tree and its inventory.

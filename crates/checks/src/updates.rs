@@ -669,6 +669,101 @@ impl Check for WeakIntegrity {
     }
 }
 
+/// Components whose release line had been superseded or out of support for more than
+/// [`crate::CheckOptions::max_component_age_years`] when the image was built.
+pub struct OutdatedComponents;
+
+/// Months from `from` to `to`, both `YYYY-MM-DD` (days ignored: the result is for people).
+fn months_between(from: &str, to: &str) -> Option<i64> {
+    let ym = |d: &str| -> Option<(i64, i64)> {
+        let mut parts = d.split('-');
+        Some((parts.next()?.parse().ok()?, parts.next()?.parse().ok()?))
+    };
+    let ((fy, fm), (ty, tm)) = (ym(from)?, ym(to)?);
+    Some((ty - fy) * 12 + (tm - fm))
+}
+
+impl Check for OutdatedComponents {
+    fn id(&self) -> &'static str {
+        "updates.outdated_components"
+    }
+    fn title(&self) -> &'static str {
+        "Components long superseded when the image was built"
+    }
+    fn provisions(&self) -> &'static [&'static str] {
+        &["5.3-8", "5.2-3"]
+    }
+    fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
+        let os = &cx.inventory.os;
+        let (Some(built), Some(built_fact)) = (os.build_date.as_deref(), os.build_date_fact())
+        else {
+            return Vec::new();
+        };
+        let years = cx.options.max_component_age_years;
+        let mut old = Vec::new();
+        for c in &cx.inventory.components {
+            if c.version.is_empty() {
+                continue;
+            }
+            let Some(s) = iotassay_inventory::releases::superseded(&c.name, &c.version) else {
+                continue;
+            };
+            let Some(months) = months_between(&s.since, built) else {
+                continue;
+            };
+            if months > i64::from(years) * 12 {
+                old.push((c, s, months));
+            }
+        }
+        if old.is_empty() {
+            return Vec::new();
+        }
+        old.sort_by_key(|(_, _, months)| std::cmp::Reverse(*months));
+        let names: Vec<String> = old
+            .iter()
+            .map(|(c, _, m)| format!("{} {} ({:.1} years)", c.name, c.version, *m as f64 / 12.0))
+            .collect();
+        let mut f = Finding::new(
+            self.id(),
+            self.provisions(),
+            Severity::Medium,
+            format!(
+                "{} component{} had been superseded for more than {years} years when the image was built ({built}): {}",
+                old.len(),
+                if old.len() == 1 { "" } else { "s" },
+                short_list(&names, 4)
+            ),
+            "A release line that upstream had superseded or stopped supporting years before the \
+             build receives no security fixes; shipping it shows security updates are not \
+             applied in a timely way (EN 303 645 5.3-8) and that vulnerabilities of the \
+             components are not monitored and rectified (5.2-3).",
+            "Move each component to a maintained release line and keep it current for the \
+             support period; track the components in an SBOM against vulnerability feeds.",
+        );
+        let mut build = built_fact.evidence.clone();
+        build.text = Some(format!(
+            "image built {built}: {}",
+            build.text.as_deref().unwrap_or("")
+        ));
+        for (c, s, months) in old.iter().take(MAX_EVIDENCE) {
+            if let Some(e) = c.evidence.first() {
+                let mut e = e.clone();
+                e.text = Some(format!(
+                    "{} {}: {}; current at the latest until {}, {:.1} years before the build; found as {}",
+                    c.name,
+                    c.version,
+                    s.why,
+                    s.since,
+                    *months as f64 / 12.0,
+                    e.text.as_deref().unwrap_or("?")
+                ));
+                f = f.with_evidence(e);
+            }
+        }
+        vec![f.with_evidence(build)]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

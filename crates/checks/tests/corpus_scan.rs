@@ -155,3 +155,57 @@ fn a_clean_tree_gives_no_failure() {
     assert!(failures.is_empty(), "{failures:#?}");
     assert_eq!(guideline(&a, 1), GuidelineStatus::Pass);
 }
+
+#[test]
+fn tplink_components_long_superseded_at_build_date() {
+    let a = scan("real/tplink-mt7628-flashdump.bin");
+    assert_eq!(a.inventory.os.build_date.as_deref(), Some("2023-11-20"));
+    let old = findings(&a, "updates.outdated_components");
+    assert_eq!(old.len(), 1, "{:#?}", a.findings);
+    let f = old[0];
+    assert_eq!(f.severity, Severity::Medium);
+    for (name, since) in [
+        ("linux 2.6.36", "2011-01-04"),
+        ("busybox 1.19.2", "2012-04-22"),
+        ("dropbear 2012.55", "2012-12-31"),
+        ("openssl 0.9.8zh", "2015-12-31"),
+    ] {
+        assert!(f.title.contains(name), "{name}: {}", f.title);
+        assert!(
+            f.evidence.iter().any(|e| e
+                .text
+                .as_deref()
+                .is_some_and(|t| t.starts_with(name) && t.contains(since))),
+            "{name}: {:#?}",
+            f.evidence
+        );
+    }
+    // The build date is part of the evidence.
+    assert!(f.evidence.iter().any(|e| e
+        .text
+        .as_deref()
+        .is_some_and(|t| t.starts_with("image built 2023-11-20"))));
+}
+
+#[test]
+fn component_age_threshold_is_respected() {
+    // OpenWrt 15.05 (built 2018-03-26) carries BusyBox 1.23.2, superseded on 2015-10-11: 2.4
+    // years, so reported at a 2-year threshold and not at the default 5.
+    let data = corpus_bytes("real/openwrt-15.05-tl-wr703n-sysupgrade.bin");
+    let at = |years| {
+        let options = CheckOptions {
+            max_component_age_years: years,
+            ..CheckOptions::default()
+        };
+        let a = assess("15.05", &data, &Options::default(), &options).unwrap();
+        a.findings
+            .iter()
+            .filter(|f| f.check == "updates.outdated_components")
+            .map(|f| f.title.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(at(5).is_empty(), "{:?}", at(5));
+    let two = at(2);
+    assert_eq!(two.len(), 1);
+    assert!(two[0].contains("busybox 1.23.2"), "{}", two[0]);
+}

@@ -136,6 +136,10 @@ struct ScanArgs {
     /// Show every piece of evidence, not just the first of each finding.
     #[arg(short, long)]
     verbose: bool,
+    /// Report components whose release line had been superseded for more than this many years
+    /// when the image was built.
+    #[arg(long, value_name = "YEARS", default_value_t = iotassay_checks::DEFAULT_MAX_COMPONENT_AGE_YEARS)]
+    max_age: u32,
     /// Vulnerability database to match components against (default: the one `iotassay db
     /// import` fills, when it exists; without one, vulnerabilities are "not assessed").
     #[arg(long)]
@@ -507,7 +511,12 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
     print_unpack_summary(&manifest, &unpacked);
     println!();
     let json = dir.join("assessment.json");
-    let assessment = assess_with_progress(&image, &[], &limits)?;
+    let assessment = assess_with_progress(
+        &image,
+        &[],
+        iotassay_checks::DEFAULT_MAX_COMPONENT_AGE_YEARS,
+        &limits,
+    )?;
     std::fs::write(&json, serde_json::to_vec_pretty(&assessment)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
     print_assessment(&assessment, false);
@@ -522,7 +531,8 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         .as_deref()
         .map(read_declaration)
         .transpose()?;
-    let mut assessment = assess_with_progress(&args.image, &args.wordlist, &args.limits)?;
+    let mut assessment =
+        assess_with_progress(&args.image, &args.wordlist, args.max_age, &args.limits)?;
     // The database the user named must open; the default one is used only when it exists.
     let db_path = match args.db.clone() {
         Some(p) => Some(p),
@@ -607,6 +617,7 @@ fn read_declaration_text(file: &Path) -> Result<String> {
 fn assess_with_progress(
     image: &Path,
     wordlists: &[PathBuf],
+    max_component_age_years: u32,
     limits: &Limits,
 ) -> Result<iotassay_checks::Assessment> {
     let mut extra = Vec::new();
@@ -622,6 +633,7 @@ fn assess_with_progress(
     }
     let options = iotassay_checks::CheckOptions {
         extra_passwords: extra,
+        max_component_age_years,
     };
     if !image.is_file() {
         bail!("{} is not a readable file", image.display());

@@ -801,7 +801,6 @@ pub fn collect(tree: &FileTree<'_>, os: &OsInfo, elf: &[ElfFile]) -> Vec<Compone
     }
 
     let mut out: Vec<Component> = found.map.into_values().collect();
-    merge_into_packages(&mut out);
     // OpenWrt's `libc` package is whichever C library the image uses (uClibc, later musl).
     if let Some((libc, _)) = &os.libc {
         for p in out
@@ -817,24 +816,30 @@ pub fn collect(tree: &FileTree<'_>, os: &OsInfo, elf: &[ElfFile]) -> Vec<Compone
             p.cpe = cpe(name, v, ComponentKind::Library);
         }
     }
+    merge_into_packages(&mut out);
     out
 }
 
 /// A binary banner of the same upstream version as a package database entry (dropbear 2011.54
-/// in `usr/sbin/dropbear` and opkg's `dropbear 2011.54-2`) is the same component: its evidence
-/// joins the package's.
+/// in `usr/sbin/dropbear` and opkg's `dropbear 2011.54-2`), or one naming the same CPE (the
+/// kernel banner and OpenWrt's `kernel` package), is the same component: its evidence joins the
+/// package's.
 fn merge_into_packages(out: &mut Vec<Component>) {
     let mut i = 0;
     while i < out.len() {
         let c = &out[i];
-        let generic = c.purl.starts_with("pkg:generic/") && c.kind != ComponentKind::Os;
+        let generic = c.purl.starts_with("pkg:generic/");
         let target = generic
             .then(|| {
                 out.iter().position(|p| {
-                    p.kind == ComponentKind::Package
-                        && !p.purl.starts_with("pkg:generic/")
+                    let same_name = c.kind != ComponentKind::Os
                         && p.name == c.name
-                        && upstream_version(&p.version) == c.version
+                        && upstream_version(&p.version) == c.version;
+                    // Different names for one product: OpenWrt's `kernel 3.3.8-1-d659…` package
+                    // and the `Linux version 3.3.8` banner both name cpe:…:linux_kernel:3.3.8.
+                    let same_cpe = c.cpe.is_some() && p.cpe == c.cpe;
+                    !p.purl.starts_with("pkg:generic/")
+                        && ((same_name && p.kind == ComponentKind::Package) || same_cpe)
                 })
             })
             .flatten();

@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod components;
 pub mod elf;
 pub mod os;
+pub mod releases;
 pub mod services;
 pub mod special;
 pub mod testing;

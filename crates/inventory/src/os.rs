@@ -58,8 +58,70 @@ pub struct OsInfo {
     pub busybox: Option<String>,
     /// `uclibc`, `glibc`, `musl`, with a version when the file names give one.
     pub libc: Option<(String, Option<String>)>,
+    /// When the image was built (`YYYY-MM-DD`): the latest plausible date its file systems, boot
+    /// images and kernel banner record (see `build.date` facts for the evidence).
+    #[serde(default)]
+    pub build_date: Option<String>,
     /// Every fact found, for evidence and for later checks.
     pub facts: Vec<Fact>,
+}
+
+impl OsInfo {
+    /// The fact that gave [`OsInfo::build_date`].
+    pub fn build_date_fact(&self) -> Option<&Fact> {
+        let date = self.build_date.as_deref()?;
+        self.facts
+            .iter()
+            .find(|f| f.key == "build.date" && f.value == date)
+    }
+}
+
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// A plausible calendar date as `YYYY-MM-DD`: 1990 up to the current year (clocks of build hosts
+/// and zeroed fields give 1970 or far-future stamps, which say nothing).
+fn plausible(year: u32, month: u32, day: u32) -> Option<String> {
+    let now_year = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| 1970 + d.as_secs() / 31_556_952)
+        .unwrap_or(2100);
+    ((1990..=now_year).contains(&u64::from(year))
+        && (1..=12).contains(&month)
+        && (1..=31).contains(&day))
+    .then(|| format!("{year:04}-{month:02}-{day:02}"))
+}
+
+/// `YYYY-MM-DD` after "built " or "created " in a region description.
+fn description_date(description: &str) -> Option<String> {
+    for word in ["built ", "created "] {
+        let Some(at) = description.find(word) else {
+            continue;
+        };
+        let date = description.get(at + word.len()..at + word.len() + 10)?;
+        let mut parts = date.split('-').map(|p| p.parse::<u32>().ok());
+        if let (Some(Some(y)), Some(Some(m)), Some(Some(d))) =
+            (parts.next(), parts.next(), parts.next())
+        {
+            return plausible(y, m, d);
+        }
+    }
+    None
+}
+
+/// The build date at the end of a kernel banner: `… #5 Thu Nov 20 15:53:42 CET 2014`.
+fn banner_date(banner: &str) -> Option<String> {
+    let hash = banner.rfind(" #")?;
+    let tokens: Vec<&str> = banner[hash..].split_whitespace().collect();
+    let month_at = tokens.iter().position(|t| MONTHS.contains(t))?;
+    let month = MONTHS.iter().position(|m| *m == tokens[month_at])? as u32 + 1;
+    let day: u32 = tokens.get(month_at + 1)?.parse().ok()?;
+    let year: u32 = tokens[month_at..]
+        .iter()
+        .rev()
+        .find_map(|t| (t.len() == 4).then(|| t.parse().ok()).flatten())?;
+    plausible(year, month, day)
 }
 
 /// `KEY=value` lines with shell quoting (`'…'`, `"…"`), as in os-release and openwrt_release.
@@ -432,6 +494,9 @@ impl<'m> Collector<'_, 'm> {
                 if banner.contains("OpenWrt") {
                     self.push("openwrt.kernel-banner", "", &ev, None);
                 }
+                if let Some(date) = banner_date(&banner) {
+                    self.push("build.date", date, &ev, None);
+                }
                 self.push("kernel.version", version, &ev, None);
             }
         }
@@ -478,6 +543,11 @@ impl<'m> Collector<'_, 'm> {
                     self.push("rtos", *name, &ev(), None);
                 }
             }
+            // File systems and boot images record when they were made ("built 2015-12-16",
+            // "created 2014-11-20 …").
+            if let Some(date) = description_date(&region.description) {
+                self.push("build.date", date, &ev(), None);
+            }
             // uImage names such as "MIPS OpenWrt Linux-4.9.87".
             if let Some(at) = region.description.find("Linux-") {
                 if let Some(v) = first_version(&region.description[at + 6..]) {
@@ -514,6 +584,11 @@ pub fn detect(tree: &FileTree<'_>) -> OsInfo {
         kernels: Vec::new(),
         busybox: get("busybox.version"),
         libc: get("libc.name").map(|n| (n, get("libc.version"))),
+        build_date: facts
+            .iter()
+            .filter(|f| f.key == "build.date")
+            .map(|f| f.value.clone())
+            .max(),
         facts: Vec::new(),
     };
     let openwrt = facts.iter().any(|f| f.key.starts_with("openwrt."))
@@ -587,6 +662,33 @@ mod tests {
         assert_eq!(v["DISTRIB_REVISION"], ("r36088".to_string(), 4));
         assert_eq!(v["ID"].0, "buildroot");
         assert_eq!(v.len(), 4);
+    }
+
+    #[test]
+    fn build_dates() {
+        assert_eq!(
+            banner_date("Linux version 3.3.8 (u@h) (gcc version 4.6.3 20120201 (prerelease) (Linaro GCC 4.6-2012.02) ) #5 Thu Nov 20 15:53:42 CET 2014").as_deref(),
+            Some("2014-11-20")
+        );
+        assert_eq!(
+            banner_date("Linux version 2.6.36 (u@h) #1 SMP PREEMPT"),
+            None
+        );
+        assert_eq!(
+            banner_date("Linux version 4.4 #1 Mon Jan 1 00:00:00 UTC 1970"),
+            None
+        );
+        assert_eq!(
+            description_date("v4.0 LE, xz, 864 inodes, block 256 KiB, built 2015-12-16").as_deref(),
+            Some("2015-12-16")
+        );
+        assert_eq!(
+            description_date("\"x\", created 2014-01-02 03:04:05 UTC").as_deref(),
+            Some("2014-01-02")
+        );
+        assert_eq!(description_date("built 2999-01-01"), None);
+        assert_eq!(description_date("built 20"), None);
+        assert_eq!(description_date("créé built 2015-13-01"), None);
     }
 
     #[test]

@@ -117,17 +117,18 @@ fn openwrt_12_09_opkg_and_binaries() {
         .is_some_and(|t| t.contains("dropbear_2011.54"))));
     let bb = find(inv, "busybox", "1.19.4");
     assert!(bb.purl.starts_with("pkg:opkg/busybox@1.19.4"));
-    let kernel = find(inv, "linux", "3.3.8");
-    assert_eq!(kernel.kind, ComponentKind::Os);
-    assert_eq!(
-        kernel.cpe.as_deref(),
-        Some("cpe:2.3:o:linux:linux_kernel:3.3.8:*:*:*:*:*:*:*")
-    );
+    // OpenWrt's `kernel` package and the kernel's `Linux version 3.3.8` banner name the same
+    // CPE: one component, with both pieces of evidence.
     let k = find(inv, "kernel", "3.3.8");
     assert_eq!(
         k.cpe.as_deref(),
         Some("cpe:2.3:o:linux:linux_kernel:3.3.8:*:*:*:*:*:*:*")
     );
+    assert!(k.evidence.iter().any(|e| e
+        .text
+        .as_deref()
+        .is_some_and(|t| t.starts_with("Linux version 3.3.8"))));
+    assert!(!inv.components.iter().any(|c| c.name == "linux"));
     find(inv, "openwrt", "12.09");
     // OpenWrt's `libc` package is the image's uClibc.
     let libc = inv
@@ -139,7 +140,16 @@ fn openwrt_12_09_opkg_and_binaries() {
         libc.cpe.as_deref(),
         Some("cpe:2.3:a:uclibc:uclibc:0.9.33.2:*:*:*:*:*:*:*")
     );
-    // Deduplicated by (name, version).
+    // Deduplicated by (name, version) and by CPE: the uClibc banner joined the `libc` package.
+    let mut cpes: Vec<&str> = inv
+        .components
+        .iter()
+        .filter_map(|c| c.cpe.as_deref())
+        .collect();
+    let n = cpes.len();
+    cpes.sort_unstable();
+    cpes.dedup();
+    assert_eq!(cpes.len(), n);
     let mut keys: Vec<(&str, &str)> = inv
         .components
         .iter()

@@ -373,6 +373,7 @@ fn user_wordlists_are_tried_last_and_named() {
     assert!(of(&run(&m), "passwords.default").is_empty());
     let options = CheckOptions {
         extra_passwords: vec!["Zr8#tq2!vWm9Lp@x4Qe7".into()],
+        ..CheckOptions::default()
     };
     let findings = run_with(&m, None, &options);
     let f = of(&findings, "passwords.default");
