@@ -159,6 +159,11 @@ struct Limits {
 }
 
 fn main() -> ExitCode {
+    // No transparent huge pages for the heap: each first touch of a 2 MiB page zeroes all of it,
+    // and extraction's many short-lived buffers made that a fifth of the CPU time of unpacking a
+    // router image (258 → 201 ms task-clock on openwrt-12.09).
+    // SAFETY: sets a process-wide allocator option; no allocation is in flight across the call.
+    unsafe { libmimalloc_sys::mi_option_set(libmimalloc_sys::mi_option_large_os_pages, 0) };
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
