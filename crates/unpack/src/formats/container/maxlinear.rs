@@ -6,7 +6,7 @@
 use crate::bytes::{be_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::{payload, text_field};
+use super::{payloads, text_field};
 
 /// MaxLinear/Intel Puma unified image.
 pub struct MaxLinear;
@@ -120,19 +120,18 @@ impl Format for MaxLinear {
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
         let p = parse(data)
             .ok_or_else(|| Error::malformed(0, "MaxLinear header no longer validates"))?;
-        let mut used: Vec<String> = Vec::new();
+        let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(p.parts.len());
         for (i, &(kind, start, len)) in p.parts.iter().enumerate() {
             let name = match part_name(kind) {
-                Some(n) if !used.iter().any(|u| u == n) => n.to_string(),
+                Some(n) if !parts.iter().any(|(u, _)| u == n) => n.to_string(),
                 _ => format!("part-{i}"),
             };
             // parse() checked every part lies inside `data`.
             let bytes = slice(data, start, len)
                 .ok_or_else(|| Error::malformed(start as u64, "part outside data"))?;
-            payload(out, &name, bytes)?;
-            used.push(name);
+            parts.push((name, bytes));
         }
-        Ok(())
+        payloads(out, &parts)
     }
 }
 

@@ -39,6 +39,16 @@ pub(crate) fn payload(out: &dyn Emit, name: &str, data: &[u8]) -> Result<(), Err
     })
 }
 
+/// Emit a container's partitions as payloads, in parallel: they are independent (a kernel's LZMA
+/// decode and a root file system's extraction overlap instead of running one after the other).
+/// The engine renumbers regions afterwards, so the manifest does not depend on the order.
+pub(crate) fn payloads(out: &dyn Emit, parts: &[(String, &[u8])]) -> Result<(), Error> {
+    use rayon::prelude::*;
+    parts
+        .par_iter()
+        .try_for_each(|(name, data)| payload(out, name, data))
+}
+
 /// `true` when every byte is printable ASCII (space to `~`).
 pub(crate) fn printable(s: &[u8]) -> bool {
     s.iter().all(|&b| (0x20..0x7f).contains(&b))

@@ -12,7 +12,7 @@ use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
 use md5::{Digest, Md5};
 
-use super::{payload, text_field};
+use super::{payloads, text_field};
 
 const HEADER_LEN: usize = 0x200;
 /// A firmware image larger than this is not credible for a TP-Link device.
@@ -210,9 +210,10 @@ impl Format for TpLink {
         check_md5(&data[..end], &h, out);
         // Images that carry a boot loader hold the header, 128 KiB of boot loader, then a second
         // header whose offsets are relative to itself.
+        let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(3);
         let (image, h) = match inner_header(&data[..end], &h) {
             Some(inner) => {
-                payload(out, "bootloader", &data[HEADER_LEN..BOOT_BASE])?;
+                parts.push(("bootloader".into(), &data[HEADER_LEN..BOOT_BASE]));
                 (&data[BOOT_BASE..end], inner)
             }
             None => (&data[..end], h),
@@ -222,11 +223,10 @@ impl Format for TpLink {
         if kernel_end < h.kernel_ofs + h.kernel_len {
             out.warn(h.kernel_ofs as u64, "kernel truncated".into());
         }
-        payload(
-            out,
-            "kernel",
+        parts.push((
+            "kernel".into(),
             image.get(h.kernel_ofs..kernel_end).unwrap_or_default(),
-        )?;
+        ));
 
         let declared = (h.rootfs_len > 0 && fs_at(image, h.rootfs_ofs)).then_some(h.rootfs_ofs);
         let after_kernel = [kernel_end, kernel_end.next_multiple_of(4)]
@@ -248,10 +248,11 @@ impl Format for TpLink {
                 if h.rootfs_len > 0 {
                     out.warn(h.rootfs_ofs as u64, "rootfs lies beyond the data".into());
                 }
-                return Ok(());
+                return payloads(out, &parts);
             }
         };
-        payload(out, "rootfs", &image[start..stop])
+        parts.push(("rootfs".into(), &image[start..stop]));
+        payloads(out, &parts)
     }
 }
 

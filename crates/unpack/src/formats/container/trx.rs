@@ -10,7 +10,7 @@
 use crate::bytes::{le_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::payload;
+use super::payloads;
 use crate::bytes::crc32_jam;
 
 /// Broadcom TRX container.
@@ -127,15 +127,16 @@ impl Format for Trx {
             );
         }
         let end = h.len.min(data.len());
+        let mut parts = Vec::with_capacity(h.offsets.len());
         for (i, &start) in h.offsets.iter().enumerate() {
             let stop = h.offsets.get(i + 1).copied().unwrap_or(h.len).min(end);
             let Some(part) = data.get(start..stop) else {
                 out.warn(start as u64, format!("partition {i} lies beyond the data"));
                 continue;
             };
-            payload(out, &format!("partition-{i}"), part)?;
+            parts.push((format!("partition-{i}"), part));
         }
-        Ok(())
+        payloads(out, &parts)
     }
 }
 

@@ -5,7 +5,7 @@
 use crate::bytes::{be_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::{payload, utc};
+use super::{payload, payloads, utc};
 
 const HEADER_LEN: usize = 64;
 const TYPE_MULTI: u8 = 4;
@@ -262,17 +262,21 @@ impl Format for UImage {
         };
         if h.kind == TYPE_MULTI || h.kind == TYPE_SCRIPT {
             if let Some(parts) = split_parts(body) {
-                for (i, part) in parts.iter().enumerate() {
-                    let name = match (h.kind, i) {
-                        (TYPE_SCRIPT, 0) => "script".to_string(),
-                        (TYPE_MULTI, 0) => "kernel".to_string(),
-                        (TYPE_MULTI, 1) => "ramdisk".to_string(),
-                        (TYPE_MULTI, 2) => "fdt".to_string(),
-                        _ => format!("part-{i}"),
-                    };
-                    payload(out, &name, part)?;
-                }
-                return Ok(());
+                let named: Vec<(String, &[u8])> = parts
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &part)| {
+                        let name = match (h.kind, i) {
+                            (TYPE_SCRIPT, 0) => "script".to_string(),
+                            (TYPE_MULTI, 0) => "kernel".to_string(),
+                            (TYPE_MULTI, 1) => "ramdisk".to_string(),
+                            (TYPE_MULTI, 2) => "fdt".to_string(),
+                            _ => format!("part-{i}"),
+                        };
+                        (name, part)
+                    })
+                    .collect();
+                return payloads(out, &named);
             }
             out.warn(
                 HEADER_LEN as u64,
