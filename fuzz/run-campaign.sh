@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a fixed time, in N parallel lanes, seeded from the matching corpus
 # fixtures. Crashes land in fuzz/artifacts/<target>/; logs in $LOGS. Usage:
-#   fuzz/run-campaign.sh [seconds-per-target] [lanes] [target…]
+#   [NICE=19] [TIMEOUT=20] fuzz/run-campaign.sh [seconds-per-target] [lanes] [target…]
+# (on a busy machine a niced fuzzer is starved: raise TIMEOUT so starvation is not reported as a hang)
 set -uo pipefail
 cd "$(dirname "$0")"
 secs=${1:-600}; lanes=${2:-2}; shift 2 2>/dev/null || true
@@ -28,10 +29,10 @@ seed() { # target → seed folder with the fixtures of its family
 run_one() {
   local t=$1; seed "$t"
   mkdir -p "artifacts/$t"
-  nice -n 19 cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 \
+  nice -n "${NICE:-19}" cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$secs" -rss_limit_mb=2048 -timeout="${TIMEOUT:-20}" \
     -artifact_prefix="artifacts/$t/" > "$LOGS/$t.log" 2>&1
   echo "$t exit=$? $(grep -aoE 'Done [0-9]+ runs in [0-9]+ second' "$LOGS/$t.log" | tail -1)" >> "$LOGS/summary.txt"
 }
-export -f run_one seed; export secs corpus LOGS
+export -f run_one seed; export secs corpus LOGS NICE TIMEOUT
 printf '%s\n' "${targets[@]}" | xargs -P "$lanes" -I{} bash -c 'run_one {}'
 cat "$LOGS/summary.txt"
