@@ -344,14 +344,14 @@ impl Label {
             y
         );
         y += 8;
-        let cell = 28u32;
-        let gap = 3u32;
+        let cell = 27u32;
+        let gap = 2u32;
         for (i, s) in self.scorecard.iter().enumerate() {
             let x = 16 + (i as u32 % 13) * (cell + gap);
             let fill = hex_rgb(status_rgb(s.status));
             let _ = writeln!(
                 body,
-                "<g><title>{}. {}: {}</title><rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" rx=\"4\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\" font-size=\"13\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{}</text></g>",
+                "<g><title>{}. {}: {}</title><rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" rx=\"4\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{}</text></g>",
                 s.guideline,
                 html(&s.title),
                 html(s.status.as_str()),
