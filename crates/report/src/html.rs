@@ -338,9 +338,12 @@ fn findings(o: &mut String, a: &Assessment) {
             capital(s.as_str()),
             group.len()
         );
-        for (i, f) in group {
+        let shown = group.len().min(MAX_ROWS);
+        let total = group.len();
+        for (i, f) in group.into_iter().take(shown) {
             finding(o, i, f);
         }
+        more(o, total);
         o.push_str("</div>\n");
     }
     o.push_str("</section>\n");
@@ -447,7 +450,9 @@ fn provisions(o: &mut String, a: &Assessment) {
         }
         o.push_str("</td></tr>\n");
     }
-    o.push_str("</table>\n</section>\n");
+    o.push_str("</table>\n");
+    more(o, a.verdicts.provisions.len());
+    o.push_str("</section>\n");
 }
 
 fn vulnerabilities(o: &mut String, a: &Assessment) {

@@ -29,6 +29,9 @@ const MAX_TEXT: usize = 400;
 /// Most notifications from unpacking.
 const MAX_NOTIFICATIONS: usize = 100;
 
+/// GitHub code scanning keeps at most 20 tags per rule; `properties.provisions` stays complete.
+const MAX_TAGS: usize = 20;
+
 const CONTRADICTION: &str = "declaration.contradiction";
 const DECLARATION_UNMET: &str = "declaration.unmet";
 
@@ -91,6 +94,7 @@ fn tags(provisions: &[String]) -> (Vec<String>, Vec<u8>) {
     psti.sort();
     psti.dedup();
     tags.extend(psti.into_iter().map(|p| format!("psti:{p}")));
+    tags.truncate(MAX_TAGS);
     (tags, guidelines)
 }
 
@@ -497,5 +501,12 @@ mod tests {
         assert!(tags.contains(&"uk-cop:1".to_string()), "{tags:?}");
         assert!(tags.contains(&"psti:passwords".to_string()), "{tags:?}");
         assert!(guidelines.contains(&1) && guidelines.contains(&6));
+        let many: Vec<String> = Catalog::get_static()
+            .provisions
+            .iter()
+            .map(|p| p.id.as_str().to_string())
+            .collect();
+        assert!(many.len() > MAX_TAGS);
+        assert_eq!(super::tags(&many).0.len(), MAX_TAGS);
     }
 }
