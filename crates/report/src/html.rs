@@ -1,6 +1,7 @@
 //! The HTML report: one self-contained page (inline CSS and script, no external fetch; a Content
 //! Security Policy allows only that script, by hash). Without JavaScript every section is shown;
-//! with it, findings filter by severity, guideline and text (also from `?severity=&guideline=&q=`).
+//! with it, findings filter by severity, guideline and text and provisions by verdict (also from
+//! the address: `?severity=&guideline=&q=&verdict=`).
 //!
 //! Hand-rendered rather than templated: every value goes through [`crate::escape::html`], and the
 //! tests feed hostile names and excerpts through it.
@@ -69,6 +70,19 @@ const SCRIPT: &str = r#"(function () {
     groups.forEach(function (gr) { gr.hidden = !gr.querySelector('.finding:not([hidden])'); });
     shown.textContent = n + ' of ' + items.length + ' findings shown';
   }
+  var pform = document.getElementById('pfilter');
+  var rows = [].slice.call(document.querySelectorAll('tr[data-verdict]'));
+  var pshown = document.getElementById('pshown');
+  function applyVerdict() {
+    var v = pform.elements.verdict.value;
+    var n = 0;
+    rows.forEach(function (tr) {
+      var ok = !v || tr.getAttribute('data-verdict') === v;
+      tr.hidden = !ok;
+      if (ok) n++;
+    });
+    pshown.textContent = n + ' of ' + rows.length + ' provisions shown';
+  }
   var params = new URLSearchParams(window.location.search);
   ['severity', 'guideline', 'q'].forEach(function (k) {
     if (params.has(k)) form.elements[k].value = params.get(k);
@@ -77,6 +91,13 @@ const SCRIPT: &str = r#"(function () {
   form.addEventListener('change', apply);
   form.addEventListener('submit', function (e) { e.preventDefault(); apply(); });
   apply();
+  if (pform) {
+    pform.hidden = false;
+    if (params.has('verdict')) pform.elements.verdict.value = params.get('verdict');
+    pform.addEventListener('change', applyVerdict);
+    pform.addEventListener('submit', function (e) { e.preventDefault(); applyVerdict(); });
+    applyVerdict();
+  }
   document.documentElement.setAttribute('data-js', 'ready');
 })();
 "#;
@@ -116,7 +137,7 @@ td.path, code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-s
 .meta { color: #555; font-size: 12px; margin: 2px 0; }
 .bad { color: var(--fail); font-weight: 600; } .good { color: var(--pass); }
 .contradiction { background: #ffebee; border-radius: 3px; padding: 2px 6px; margin: 3px 0; }
-form#filters { background: #fff; border: 1px solid #e0e0e0; padding: 8px; border-radius: 4px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
+form#filters, form#pfilter { background: #fff; border: 1px solid #e0e0e0; padding: 8px; border-radius: 4px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
 form#filters input[type=search] { min-width: 260px; }
 .more { color: #555; font-style: italic; }
 "#;
@@ -409,6 +430,20 @@ fn provisions(o: &mut String, a: &Assessment) {
     if !a.verdicts.declaration {
         o.push_str("<p class=\"note\">No manufacturer's declaration was given: what only the manufacturer can state is not assessed (<code>scan --declaration FILE</code>).</p>\n");
     }
+    o.push_str("<form id=\"pfilter\" hidden>\n<label>verdict <select name=\"verdict\"><option value=\"\">any</option>");
+    for v in Verdict::ALL {
+        let _ = write!(
+            o,
+            "<option value=\"{}\">{}</option>",
+            html(&word(&v)),
+            html(v.as_str())
+        );
+    }
+    let _ = writeln!(
+        o,
+        "</select></label>\n<span id=\"pshown\">{} provisions</span>\n</form>",
+        a.verdicts.provisions.len()
+    );
     o.push_str("<table>\n<tr><th>provision</th><th>V2.1.1</th><th>V3.1.3</th><th>CoP</th><th>verdict</th><th>why</th></tr>\n");
     for p in a.verdicts.provisions.iter().take(MAX_ROWS) {
         let guidelines: Vec<String> = p.guidelines.iter().map(u8::to_string).collect();

@@ -168,8 +168,9 @@ fn the_report_renders_with_its_scorecard() {
     );
     assert!(na_top > fail_top + 80, "{na_top} {fail_top}");
 
-    // The DOM after the script ran, filtered from the address: only critical findings shown.
-    let run = browse(&page, "?severity=critical", &["--dump-dom"]);
+    // The DOM after the script ran, filtered from the address: only critical findings and only
+    // failing provisions shown.
+    let run = browse(&page, "?severity=critical&verdict=fail", &["--dump-dom"]);
     assert!(run.console.is_empty(), "console: {:#?}", run.console);
     let dom = run.stdout;
     assert!(dom.contains("data-js=\"ready\""), "the script did not run");
@@ -205,6 +206,27 @@ fn the_report_renders_with_its_scorecard() {
         .filter(|a| a.split('>').next().unwrap_or("").contains(" hidden"))
         .count();
     assert_eq!(hidden_articles, a.findings.len() - critical);
+    let failing = a
+        .verdicts
+        .provisions
+        .iter()
+        .filter(|p| p.verdict == iotassay_checks::Verdict::Fail)
+        .count();
+    assert!(failing > 0);
+    assert!(
+        dom.contains(&format!(
+            "{failing} of {} provisions shown",
+            a.verdicts.provisions.len()
+        )),
+        "no provision count in the DOM"
+    );
+    let visible_rows = dom
+        .split("<tr data-verdict=")
+        .skip(1)
+        .filter(|r| !r.split('>').next().unwrap_or("").contains(" hidden"))
+        .collect::<Vec<_>>();
+    assert_eq!(visible_rows.len(), failing);
+    assert!(visible_rows.iter().all(|r| r.starts_with("\"fail\"")));
     assert!(dom.contains("telnetd is started at boot while root has no password"));
     assert!(dom.contains("UK Code of Practice: the 13 guidelines"));
 }
