@@ -16,10 +16,12 @@ impl fmt::Display for Html<'_> {
                 '>' => "&gt;",
                 '"' => "&quot;",
                 '\'' => "&#39;",
-                // Control characters are not allowed in XML 1.0 and mean nothing in HTML text.
-                c if (c.is_control() && c != '\n' && c != '\t')
+                // Control characters are not allowed in XML 1.0 and mean nothing in HTML text;
+                // bidirectional overrides could make a file name read as another.
+                c if (c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
                     || c == '\u{fffe}'
-                    || c == '\u{ffff}' =>
+                    || c == '\u{ffff}'
+                    || is_bidi_control(c) =>
                 {
                     "\u{fffd}"
                 }
@@ -31,6 +33,11 @@ impl fmt::Display for Html<'_> {
         }
         f.write_str(&self.0[last..])
     }
+}
+
+/// Unicode bidirectional embedding, override and isolate controls (the "Trojan Source" set).
+fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}' | '\u{200e}' | '\u{200f}' | '\u{061c}')
 }
 
 /// Shorthand for [`Html`].
@@ -46,7 +53,7 @@ pub fn md(s: &str) -> String {
     for c in s.chars() {
         match c {
             '\n' | '\r' | '\t' => out.push(' '),
-            c if c.is_control() => out.push('\u{fffd}'),
+            c if c.is_control() || is_bidi_control(c) => out.push('\u{fffd}'),
             // Punctuation that is never Markdown syntax on its own (`(` and `)` only make a link
             // after `]`, which is escaped).
             c if c.is_ascii_alphanumeric() || " .,-/()':;=+%@?!\"".contains(c) => out.push(c),
@@ -100,6 +107,8 @@ mod tests {
             "a\u{fffd}b\u{fffd}c\nd"
         );
         assert_eq!(html("plain ü").to_string(), "plain ü");
+        assert_eq!(html("a\u{202e}txt.exe").to_string(), "a\u{fffd}txt.exe");
+        assert_eq!(md("a\u{2066}b"), "a\u{fffd}b");
     }
 
     #[test]

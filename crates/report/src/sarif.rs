@@ -370,7 +370,7 @@ pub fn render(a: &Assessment) -> Value {
                 "name": a.tool.name,
                 "version": a.tool.version,
                 "semanticVersion": a.tool.version,
-                "informationUri": "https://example.invalid/iotassay",
+                "informationUri": env!("CARGO_PKG_REPOSITORY"),
                 "rules": rules.list,
             } },
             "automationDetails": { "id": format!("iotassay/{}/", a.input.name) },
