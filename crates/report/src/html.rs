@@ -24,6 +24,8 @@ pub const NOT_ASSESSED_RGB: [u8; 3] = [0x75, 0x75, 0x75];
 const MAX_ROWS: usize = 3000;
 const MAX_EVIDENCE: usize = 100;
 const MAX_EXCERPT: usize = 300;
+/// Evidence rows shown before the rest is folded into `<details>`.
+const OPEN_EVIDENCE: usize = 6;
 
 pub(crate) fn hex_rgb(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
@@ -140,6 +142,7 @@ td.path, code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-s
 form#filters, form#pfilter { background: #fff; border: 1px solid #e0e0e0; padding: 8px; border-radius: 4px; display: flex; gap: 12px; flex-wrap: wrap; align-items: center; }
 form#filters input[type=search] { min-width: 260px; }
 .more { color: #555; font-style: italic; }
+details { margin: 4px 0; } summary { cursor: pointer; color: #37474f; font-size: 13px; }
 "#;
 
 fn style() -> String {
@@ -393,26 +396,47 @@ fn finding(o: &mut String, i: usize, f: &iotassay_checks::Finding) {
         html(&f.remediation)
     );
     if !f.evidence.is_empty() {
-        o.push_str("<table class=\"evidence\">\n<tr><th>where</th><th>excerpt</th><th>provenance (from the image)</th></tr>\n");
-        for e in f.evidence.iter().take(MAX_EVIDENCE) {
-            let _ = writeln!(
+        // The first few places open, the rest folded (no script needed).
+        let shown = &f.evidence[..f.evidence.len().min(MAX_EVIDENCE)];
+        let (open, folded) = shown.split_at(shown.len().min(OPEN_EVIDENCE));
+        evidence_table(o, open);
+        if !folded.is_empty() {
+            let _ = write!(
                 o,
-                "<tr><td class=\"path\">{}</td><td><code>{}</code></td><td class=\"path\">{}</td></tr>",
-                html(&clip(&where_(e), MAX_EXCERPT)),
-                html(&clip(e.text.as_deref().unwrap_or(""), MAX_EXCERPT)),
-                html(&clip(&e.provenance, MAX_EXCERPT))
+                "<details><summary>{} more place{}</summary>\n",
+                f.evidence.len() - open.len(),
+                if f.evidence.len() - open.len() == 1 {
+                    ""
+                } else {
+                    "s"
+                }
             );
-        }
-        o.push_str("</table>\n");
-        if f.evidence.len() > MAX_EVIDENCE {
-            let _ = writeln!(
-                o,
-                "<p class=\"more\">… and {} more places (all in the assessment JSON)</p>",
-                f.evidence.len() - MAX_EVIDENCE
-            );
+            evidence_table(o, folded);
+            if f.evidence.len() > MAX_EVIDENCE {
+                let _ = writeln!(
+                    o,
+                    "<p class=\"more\">… and {} more (all in the assessment JSON)</p>",
+                    f.evidence.len() - MAX_EVIDENCE
+                );
+            }
+            o.push_str("</details>\n");
         }
     }
     o.push_str("</article>\n");
+}
+
+fn evidence_table(o: &mut String, evidence: &[Evidence]) {
+    o.push_str("<table class=\"evidence\">\n<tr><th>where</th><th>excerpt</th><th>provenance (from the image)</th></tr>\n");
+    for e in evidence {
+        let _ = writeln!(
+            o,
+            "<tr><td class=\"path\">{}</td><td><code>{}</code></td><td class=\"path\">{}</td></tr>",
+            html(&clip(&where_(e), MAX_EXCERPT)),
+            html(&clip(e.text.as_deref().unwrap_or(""), MAX_EXCERPT)),
+            html(&clip(&e.provenance, MAX_EXCERPT))
+        );
+    }
+    o.push_str("</table>\n");
 }
 
 fn provisions(o: &mut String, a: &Assessment) {

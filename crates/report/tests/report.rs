@@ -360,6 +360,12 @@ fn html_report_has_every_section() {
     assert!(page.contains("etc/init.d/telnet:31"));
     assert!(page.contains("tplink → rootfs @0x0 squashfs → etc/init.d/telnet"));
     assert!(page.contains("pkg:opkg/dropbear@"));
+    // Long evidence lists fold after six places, readable without a script.
+    let long = a.findings.iter().find(|f| f.evidence.len() > 7).unwrap();
+    assert!(page.contains(&format!(
+        "<details><summary>{} more places</summary>",
+        long.evidence.len() - 6
+    )));
     assert!(page.contains("<td class=\"path\">bin/busybox</td><td>mips</td>"));
     // No database: vulnerabilities are "not assessed", not "none".
     assert!(page.contains("<h2>Known vulnerabilities</h2>\n<p>not assessed: "));
