@@ -401,9 +401,9 @@ fn finding(o: &mut String, i: usize, f: &iotassay_checks::Finding) {
         let (open, folded) = shown.split_at(shown.len().min(OPEN_EVIDENCE));
         evidence_table(o, open);
         if !folded.is_empty() {
-            let _ = write!(
+            let _ = writeln!(
                 o,
-                "<details><summary>{} more place{}</summary>\n",
+                "<details><summary>{} more place{}</summary>",
                 f.evidence.len() - open.len(),
                 if f.evidence.len() - open.len() == 1 {
                     ""
