@@ -6,9 +6,10 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd); cd "$here"
 iterations=${1:-20}
 target=${CARGO_TARGET_DIR:-$here/target}
-cargo build --release -q -p iotassay -p iotassay-report --example render_bench
+cargo build --release -q -p iotassay
+cargo build --release -q -p iotassay-report --example render_bench
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 sed 's/^security_txt = .*//' docs/declaration.example.toml > "$work/declaration.toml"
 "$target/release/iotassay" scan ../shared/corpus/real/openwrt-12.09-tl-wr703n-factory.bin \
-  --declaration "$work/declaration.toml" --json "$work/assessment.json" >/dev/null || true
+  --declaration "$work/declaration.toml" --json "$work/assessment.json" >/dev/null || [ $? -eq 1 ]
 "$target/release/examples/render_bench" "$work/assessment.json" "$iterations"
