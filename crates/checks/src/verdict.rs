@@ -198,6 +198,15 @@ const SERVICE_KINDS: &[(&str, &[&str], &[&str])] = &[
     ),
 ];
 
+/// The kind of remote-access interface a boot service's program provides (`telnetd` → telnet),
+/// or `None` for programs that serve no network interface of their own.
+pub fn network_service_kind(program: &str) -> Option<&'static str> {
+    SERVICE_KINDS
+        .iter()
+        .find(|(_, programs, _)| programs.contains(&program))
+        .map(|(kind, _, _)| *kind)
+}
+
 /// Judge every provision from the assessment's findings and checks and, when given, the
 /// declaration; also refresh the per-guideline summary so contradictions count there.
 pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {

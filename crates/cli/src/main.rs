@@ -85,6 +85,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Render reports from an assessment JSON (`scan --json`): HTML, SARIF, Markdown, the
+    /// consumer label (JSON, SVG, HTML) and the PSTI statement of compliance (text, HTML).
+    Report {
+        /// The assessment JSON written by `iotassay scan --json`.
+        assessment: PathBuf,
+        /// Formats, comma-separated: html, sarif, md, label, psti (or all).
+        #[arg(long, default_value = "all")]
+        report: String,
+        /// Folder to write them to (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// The offline vulnerability database: import NVD / CVE 5 / OSV / KEV files, show its status.
     Db(db::DbArgs),
     /// Build the embedded demo firmware image, unpack it and scan it: a real run with no download.
@@ -120,6 +132,12 @@ struct ScanArgs {
     /// Write the assessment (versioned JSON, see docs/assessment.md) to this file.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Reports to write into --out, comma-separated: html, sarif, md, label, psti (or all).
+    #[arg(long, requires = "out")]
+    report: Option<String>,
+    /// Folder for --report (with the assessment.json they are rendered from).
+    #[arg(long, requires = "report")]
+    out: Option<PathBuf>,
     /// Write a CycloneDX 1.6 JSON SBOM of the components found to this file.
     #[arg(long)]
     sbom: Option<PathBuf>,
@@ -194,6 +212,30 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Command::Demo { out } => demo(out),
         Command::Db(args) => db::run(args),
+        Command::Report {
+            assessment,
+            report,
+            out,
+        } => {
+            let report = parse_formats(&report)?;
+            let meta = std::fs::metadata(&assessment)
+                .with_context(|| format!("cannot read {}", assessment.display()))?;
+            if meta.len() > iotassay_report::MAX_ASSESSMENT_SIZE as u64 {
+                bail!(
+                    "{}: {} bytes is larger than an assessment can be",
+                    assessment.display(),
+                    meta.len()
+                );
+            }
+            let bytes = std::fs::read(&assessment)
+                .with_context(|| format!("cannot read {}", assessment.display()))?;
+            let a = iotassay_report::load(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", assessment.display()))?;
+            for path in write_reports(&a, &report, &out)? {
+                println!("report: {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Scan(args) => scan(&args),
         Command::Provisions {
             guideline,
@@ -530,7 +572,8 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
 }
 
 fn scan(args: &ScanArgs) -> Result<ExitCode> {
-    // A bad declaration is reported before the image is read: it is the quicker mistake to fix.
+    // A bad declaration or format list is reported before the image is read: quicker to fix.
+    let formats = args.report.as_deref().map(parse_formats).transpose()?;
     let declaration = args
         .declaration
         .as_deref()
@@ -579,7 +622,21 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
     }
+    let reports = match (&formats, &args.out) {
+        (Some(formats), Some(out)) => {
+            let mut written = write_reports(&assessment, formats, out)?;
+            let path = out.join("assessment.json");
+            std::fs::write(&path, serde_json::to_vec_pretty(&assessment)?)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.insert(0, path);
+            written
+        }
+        _ => Vec::new(),
+    };
     print_assessment(&assessment, args.verbose);
+    for path in &reports {
+        println!("report: {}", path.display());
+    }
     if let Some(path) = json {
         println!("assessment: {}", path.display());
     }
@@ -596,6 +653,29 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         Some(worst) if worst >= args.fail_on => ExitCode::from(1),
         _ => ExitCode::SUCCESS,
     })
+}
+
+fn parse_formats(list: &str) -> Result<Vec<iotassay_report::Format>> {
+    iotassay_report::Format::parse_list(list).map_err(|e| anyhow::anyhow!("--report: {e}"))
+}
+
+/// Render each format into `out` (created if missing); the paths written, in order.
+fn write_reports(
+    a: &iotassay_checks::Assessment,
+    formats: &[iotassay_report::Format],
+    out: &Path,
+) -> Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
+    let mut written = Vec::new();
+    for format in formats {
+        for file in iotassay_report::render(a, *format) {
+            let path = out.join(file.file_name);
+            std::fs::write(&path, &file.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(path);
+        }
+    }
+    Ok(written)
 }
 
 /// Read and parse a declaration file, with the file name in every error.

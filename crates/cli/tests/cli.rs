@@ -309,3 +309,112 @@ fn scan_matches_components_against_the_vulnerability_database() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn scan_writes_reports_and_report_renders_them_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = demo_image(tmp.path());
+    let decl = tmp.path().join("declaration.toml");
+    let template = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/declaration.example.toml"
+    ))
+    .unwrap()
+    .replace("security_txt = \"security.txt\"", "");
+    std::fs::write(&decl, template).unwrap();
+    let out_dir = tmp.path().join("reports");
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--declaration",
+        decl.to_str().unwrap(),
+        "--report",
+        "html,sarif,md,label,psti",
+        "--out",
+        out_dir.to_str().unwrap(),
+        "--db",
+        tmp.path().join("none.db").to_str().unwrap(),
+    ]);
+    // No database there: a usage error before anything is written.
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--declaration",
+        decl.to_str().unwrap(),
+        "--report",
+        "html,sarif,md,label,psti",
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "the demo has critical findings");
+    let stdout = text(&out.stdout);
+    let files = [
+        "assessment.json",
+        "report.html",
+        "report.sarif",
+        "report.md",
+        "label.json",
+        "label.svg",
+        "label.html",
+        "psti-statement.txt",
+        "psti-statement.html",
+    ];
+    for f in files {
+        assert!(out_dir.join(f).is_file(), "{f} missing: {stdout}");
+        assert!(
+            stdout.contains(&format!("report: {}", out_dir.join(f).display())),
+            "{stdout}"
+        );
+    }
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out_dir.join("report.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    let statement = std::fs::read_to_string(out_dir.join("psti-statement.txt")).unwrap();
+    assert!(statement.contains("DRAFT"), "{statement}");
+
+    // `report` renders the same files from the assessment JSON alone.
+    let again = tmp.path().join("again");
+    let out = iotassay(&[
+        "report",
+        out_dir.join("assessment.json").to_str().unwrap(),
+        "--report",
+        "md",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        std::fs::read(again.join("report.md")).unwrap(),
+        std::fs::read(out_dir.join("report.md")).unwrap()
+    );
+    assert!(!again.join("report.html").exists());
+
+    // Bad format names and inputs are usage errors naming the problem.
+    let out = iotassay(&[
+        "report",
+        decl.to_str().unwrap(),
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not an assessment JSON"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = iotassay(&[
+        "report",
+        out_dir.join("assessment.json").to_str().unwrap(),
+        "--report",
+        "pdf",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("unknown report format \"pdf\""),
+        "{}",
+        text(&out.stderr)
+    );
+}

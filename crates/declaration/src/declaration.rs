@@ -26,6 +26,12 @@ pub struct Declaration {
     pub passwords: Passwords,
     pub update: Update,
     pub factory_reset: FactoryReset,
+    /// The UK authorised representative, when the manufacturer appointed one (PSTI Sch. 4 para 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uk_representative: Option<Party>,
+    /// Who issues the PSTI statement of compliance, and where and when (PSTI Sch. 4 paras 3, 6, 7).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statement_of_compliance: Option<StatementOfCompliance>,
     #[serde(default, rename = "interface")]
     pub interfaces: Vec<Interface>,
     #[serde(default, rename = "sensor")]
@@ -47,15 +53,68 @@ pub struct Product {
     pub model: String,
     pub hardware_version: String,
     pub software_version: String,
+    /// The product type as the statement of compliance names it ("smart security camera").
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// Batches the declaration covers (PSTI Sch. 4 para 1: "product type and batch").
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub batch: Vec<String>,
+    /// The privacy information consumers are pointed to (https URL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub privacy_policy: Option<HttpsUrl>,
     pub manufacturer: Manufacturer,
 }
 
+/// An `https://` URL, checked when read so the error points at the value.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct HttpsUrl(pub String);
+
+impl<'de> Deserialize<'de> for HttpsUrl {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<HttpsUrl, D::Error> {
+        let url = String::deserialize(d)?;
+        let ok = url.len() > "https://".len()
+            && url
+                .get(..8)
+                .is_some_and(|s| s.eq_ignore_ascii_case("https://"))
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            return Err(serde::de::Error::custom(format!(
+                "{url:?}: must be an https:// URL"
+            )));
+        }
+        Ok(HttpsUrl(url))
+    }
+}
+
+/// A legal person with a postal address (PSTI Sch. 4 para 2).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Manufacturer {
+pub struct Party {
     pub name: String,
     pub address: String,
 }
+
+/// What PSTI Sch. 4 needs beyond the product and support period: who prepared and signs the
+/// statement of compliance, and where and when it is issued.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatementOfCompliance {
+    /// Who prepared it: the manufacturer itself, or the person acting on its behalf (para 3).
+    pub prepared_by: String,
+    /// True when `prepared_by` acts on behalf of the manufacturer rather than being it.
+    #[serde(default)]
+    pub on_behalf_of_manufacturer: bool,
+    /// The signatory's name and function (para 6).
+    pub signatory_name: String,
+    pub signatory_function: String,
+    /// Place and date of issue (para 7).
+    pub place_of_issue: String,
+    pub date_of_issue: Date,
+}
+
+/// The manufacturer: legal name and postal address (PSTI Sch. 4 para 2).
+pub type Manufacturer = Party;
 
 /// A calendar date written `YYYY-MM-DD` (a TOML date or a string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

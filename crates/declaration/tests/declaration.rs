@@ -303,3 +303,54 @@ fn deeply_nested_input_is_an_error_not_a_crash() {
     );
     err(&text);
 }
+
+#[test]
+fn statement_of_compliance_fields_are_read() {
+    let d = Declaration::parse(TEMPLATE).unwrap();
+    assert_eq!(d.product.kind.as_deref(), Some("smart security camera"));
+    assert_eq!(d.product.batch, ["B2407-001 to B2407-999"]);
+    assert_eq!(
+        d.product.privacy_policy.as_ref().unwrap().0,
+        "https://acme.example/privacy"
+    );
+    assert_eq!(
+        d.uk_representative.as_ref().unwrap().name,
+        "Acme Devices UK Ltd"
+    );
+    let s = d.statement_of_compliance.as_ref().unwrap();
+    assert_eq!(s.signatory_function, "Head of Product Security");
+    assert_eq!(s.date_of_issue.to_string(), "2025-03-01");
+    assert!(!s.on_behalf_of_manufacturer);
+}
+
+#[test]
+fn statement_of_compliance_fields_are_optional_but_checked() {
+    // Without the optional tables and keys, the declaration still parses.
+    let start = TEMPLATE.find("# The UK authorised representative").unwrap();
+    let end = TEMPLATE.find("# The defined support period").unwrap();
+    let text = format!("{}{}", &TEMPLATE[..start], &TEMPLATE[end..])
+        .replacen("type = \"smart security camera\"", "", 1)
+        .replacen("privacy_policy = \"https://acme.example/privacy\"", "", 1);
+    let d = Declaration::parse(&text).unwrap();
+    assert!(d.uk_representative.is_none() && d.statement_of_compliance.is_none());
+    assert!(d.product.kind.is_none() && d.product.privacy_policy.is_none());
+
+    let text = edit("signatory_name = \"Jane Example\"", "");
+    let e = err(&text);
+    assert!(e.message.contains("missing field `signatory_name`"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "[statement_of_compliance]")));
+
+    let text = edit(
+        "privacy_policy = \"https://acme.example/privacy\"",
+        "privacy_policy = \"http://acme.example/privacy\"",
+    );
+    let e = err(&text);
+    assert!(e.message.contains("must be an https:// URL"), "{e}");
+    assert_eq!(e.line, Some(line_of(&text, "privacy_policy =")));
+
+    let text = edit(
+        "place_of_issue = \"London\"",
+        "place_of_issue = \"London\"\nseal = true",
+    );
+    assert!(err(&text).message.contains("unknown field `seal`"));
+}

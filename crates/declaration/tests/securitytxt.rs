@@ -564,3 +564,23 @@ Expires: 2021-12-31T18:37:07z
         ("signed_format_issue", Some(23))
     );
 }
+
+#[test]
+fn mailto_contact_needs_an_address() {
+    let text = GOOD.replace(
+        "Contact: mailto:security@acme.example",
+        "Contact: mailto:security.acme.example",
+    );
+    one(&text, "invalid_contact", Severity::Error, Some(2));
+    none(GOOD, "invalid_contact");
+}
+
+#[test]
+fn a_field_needs_a_name() {
+    let text = GOOD.replace(
+        "Hiring: https://acme.example/jobs",
+        ": https://acme.example/jobs",
+    );
+    one(&text, "empty_key", Severity::Error, Some(8));
+    none(GOOD, "empty_key");
+}

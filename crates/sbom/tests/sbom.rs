@@ -1,6 +1,7 @@
 //! CycloneDX 1.6 and SPDX 2.3 output of real images, validated against the official JSON
-//! schemas stored in `tests/schemas/` (sources in its README), plus checks the schemas cannot
-//! make (references resolve, ids unique, evidence present).
+//! schemas (CycloneDX: installed by `.ci/schemas.sh` from the PyPI package that ships them; SPDX
+//! 2.3: stored in `tests/schemas/`, no registry package carries it, source in its README), plus
+//! checks the schemas cannot make (references resolve, ids unique, evidence present).
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -15,21 +16,24 @@ fn schema(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
+/// The CycloneDX schemas as `cyclonedx-python-lib` ships them: its copy of `bom-1.6` refers to
+/// the others by their `.SNAPSHOT` file names, resolved against its `$id`.
 static CDX: LazyLock<(Registry<'static>, Value)> = LazyLock::new(|| {
+    use iotassay_testkit::schema as installed;
     let registry = Registry::new()
         .add(
-            "http://cyclonedx.org/schema/spdx.schema.json",
-            schema("spdx.schema.json"),
+            "http://cyclonedx.org/schema/spdx.SNAPSHOT.schema.json",
+            installed("spdx.SNAPSHOT.schema.json"),
         )
         .unwrap()
         .add(
-            "http://cyclonedx.org/schema/jsf-0.82.schema.json",
-            schema("jsf-0.82.schema.json"),
+            "http://cyclonedx.org/schema/jsf-0.82.SNAPSHOT.schema.json",
+            installed("jsf-0.82.SNAPSHOT.schema.json"),
         )
         .unwrap()
         .prepare()
         .unwrap();
-    (registry, schema("bom-1.6.schema.json"))
+    (registry, installed("bom-1.6.SNAPSHOT.schema.json"))
 });
 
 fn cdx_validator() -> Validator {

@@ -49,3 +49,25 @@ pub fn data(relative: &str) -> PathBuf {
     );
     path
 }
+
+/// Where `.ci/schemas.sh` installs the official JSON schemas the tests validate against.
+pub const DEFAULT_SCHEMA_DIR: &str = "/usr/local/share/iotassay/schemas";
+
+/// An official JSON schema installed by `.ci/schemas.sh` (from the npm and PyPI packages that
+/// ship them; never committed): `$IOTASSAY_SCHEMAS/<name>`, default [`DEFAULT_SCHEMA_DIR`].
+/// Panics with what to run when it is missing.
+pub fn schema(name: &str) -> serde_json::Value {
+    let dir = std::env::var_os("IOTASSAY_SCHEMAS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_SCHEMA_DIR));
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "schema {} is missing ({e}): run `bash .ci/schemas.sh` (it installs the official \
+             schemas from npm and PyPI into $IOTASSAY_SCHEMAS, default {DEFAULT_SCHEMA_DIR})",
+            path.display()
+        )
+    });
+    serde_json::from_str(&text)
+        .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()))
+}
