@@ -302,11 +302,13 @@ fn parse_encrypted<'a>(data: &'a [u8], outer: &Mh01Parts) -> Option<Mh01Encrypte
     let rest = file.strip_prefix(b"Salted__")?;
     let salt: [u8; 8] = rest.get(..8)?.try_into().ok()?;
     let ciphertext = &rest[8..];
-    (!ciphertext.is_empty() && ciphertext.len().is_multiple_of(AES_BLOCK)).then_some(Mh01Encrypted {
-        iv,
-        salt,
-        ciphertext,
-    })
+    (!ciphertext.is_empty() && ciphertext.len().is_multiple_of(AES_BLOCK)).then_some(
+        Mh01Encrypted {
+            iv,
+            salt,
+            ciphertext,
+        },
+    )
 }
 
 fn mh01_passphrase(key: u128) -> String {
