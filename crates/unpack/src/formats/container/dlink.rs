@@ -14,8 +14,9 @@
 //!   `dlink_mh01.py`, binwalk v3's `mh01.rs`). The encrypted form nests an MH01 whose parts are the
 //!   IV (hex text) and an `openssl enc -aes-128-cbc -md sha256` file (`Salted__`), signed by the
 //!   outer part 2. The passphrase is one of the keys D-Link released under the GPL (listed by FACT);
-//!   the PKCS#7 padding and an MH01 magic in the plaintext tell the right one. The plaintext is a
-//!   plain MH01 (firmware, then its signature), emitted as a payload so the engine carves it.
+//!   an MH01 magic in the first plaintext block tells the right one, the PKCS#7 padding confirms it.
+//!   The plaintext is a plain MH01 (firmware, then its signature), emitted as a payload so the
+//!   engine carves it. Any MH01 with a `Salted__` part is treated as encrypted, never as plain.
 //!
 //! When the published key does not open a container, it is still identified with its sizes and
 //! extraction says "encrypted, vendor key needed"; ciphertext is never emitted as content.
@@ -285,21 +286,53 @@ fn parse_mh01(data: &[u8]) -> Option<Mh01Parts> {
     })
 }
 
-/// The encrypted form: the first part is an MH01 whose parts are the hex IV and a `Salted__` file.
+/// An encryption layer: an MH01 whose parts are the hex IV and a `Salted__` file.
 struct Mh01Encrypted<'a> {
     iv: [u8; 16],
     salt: [u8; 8],
     ciphertext: &'a [u8],
 }
 
-fn parse_encrypted<'a>(data: &'a [u8], outer: &Mh01Parts) -> Option<Mh01Encrypted<'a>> {
-    let inner_data = data.get(outer.first.clone())?;
-    let inner = parse_mh01(inner_data)?;
-    let iv_text = inner_data.get(inner.first.clone())?;
+/// How an MH01 holds its firmware.
+enum Shape<'a> {
+    /// Firmware then signature.
+    Plain,
+    /// An encryption layer: the first part of a signed image (`signed`), or this container itself.
+    Encrypted {
+        signed: bool,
+        layer: Option<Mh01Encrypted<'a>>,
+    },
+}
+
+fn is_salted(data: &[u8], parts: &Mh01Parts) -> bool {
+    data.get(parts.second.clone())
+        .is_some_and(|p| p.starts_with(b"Salted__"))
+}
+
+fn shape<'a>(data: &'a [u8], outer: &Mh01Parts) -> Shape<'a> {
+    if is_salted(data, outer) {
+        return Shape::Encrypted {
+            signed: false,
+            layer: parse_layer(data),
+        };
+    }
+    let inner = &data[outer.first.clone()];
+    match parse_mh01(inner) {
+        Some(parts) if is_salted(inner, &parts) => Shape::Encrypted {
+            signed: true,
+            layer: parse_layer(inner),
+        },
+        _ => Shape::Plain,
+    }
+}
+
+/// The IV, salt and ciphertext of an encryption layer; `None` when its framing is not understood.
+fn parse_layer(layer: &[u8]) -> Option<Mh01Encrypted<'_>> {
+    let parts = parse_mh01(layer)?;
+    let iv_text = layer.get(parts.first.clone())?;
     let iv_hex = iv_text.strip_suffix(b"\n").unwrap_or(iv_text);
     let iv: [u8; 16] = hex::decode(iv_hex).ok()?.try_into().ok()?;
-    let file = inner_data.get(inner.second.clone())?;
-    let rest = file.strip_prefix(b"Salted__")?;
+    let rest = layer.get(parts.second.clone())?.strip_prefix(b"Salted__")?;
     let salt: [u8; 8] = rest.get(..8)?.try_into().ok()?;
     let ciphertext = &rest[8..];
     (!ciphertext.is_empty() && ciphertext.len().is_multiple_of(AES_BLOCK)).then_some(
@@ -339,23 +372,31 @@ impl Format for Mh01 {
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let outer = parse_mh01(data)?;
         let (first, second) = (outer.first.len(), outer.second.len());
-        let description = match parse_encrypted(data, &outer) {
-            Some(e) => {
-                let key = match find_key(&e) {
-                    Some(i) => format!("opens with published key {} of {}", i + 1, MH01_KEYS.len()),
-                    None => "none of the published keys opens it".into(),
-                };
-                format!(
-                    "D-Link MH01, {}, encrypted (OpenSSL salted AES-128-CBC), {} bytes encrypted, \
-                     signature {second} bytes, {key}",
-                    outer.endian.name(),
-                    e.ciphertext.len()
-                )
+        let endian = outer.endian.name();
+        let description = match shape(data, &outer) {
+            Shape::Plain => {
+                format!("D-Link MH01, {endian}, firmware {first} bytes, signature {second} bytes")
             }
-            None => format!(
-                "D-Link MH01, {}, firmware {first} bytes, signature {second} bytes",
-                outer.endian.name()
-            ),
+            Shape::Encrypted { signed, layer } => {
+                let signature = if signed {
+                    format!(", signature {second} bytes")
+                } else {
+                    String::new()
+                };
+                let what = match &layer {
+                    Some(e) => {
+                        let key = match find_key(e) {
+                            Some(i) => {
+                                format!("opens with published key {} of {}", i + 1, MH01_KEYS.len())
+                            }
+                            None => "none of the published keys opens it".into(),
+                        };
+                        format!("{} bytes encrypted{signature}, {key}", e.ciphertext.len())
+                    }
+                    None => format!("IV or ciphertext framing not understood{signature}"),
+                };
+                format!("D-Link MH01, {endian}, encrypted (OpenSSL salted AES-128-CBC), {what}")
+            }
         };
         Some(Identified::new(Some(outer.second.end as u64), description))
     }
@@ -363,15 +404,28 @@ impl Format for Mh01 {
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
         let outer = parse_mh01(data)
             .ok_or_else(|| Error::malformed(0, "MH01 header no longer validates"))?;
-        let signature = &data[outer.second.clone()];
-        out.entry(Entry {
-            path: b"signature",
-            meta: Meta::default(),
-            body: Body::File(signature),
-        })?;
-        let Some(e) = parse_encrypted(data, &outer) else {
-            return payload(out, "firmware", &data[outer.first.clone()]);
+        let signature = |out: &dyn Emit| {
+            out.entry(Entry {
+                path: b"signature",
+                meta: Meta::default(),
+                body: Body::File(&data[outer.second.clone()]),
+            })
         };
+        let (signed, layer) = match shape(data, &outer) {
+            Shape::Plain => {
+                signature(out)?;
+                return payload(out, "firmware", &data[outer.first.clone()]);
+            }
+            Shape::Encrypted { signed, layer } => (signed, layer),
+        };
+        if signed {
+            signature(out)?;
+        }
+        let e = layer.ok_or_else(|| {
+            Error::Unsupported(
+                "D-Link MH01: encrypted, but its IV or ciphertext framing is not understood".into(),
+            )
+        })?;
         let index = find_key(&e).ok_or_else(|| vendor_key_needed("D-Link MH01"))?;
         let key = openssl_sha256_key128(mh01_passphrase(MH01_KEYS[index]).as_bytes(), &e.salt);
         let plain = aes128_cbc_decrypt_pkcs7(&key, &e.iv, e.ciphertext).ok_or_else(|| {
@@ -502,6 +556,35 @@ mod tests {
         let entries = c.into_entries();
         assert!(matches!(entries[0].kind, CollectedKind::File(_)));
         assert!(matches!(entries[1].kind, CollectedKind::Payload(_)));
+    }
+
+    #[test]
+    fn mh01_bare_encryption_layer_decrypts_and_never_leaks_ciphertext() {
+        let data = corpus_bytes("formats/dlink__fw_mh01_test.bin");
+        // The layer inside the signed image, on its own (e.g. the outer header was cut off).
+        let layer = &data[0x10..0x181];
+        let id = Mh01.identify(layer).expect("identifies");
+        assert!(
+            id.description
+                .contains("304 bytes encrypted, opens with published key"),
+            "{}",
+            id.description
+        );
+        let (c, r) = Collector::run(&Mh01, layer, 1 << 20).unwrap();
+        r.unwrap();
+        assert_eq!(c.paths(), ["decrypted"]);
+        // An IV that is not hex: still encrypted, nothing emitted.
+        let mut bad = layer.to_vec();
+        bad[0x10] = b'z';
+        let id = Mh01.identify(&bad).unwrap();
+        assert!(
+            id.description.contains("framing not understood"),
+            "{}",
+            id.description
+        );
+        let (c, r) = Collector::run(&Mh01, &bad, 1 << 20).unwrap();
+        assert!(r.unwrap_err().to_string().contains("not understood"));
+        assert!(c.paths().is_empty());
     }
 
     #[test]
