@@ -5,8 +5,9 @@
 //! the end of the file. Firmware that starts with `REDSONIC` bit-inverted is stored inverted.
 //! Layout: FACT's `alphanetworks.py`; base64 via the `base64` crate.
 //!
-//! The script is plain text up to the boundary line, which is what identifies the image; the text
-//! scan is bounded.
+//! The script is plain text up to the boundary line, which is what identifies the image. The scan
+//! is bounded (1 MiB) and stops at the next `#!/bin/sh` line, so scanning costs linear time even on
+//! text made of shebangs; a script that embeds a second shebang line is therefore not recognised.
 
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
@@ -43,7 +44,12 @@ fn parse(data: &[u8]) -> Option<Layout> {
     if !data.starts_with(SHEBANG) {
         return None;
     }
-    let limit = data.len().min(MAX_SCRIPT);
+    // The script ends before the next shebang: each candidate then reads only up to the next one,
+    // so a blob of repeated shebangs costs linear time, not one full window per candidate.
+    let mut limit = data.len().min(MAX_SCRIPT);
+    if let Some(next) = memchr::memmem::find(&data[1..limit], SHEBANG) {
+        limit = next + 1;
+    }
     let text_end = data[..limit]
         .iter()
         .position(|&b| !is_text(b))
@@ -221,6 +227,21 @@ mod tests {
         assert!(AlphaNetworks
             .identify(b"#!/bin/sh\n\x00\n=== Firmware Boundary ===\nfw")
             .is_none());
+    }
+
+    #[test]
+    fn repeated_shebangs_are_scanned_in_linear_time() {
+        // Every line a candidate: each identify reads only to the next one.
+        let blob = SHEBANG.repeat(100_000);
+        let (hits, _) = crate::engine::scan(&blob);
+        assert!(hits.is_empty());
+        // A boundary after a second shebang does not count for the first.
+        let mut two = SHEBANG.to_vec();
+        two.extend_from_slice(b"echo\n");
+        two.extend_from_slice(&corpus_bytes("formats/alphanetworks__test_sample"));
+        let (hits, _) = crate::engine::scan(&two);
+        let found: Vec<_> = hits.iter().map(|h| (h.offset, h.format)).collect();
+        assert_eq!(found, [(15, "alphanetworks")]);
     }
 
     #[test]
