@@ -4,8 +4,9 @@
 //! CRC-32 of the data at 52 — followed by the data. Layout: binwalk v2's `SOBJ` magic and FACT's
 //! `broadcom_sao.py`; both CRCs are zlib's CRC-32, as the test image confirms.
 //!
-//! An object is believed when either CRC matches (FACT's test image has one header CRC that does
-//! not); the other mismatching is a warning. An encrypted object (sign type bit 7, or data that
+//! An object is believed when its header CRC matches, or, for objects up to 64 KiB, its data CRC
+//! (FACT's test image has one stale header CRC); the other mismatching is a warning. The data CRC
+//! of a large object is checked once, at extraction. An encrypted object (sign type bit 7, or data that
 //! starts with an `ENCK` encryption header) is reported "encrypted, vendor key needed" and not
 //! emitted: Broadcom's keys are not public. Parsed by hand (fixed layout, no crate exists).
 
@@ -20,6 +21,8 @@ pub struct BroadcomSao;
 const HEADER_LEN: usize = 64;
 /// Objects followed per image, at most.
 const MAX_OBJECTS: usize = 256;
+/// Largest object believed on its data CRC alone (its header CRC failing).
+const MAX_DATA_CRC_ONLY: usize = 64 << 10;
 
 struct Object {
     start: usize,
@@ -27,7 +30,8 @@ struct Object {
     data: std::ops::Range<usize>,
     encrypted: bool,
     header_crc_ok: bool,
-    data_crc_ok: bool,
+    /// Checked only when the header CRC failed.
+    data_crc_ok: Option<bool>,
 }
 
 impl Object {
@@ -49,8 +53,16 @@ fn parse_object(data: &[u8], start: usize) -> Option<Object> {
     let data_at = start + HEADER_LEN;
     let body = slice(data, data_at, size)?;
     let header_crc_ok = crc32fast::hash(&h[8..]) == be_u32(h, 4)?;
-    let data_crc_ok = crc32fast::hash(body) == be_u32(h, 52)?;
-    if !header_crc_ok && !data_crc_ok {
+    // The data CRC costs a pass over the object: needed only when the header CRC fails, and then
+    // only for small objects, so a scan never pays a full pass per stray `SOBJ`.
+    let data_crc_ok = if header_crc_ok {
+        None
+    } else if size <= MAX_DATA_CRC_ONLY {
+        Some(crc32fast::hash(body) == be_u32(h, 52)?)
+    } else {
+        return None;
+    };
+    if data_crc_ok == Some(false) {
         return None;
     }
     let encrypted = h[26] & 0x80 != 0 || body.get(4..8) == Some(b"ENCK");
@@ -115,12 +127,6 @@ impl Format for BroadcomSao {
                     format!("{} header CRC mismatch (data CRC ok)", o.kind()),
                 ));
             }
-            if !o.data_crc_ok {
-                id.warnings.push((
-                    o.start as u64 + 52,
-                    format!("{} data CRC mismatch (header CRC ok)", o.kind()),
-                ));
-            }
         }
         Some(id)
     }
@@ -136,6 +142,14 @@ impl Format for BroadcomSao {
         let mut used: Vec<String> = Vec::new();
         let mut encrypted = 0;
         for (i, o) in objects.iter().enumerate() {
+            let body = &data[o.data.clone()];
+            if o.data_crc_ok.is_none() && be_u32(data, o.start + 52) != Some(crc32fast::hash(body))
+            {
+                out.warn(
+                    o.start as u64 + 52,
+                    format!("{} data CRC mismatch (header CRC ok)", o.kind()),
+                );
+            }
             if o.encrypted {
                 out.warn(
                     o.start as u64,

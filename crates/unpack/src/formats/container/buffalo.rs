@@ -1,7 +1,9 @@
 //! Buffalo encrypted firmware (`buffalo-enc`): the magic `start` or `asar1` (6 bytes with its NUL),
 //! a seed byte, then big-endian length-prefixed product name, version and data, each scrambled with
 //! Buffalo's RC4 variant ("bcrypt", see [`super::cipher::buffalo_bcrypt`]) keyed with a seed and the
-//! published default key `Buffalo`, and a big-endian checksum of the plain data. Layout, key and
+//! published default key `Buffalo`, and a big-endian checksum of the plain data. Identification
+//! reads the header and the (short) names; the data is decrypted and its checksum checked once, at
+//! extraction. Layout, key and
 //! checksum: OpenWrt's `firmware-utils` (`buffalo-lib.c`, `buffalo-enc.c`), which FACT's Buffalo
 //! plugin runs. Each field's seed is the first scrambled byte of the one before it; "longstate"
 //! images size the RC4 state to each field instead of 256 bytes — both modes are tried, and the
@@ -83,32 +85,32 @@ fn checksum(seed: u32, data: &[u8]) -> u32 {
     })
 }
 
-struct Decrypted {
-    product: String,
-    version: String,
-    data: Vec<u8>,
-    longstate: bool,
+/// The product name and version with the published key: normal mode first, then longstate; the
+/// one whose product name reads as a NUL-terminated printable string.
+fn names(f: &Fields<'_>) -> Option<(String, String, bool)> {
+    [false, true].into_iter().find_map(|longstate| {
+        let state = |len: usize| if longstate { len } else { RC4_STATE };
+        let product = buffalo_bcrypt(f.seed, DEFAULT_KEY, f.product, state(f.product.len()));
+        let (text, nul) = product.split_at(product.len() - 1);
+        if nul != [0] || !super::printable(text) {
+            return None;
+        }
+        let version = buffalo_bcrypt(f.product[0], DEFAULT_KEY, f.version, state(f.version.len()));
+        Some((
+            String::from_utf8_lossy(text).into_owned(),
+            crate::bytes::c_string(&version),
+            longstate,
+        ))
+    })
 }
 
 /// Decrypt with the default key in normal, then longstate mode; `None` when neither checksum
 /// matches.
-fn decrypt(f: &Fields<'_>) -> Option<Decrypted> {
+fn decrypt(f: &Fields<'_>) -> Option<Vec<u8>> {
     [false, true].into_iter().find_map(|longstate| {
         let state = |len: usize| if longstate { len } else { RC4_STATE };
         let data = buffalo_bcrypt(f.version[0], DEFAULT_KEY, f.data, state(f.data.len()));
-        if checksum(f.data.len() as u32, &data) != f.checksum {
-            return None;
-        }
-        let text = |seed: u8, field: &[u8]| {
-            let plain = buffalo_bcrypt(seed, DEFAULT_KEY, field, state(field.len()));
-            crate::bytes::c_string(&plain)
-        };
-        Some(Decrypted {
-            product: text(f.seed, f.product),
-            version: text(f.product[0], f.version),
-            data,
-            longstate,
-        })
+        (checksum(f.data.len() as u32, &data) == f.checksum).then_some(data)
     })
 }
 
@@ -126,48 +128,38 @@ impl Format for Buffalo {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let f = parse(data)?;
-        let decrypted = decrypt(&f);
-        let what = match &decrypted {
-            Some(d) => format!(
-                "product \"{}\", version \"{}\", {} bytes, {} mode, checksum ok",
-                d.product.escape_default(),
-                d.version.escape_default(),
-                d.data.len(),
-                if d.longstate { "longstate" } else { "normal" }
+        // The names are a few bytes: decrypting them is cheap, and what they read as tells the
+        // mode. The data and its checksum are left to extraction (one pass over the image).
+        let names = names(&f);
+        let what = match &names {
+            Some((product, version, longstate)) => format!(
+                "product \"{}\", version \"{}\" ({} mode), ",
+                product.escape_default(),
+                version.escape_default(),
+                if *longstate { "longstate" } else { "normal" }
             ),
-            // The two length fields within their limits, the data and the checksum in place:
-            // only the key is unknown.
-            None => format!(
-                "{} bytes, checksum does not match with the published key (another key was used)",
+            None => "names unreadable with the published key, ".into(),
+        };
+        Some(Identified::new(
+            Some(f.end as u64),
+            format!(
+                "Buffalo encrypted firmware ({}), {what}{} bytes (checksum checked at extraction)",
+                f.magic,
                 f.data.len()
             ),
-        };
-        let mut id = Identified::new(
-            Some(f.end as u64),
-            format!("Buffalo encrypted firmware ({}), {what}", f.magic),
-        );
-        id.prepared = decrypted.map(|d| d.data);
-        Some(id)
+        ))
     }
 
-    fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let plain = match id.prepared {
-            Some(p) => p,
-            None => {
-                let f = parse(data)
-                    .ok_or_else(|| Error::malformed(0, "Buffalo header no longer validates"))?;
-                match decrypt(&f) {
-                    Some(d) => d.data,
-                    None => {
-                        return Err(Error::Unsupported(format!(
-                            "Buffalo firmware at {:#x}: encrypted, vendor key needed (the published key's checksum does not match)",
-                            f.data_at
-                        )))
-                    }
-                }
-            }
-        };
-        payload(out, "decrypted", &plain)
+    fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
+        let f =
+            parse(data).ok_or_else(|| Error::malformed(0, "Buffalo header no longer validates"))?;
+        let d = decrypt(&f).ok_or_else(|| {
+            Error::Unsupported(format!(
+                "Buffalo firmware at {:#x}: encrypted, vendor key needed (the published key's checksum does not match)",
+                f.data_at
+            ))
+        })?;
+        payload(out, "decrypted", &d)
     }
 }
 
@@ -212,8 +204,8 @@ mod tests {
         assert_eq!(id.size, Some(0x4e - AT as u64));
         assert_eq!(
             id.description,
-            "Buffalo encrypted firmware (start), product \"test-product\", version \"0.1.0\", 16 bytes, \
-             normal mode, checksum ok"
+            "Buffalo encrypted firmware (start), product \"test-product\", version \"0.1.0\" (normal \
+             mode), 16 bytes (checksum checked at extraction)"
         );
         let (c, r) = Collector::run(&Buffalo, &data[AT..], 1 << 20).unwrap();
         r.unwrap();
@@ -247,8 +239,6 @@ mod tests {
         // A checksum no mode reproduces stands for a key other than the published one.
         let n = img.len();
         img[n - 1] ^= 1;
-        let id = Buffalo.identify(&img).expect("structure still valid");
-        assert!(id.description.contains("another key"), "{}", id.description);
         let (c, r) = Collector::run(&Buffalo, &img, 1 << 20).unwrap();
         assert!(r
             .unwrap_err()

@@ -3,8 +3,9 @@
 //! - **SHRS** (DAP/DIR/COVR): a 0x6dc-byte big-endian header — magic, plaintext length, ciphertext
 //!   length, AES-128-CBC IV, SHA-512 of plaintext‖key, of plaintext and of ciphertext, two RSA
 //!   signatures — then the ciphertext. The key is the one D-Link's `imgdecrypt` derives (published
-//!   by FACT's `DecryptorLink.py` and unblob's `dlink/shrs.py`). The ciphertext digest identifies
-//!   the container; the two plaintext digests prove the key.
+//!   by FACT's `DecryptorLink.py` and unblob's `dlink/shrs.py`). Identification is structural
+//!   (lengths a CBC encryption yields); extraction checks the ciphertext digest, then the two
+//!   plaintext digests prove the key.
 //! - **`encrpted_img`** (DIR-X, Eagle Pro): the 12-byte magic, a big-endian length, then the image
 //!   encrypted with AES-256-CBC under a fixed key and IV (unblob's `dlink/encrpted_img.py`), every
 //!   128 KiB flash erase block on its own, as EMBA's decryption script does. Nothing in it can check
@@ -52,21 +53,24 @@ struct ShrsHeader<'a> {
     iv: [u8; 16],
     digest_plain_key: &'a [u8],
     digest_plain: &'a [u8],
+    digest_cipher: &'a [u8],
     ciphertext: &'a [u8],
 }
 
+/// The header, checked structurally: the ciphertext whole AES blocks, at most one block of
+/// padding more than the plaintext, and present. The digests cost a pass over the whole image, so
+/// they are checked once, at extraction, not for every `SHRS` a scan meets.
 fn parse_shrs(data: &[u8]) -> Option<ShrsHeader<'_>> {
     if data.get(..4)? != b"SHRS" {
         return None;
     }
     let plain_len = usize::try_from(be_u32(data, 4)?).ok()?;
     let enc_len = usize::try_from(be_u32(data, 8)?).ok()?;
-    if enc_len == 0 || !enc_len.is_multiple_of(AES_BLOCK) || plain_len > enc_len {
-        return None;
-    }
-    let ciphertext = slice(data, SHRS_HEADER_LEN, enc_len)?;
-    // The ciphertext digest is what makes this an SHRS container and not 4 stray bytes.
-    if Sha512::digest(ciphertext)[..] != *slice(data, 0x9c, 64)? {
+    if plain_len == 0
+        || !enc_len.is_multiple_of(AES_BLOCK)
+        || plain_len > enc_len
+        || enc_len - plain_len > AES_BLOCK
+    {
         return None;
     }
     Some(ShrsHeader {
@@ -74,7 +78,8 @@ fn parse_shrs(data: &[u8]) -> Option<ShrsHeader<'_>> {
         iv: slice(data, 12, 16)?.try_into().ok()?,
         digest_plain_key: slice(data, 0x1c, 64)?,
         digest_plain: slice(data, 0x5c, 64)?,
-        ciphertext,
+        digest_cipher: slice(data, 0x9c, 64)?,
+        ciphertext: slice(data, SHRS_HEADER_LEN, enc_len)?,
     })
 }
 
@@ -105,33 +110,30 @@ impl Format for Shrs {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let h = parse_shrs(data)?;
-        let plain = shrs_decrypt(&h);
-        let key = if plain.is_some() {
-            "decrypted with the published key (plaintext SHA-512 digests match)"
-        } else {
-            "encrypted with an unpublished key (plaintext digests do not match the published key)"
-        };
-        let mut id = Identified::new(
+        Some(Identified::new(
             Some((SHRS_HEADER_LEN + h.ciphertext.len()) as u64),
             format!(
-                "D-Link SHRS, AES-128-CBC, {} bytes encrypted, {} bytes plain, ciphertext SHA-512 ok, {key}",
+                "D-Link SHRS, AES-128-CBC, {} bytes encrypted, {} bytes plain (SHA-512 digests and the \
+                 published key are checked at extraction)",
                 h.ciphertext.len(),
                 h.plain_len
             ),
-        );
-        id.prepared = plain;
-        Some(id)
+        ))
     }
 
-    fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        let plain = match id.prepared {
-            Some(p) => p,
-            None => {
-                let h = parse_shrs(data)
-                    .ok_or_else(|| Error::malformed(0, "SHRS header no longer validates"))?;
-                shrs_decrypt(&h).ok_or_else(|| vendor_key_needed("D-Link SHRS"))?
-            }
-        };
+    fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
+        let h = parse_shrs(data)
+            .ok_or_else(|| Error::malformed(0, "SHRS header no longer validates"))?;
+        // The ciphertext digest tells an SHRS image from four stray bytes.
+        if Sha512::digest(h.ciphertext)[..] != *h.digest_cipher {
+            return Err(Error::malformed(
+                0x9c,
+                "ciphertext SHA-512 does not match the header's: not an SHRS image, or damaged",
+            ));
+        }
+        let plain = shrs_decrypt(&h).ok_or_else(|| {
+            vendor_key_needed("D-Link SHRS (the plaintext digests do not match the published key)")
+        })?;
         payload(out, "decrypted", &plain)
     }
 }
@@ -451,8 +453,8 @@ mod tests {
         let id = Shrs.identify(&data).expect("identifies");
         assert_eq!(id.size, Some(data.len() as u64));
         assert!(
-            id.description.contains("32 bytes encrypted")
-                && id.description.contains("decrypted with the published key"),
+            id.description
+                .starts_with("D-Link SHRS, AES-128-CBC, 32 bytes encrypted, 32 bytes plain"),
             "{}",
             id.description
         );
@@ -466,24 +468,27 @@ mod tests {
     }
 
     #[test]
-    fn shrs_with_another_key_is_identified_but_not_emitted() {
+    fn shrs_with_another_key_or_damage_emits_nothing() {
         let mut data = corpus_bytes("formats/dlink__test.dec");
         // A different plaintext digest stands for a key we do not have.
         data[0x5c] ^= 1;
-        let id = Shrs.identify(&data).expect("still an SHRS container");
-        assert!(
-            id.description.contains("unpublished key"),
-            "{}",
-            id.description
-        );
-        let (c, r) = Collector::run(&Shrs, &data, 1 << 20).unwrap();
+        let (c, r) = Collector::run(&Shrs, &data, 1 << 20).expect("still an SHRS header");
         let err = r.unwrap_err().to_string();
         assert!(err.contains("encrypted, vendor key needed"), "{err}");
         assert!(c.paths().is_empty());
-        // A damaged ciphertext fails the ciphertext digest: not SHRS at all.
+        // A damaged ciphertext fails the ciphertext digest.
         let mut bad = corpus_bytes("formats/dlink__test.dec");
         bad[SHRS_HEADER_LEN] ^= 1;
-        assert!(Shrs.identify(&bad).is_none());
+        let (c, r) = Collector::run(&Shrs, &bad, 1 << 20).unwrap();
+        assert!(
+            matches!(r, Err(Error::Malformed { offset: 0x9c, .. })),
+            "{r:?}"
+        );
+        assert!(c.paths().is_empty());
+        // Lengths that no AES-CBC encryption produces are not SHRS.
+        let mut lens = corpus_bytes("formats/dlink__test.dec");
+        lens[4..8].copy_from_slice(&8u32.to_be_bytes());
+        assert!(Shrs.identify(&lens).is_none());
     }
 
     #[test]

@@ -5,8 +5,8 @@
 //! (`fwimage.go`) and FACT's `draytek_vigor_167.py`.
 //!
 //! The footer at the exact end of the declared parts is what identifies the image; the CRC and the
-//! MD5 are checked and a mismatch is a warning, not a rejection (FACT's test image carries
-//! placeholders). Parsed by hand (fixed layout, no crate exists).
+//! MD5 (a pass over the whole image) are checked once, at extraction, and a mismatch is a warning,
+//! not a rejection (FACT's test image carries placeholders). Parsed by hand (fixed layout, no crate exists).
 
 use md5::{Digest, Md5};
 
@@ -105,28 +105,21 @@ impl Format for DrayTek {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let img = parse(data)?;
-        let warnings = checks(data, &img);
-        let verdict = if warnings.is_empty() {
-            "CRC and MD5 ok".to_string()
-        } else {
-            format!("{} checksum problem(s)", warnings.len())
-        };
-        let mut id = Identified::new(
+        Some(Identified::new(
             Some((img.rootfs.end + FOOTER_LEN) as u64),
             format!(
-                "DrayTek 2RDH firmware, kernel {} bytes, rootfs {} bytes, {verdict}",
+                "DrayTek 2RDH firmware, kernel {} bytes, rootfs {} bytes (CRC-32 and MD5 checked at \
+                 extraction)",
                 img.kernel.len(),
                 img.rootfs.len()
             ),
-        );
-        id.warnings = warnings;
-        Some(id)
+        ))
     }
 
-    fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
+    fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
         let img =
             parse(data).ok_or_else(|| Error::malformed(0, "DrayTek header no longer validates"))?;
-        for (at, why) in id.warnings {
+        for (at, why) in checks(data, &img) {
             out.warn(at, why);
         }
         if !img.kernel.is_empty() {
@@ -178,8 +171,6 @@ mod tests {
             "{}",
             id.description
         );
-        // FACT's image carries placeholder checksums: reported, not fatal.
-        assert_eq!(id.warnings.len(), 2, "{:?}", id.warnings);
         let (c, r) = Collector::run(&DrayTek, &data, 1 << 20).unwrap();
         r.unwrap();
         assert_eq!(c.paths(), ["rootfs"]);
@@ -188,18 +179,22 @@ mod tests {
             hex::encode(Sha256::digest(c.file("rootfs").unwrap())),
             "73b648f484ab0a34ce00729ce8b7ef183885b4b5c540344a8451d18fe94cc2fa"
         );
-        assert_eq!(c.warnings.lock().unwrap().len(), 2);
+        // FACT's image carries placeholder checksums: reported, not fatal.
+        let w = c.warnings.lock().unwrap();
+        assert_eq!(w.len(), 2, "{w:?}");
+        assert!(
+            w[0].1.starts_with("body CRC-32 mismatch") && w[0].0 == 12,
+            "{w:?}"
+        );
+        assert!(
+            w[1].1.starts_with("footer MD5 mismatch") && w[1].0 == 0x1100,
+            "{w:?}"
+        );
     }
 
     #[test]
     fn fwtool_image_verifies() {
         let img = build(b"\x27\x05\x19\x56kernel", b"hsqs rootfs");
-        let id = DrayTek.identify(&img).unwrap();
-        assert!(
-            id.description.ends_with("CRC and MD5 ok"),
-            "{}",
-            id.description
-        );
         let (c, r) = Collector::run(&DrayTek, &img, 1 << 20).unwrap();
         r.unwrap();
         assert_eq!(c.paths(), ["kernel", "rootfs"]);

@@ -6,8 +6,9 @@
 //!   vendor and product ids, a 16-byte version string, firmware type, plain size, MD5 of the plain
 //!   payload, a byte-sum checksum of the header, and the magic (default `0x12345678`) at 0x5c.
 //!   Firmware type 0 ("combo") adds a CAPWAP header (`all` model marker, versions, date code, a
-//!   length-prefixed model name; unblob's `engenius.py` documents the same). The checksum and the
-//!   MD5 are verified; the plain size trims the block padding.
+//!   length-prefixed model name; unblob's `engenius.py` documents the same). The header checksum
+//!   identifies it (or, for payloads up to 64 KiB, the MD5); the MD5 is checked at extraction; the
+//!   plain size trims the block padding.
 //! - **v2** (magic `0x30471688` at 0x7c, 0xb4 or 0x11c for headers of 0x80, 0xb8 or 0x120 bytes):
 //!   known only from FACT's `senao.py`, which records the magic offsets and nothing else, so the
 //!   payload runs to the end of the data and nothing can be verified; the description says so.
@@ -34,6 +35,8 @@ const V2_LAYOUTS: [(usize, usize); 3] = [(0x7c, 0x80), (0xb4, 0xb8), (0x11c, 0x1
 const CAPWAP_LEN: usize = 40;
 /// A model name longer than this is not credible.
 const MODEL_MAX: usize = 64;
+/// Largest payload believed on its MD5 alone (its header checksum failing).
+const MAX_MD5_ONLY: usize = 64 << 10;
 
 /// Undo the scramble.
 fn unscramble(magic: u32, data: &[u8]) -> Vec<u8> {
@@ -139,11 +142,15 @@ impl Format for Senao {
 
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         if let Some(h) = parse_v1(data) {
-            let (plain, md5_ok) = decrypt_v1(data, &h)?;
-            // One of the two checks must hold: the header checksum or the payload MD5.
-            if !h.header_sum_ok && !md5_ok {
+            // The header checksum is cheap; the MD5 costs a pass over the payload, so it stands in
+            // for a failed checksum only on small payloads, and is otherwise checked at extraction.
+            let header = if h.header_sum_ok {
+                "header checksum ok"
+            } else if h.plain_len <= MAX_MD5_ONLY && decrypt_v1(data, &h)?.1 {
+                "header checksum MISMATCH, MD5 ok"
+            } else {
                 return None;
-            }
+            };
             let model = h
                 .model
                 .map(|m| {
@@ -153,32 +160,19 @@ impl Format for Senao {
                     )
                 })
                 .unwrap_or_default();
-            let ok = |b: bool| if b { "ok" } else { "MISMATCH" };
-            let mut id = Identified::new(
+            return Some(Identified::new(
                 Some((h.payload_at + h.plain_len) as u64),
                 format!(
                     "Senao v1, version \"{}\", vendor {:#x}, product {:#x}, type {}{model}, {} bytes, \
-                     XOR key {:#010x}, header checksum {}, MD5 {}",
+                     XOR key {:#010x}, {header} (MD5 checked at extraction)",
                     String::from_utf8_lossy(h.version).escape_default(),
                     h.vendor,
                     h.product,
                     h.firmware_type,
                     h.plain_len,
                     h.magic,
-                    ok(h.header_sum_ok),
-                    ok(md5_ok)
                 ),
-            );
-            if !h.header_sum_ok {
-                id.warnings
-                    .push((0x58, "header checksum does not match".into()));
-            }
-            if !md5_ok {
-                id.warnings
-                    .push((0x28, "MD5 of the decrypted payload does not match".into()));
-            }
-            id.prepared = Some(plain);
-            return Some(id);
+            ));
         }
         let (key, header_len) = parse_v2(data)?;
         Some(Identified::new(
@@ -190,18 +184,20 @@ impl Format for Senao {
         ))
     }
 
-    fn extract(&self, data: &[u8], id: Identified, out: &dyn Emit) -> Result<(), Error> {
-        for (at, why) in &id.warnings {
-            out.warn(*at, why.clone());
-        }
-        let plain = match (id.prepared, parse_v1(data)) {
-            (Some(p), _) => p,
-            (None, Some(h)) => {
-                decrypt_v1(data, &h)
-                    .ok_or_else(|| Error::malformed(h.payload_at as u64, "payload truncated"))?
-                    .0
+    fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
+        let plain = match parse_v1(data) {
+            Some(h) => {
+                let (plain, md5_ok) = decrypt_v1(data, &h)
+                    .ok_or_else(|| Error::malformed(h.payload_at as u64, "payload truncated"))?;
+                if !h.header_sum_ok {
+                    out.warn(0x58, "header checksum does not match".into());
+                }
+                if !md5_ok {
+                    out.warn(0x28, "MD5 of the decrypted payload does not match".into());
+                }
+                plain
             }
-            (None, None) => {
+            None => {
                 let (key, header_len) = parse_v2(data)
                     .ok_or_else(|| Error::malformed(0, "Senao header no longer validates"))?;
                 unscramble(key, &data[header_len..])
@@ -268,7 +264,7 @@ mod tests {
         let id = Senao.identify(&img).unwrap();
         assert!(
             id.description.contains("version \"3.0.1\"")
-                && id.description.contains("header checksum ok, MD5 ok"),
+                && id.description.contains("header checksum ok"),
             "{}",
             id.description
         );
@@ -297,8 +293,15 @@ mod tests {
         let id = Senao.identify(&img).expect("MD5 still holds");
         let (c, r) = Collector::run(&Senao, &img, 1 << 20).unwrap();
         r.unwrap();
-        assert!(id.description.contains("header checksum MISMATCH"));
+        assert!(id.description.contains("header checksum MISMATCH, MD5 ok"));
         assert_eq!(c.warnings.lock().unwrap().len(), 1);
+        // A payload that no longer matches its MD5 is still emitted, with a warning.
+        let mut img = build_v1(&plain, None, 0);
+        let n = img.len();
+        img[n - 1] ^= 1;
+        let (c, r) = Collector::run(&Senao, &img, 1 << 20).unwrap();
+        r.unwrap();
+        assert!(c.warnings.lock().unwrap()[0].1.contains("MD5"));
         // Both broken: not a Senao header.
         img[0x28] ^= 1;
         assert!(Senao.identify(&img).is_none());
