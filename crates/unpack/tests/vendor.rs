@@ -3,7 +3,7 @@
 //! is carved again — a SquashFS, a zip, a nested container — down to the known test files.
 
 use iotassay_testkit::corpus;
-use iotassay_unpack::{scan, unpack_file, Manifest, Options, RegionStatus};
+use iotassay_unpack::{scan, unpack, unpack_file, Manifest, NodeKind, Options, RegionStatus};
 
 fn unpack_mem(relative: &str) -> Manifest {
     let options = Options {
@@ -176,6 +176,51 @@ fn alphanetworks_script_helper_and_firmware() {
     assert_eq!(file(&m, "0x0-alphanetworks/firmware"), b"firmware_foobar\n");
     let m = unpack_mem("formats/alphanetworks__test_sample_inverted");
     assert!(file(&m, "0x0-alphanetworks/firmware").starts_with(b"REDSONIC"));
+}
+
+/// A container no published key opens: identified, reported "encrypted, vendor key needed" with
+/// its offset, and nothing of its ciphertext in the tree.
+#[test]
+fn unpublished_keys_are_reported_and_nothing_is_emitted() {
+    let options = Options {
+        keep_data: true,
+        ..Options::default()
+    };
+    // SHRS whose plaintext digest belongs to another key, behind 0x100 bytes of padding.
+    let mut shrs = vec![0xffu8; 0x100];
+    shrs.extend(std::fs::read(corpus("formats/dlink__test.dec")).unwrap());
+    shrs[0x100 + 0x5c] ^= 1;
+    // MH01 whose salt no released passphrase opens.
+    let mut mh01 = std::fs::read(corpus("formats/dlink__fw_mh01_test.bin")).unwrap();
+    mh01[0x49] ^= 0x55;
+    // The MH01's signature is plain and comes out: the region is partial.
+    for (name, data, format, offset, status) in [
+        ("shrs.bin", shrs, "dlink-shrs", 0x100, RegionStatus::Failed),
+        ("mh01.bin", mh01, "dlink-mh01", 0, RegionStatus::Partial),
+    ] {
+        let m = unpack(name, &data, None, &options).unwrap();
+        let region = &m.regions[0];
+        assert_eq!(
+            (region.format.as_str(), region.offset),
+            (format, offset),
+            "{}",
+            summary(&m)
+        );
+        assert_eq!(region.status, status, "{}", summary(&m));
+        assert!(
+            m.warnings
+                .iter()
+                .any(|w| w.offset == Some(offset)
+                    && w.reason.contains("encrypted, vendor key needed")),
+            "{}",
+            summary(&m)
+        );
+        assert!(
+            m.nodes.iter().all(|n| n.kind != NodeKind::Payload),
+            "{}",
+            summary(&m)
+        );
+    }
 }
 
 /// Each fixture's top-level scan is its container at the known offset and nothing else, and no
