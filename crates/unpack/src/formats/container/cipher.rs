@@ -16,21 +16,29 @@ pub(crate) const AES_BLOCK: usize = 16;
 /// 32-byte key. `None` for another key length.
 pub(crate) fn aes_cbc_decrypt(key: &[u8], iv: &[u8; 16], data: &[u8]) -> Option<Vec<u8>> {
     let mut buf = data[..data.len() - data.len() % AES_BLOCK].to_vec();
-    let len = match key.len() {
+    aes_cbc_decrypt_in_place(key, iv, &mut buf)?;
+    Some(buf)
+}
+
+/// AES-CBC-decrypt `buf` in place; its length must be whole blocks and the key 16 or 32 bytes,
+/// else `None` and `buf` is untouched.
+pub(crate) fn aes_cbc_decrypt_in_place(key: &[u8], iv: &[u8; 16], buf: &mut [u8]) -> Option<()> {
+    if !buf.len().is_multiple_of(AES_BLOCK) {
+        return None;
+    }
+    match key.len() {
         16 => cbc::Decryptor::<aes::Aes128>::new_from_slices(key, iv)
             .ok()?
-            .decrypt_padded_mut::<NoPadding>(&mut buf)
-            .ok()?
-            .len(),
+            .decrypt_padded_mut::<NoPadding>(buf)
+            .ok()
+            .map(|_| ()),
         32 => cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv)
             .ok()?
-            .decrypt_padded_mut::<NoPadding>(&mut buf)
-            .ok()?
-            .len(),
-        _ => return None,
-    };
-    buf.truncate(len);
-    Some(buf)
+            .decrypt_padded_mut::<NoPadding>(buf)
+            .ok()
+            .map(|_| ()),
+        _ => None,
+    }
 }
 
 /// AES-128-CBC-decrypt `data` and strip its PKCS#7 padding; `None` when the padding is invalid

@@ -28,7 +28,10 @@ use sha2::{Digest, Sha512};
 use crate::bytes::{be_u32, slice, Endian};
 use crate::format::{Body, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
 
-use super::cipher::{aes128_cbc_decrypt_pkcs7, aes_cbc_decrypt, openssl_sha256_key128, AES_BLOCK};
+use super::cipher::{
+    aes128_cbc_decrypt_pkcs7, aes_cbc_decrypt, aes_cbc_decrypt_in_place, openssl_sha256_key128,
+    AES_BLOCK,
+};
 use super::payload;
 
 /// The extraction error of a container no published key opens.
@@ -161,9 +164,9 @@ fn encimg_len(data: &[u8]) -> Option<usize> {
 }
 
 fn encimg_decrypt(ciphertext: &[u8]) -> Option<Vec<u8>> {
-    let mut plain = Vec::with_capacity(ciphertext.len());
-    for block in ciphertext.chunks(ENCIMG_BLOCK) {
-        plain.extend_from_slice(&aes_cbc_decrypt(ENCIMG_KEY, ENCIMG_IV, block)?);
+    let mut plain = ciphertext.to_vec();
+    for block in plain.chunks_mut(ENCIMG_BLOCK) {
+        aes_cbc_decrypt_in_place(ENCIMG_KEY, ENCIMG_IV, block)?;
     }
     Some(plain)
 }
