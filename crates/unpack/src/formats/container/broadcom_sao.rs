@@ -6,9 +6,10 @@
 //!
 //! An object is believed when its header CRC matches, or, for objects up to 64 KiB, its data CRC
 //! (FACT's test image has one stale header CRC); the other mismatching is a warning. The data CRC
-//! of a large object is checked once, at extraction. An encrypted object (sign type bit 7, or data that
-//! starts with an `ENCK` encryption header) is reported "encrypted, vendor key needed" and not
-//! emitted: Broadcom's keys are not public. Parsed by hand (fixed layout, no crate exists).
+//! of a large object is checked once, at extraction. An encrypted object (sign type bit 7, or
+//! data that starts with an `ENCK` encryption header) is reported "encrypted, vendor key needed"
+//! and not emitted: Broadcom's keys are not public. Parsed by hand (fixed layout, no crate
+//! exists).
 
 use crate::bytes::{be_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
