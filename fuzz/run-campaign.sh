@@ -20,6 +20,8 @@ seed() { # target → seed folder with the fixtures of its family
     archive_sevenz) cp -n $corpus/formats/binwalk__7z.bin "$d" ;;
     compression_*) cp -n $corpus/formats/binwalk__gzip.bin $corpus/formats/binwalk__bzip2.bin $corpus/formats/sevenz__ext2.img.xz $corpus/formats/linuxkernel__zImage_be32 "$d" ;;
     container_*) cp -n $corpus/formats/trx__trx.img $corpus/formats/uboot__uboot.dtb $corpus/formats/maxlinear__maxlinear-uimage-v2.bin "$d"
+                 cp -n $corpus/formats/dlink__* $corpus/formats/buffalo__* $corpus/formats/draytek_* $corpus/formats/senao__* \
+                    $corpus/formats/dahua__* $corpus/formats/alphanetworks__* $corpus/formats/broadcom__* "$d"
                  head -c 65536 $corpus/real/openwrt-uImage-lzma.bin > "$d/uimage-head"; head -c 65536 $corpus/formats/tpl__test.tpl > "$d/tpl-head" ;;
     flashfs_*) cp -n $corpus/formats/jffs2__jffs2_le.img $corpus/formats/generic_fs__romfs.img $corpus/formats/binwalk__cramfs.bin $corpus/formats/yaffs__yaffs2_le.img $corpus/formats/ubi__ubi.img "$d"
                [ -f "$d/ext4.img" ] || xz -dc $corpus/formats/sevenz__ext4.img.xz > "$d/ext4.img" ;;

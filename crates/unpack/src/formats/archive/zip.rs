@@ -89,6 +89,14 @@ fn check_eocd(data: &[u8], pos: usize) -> Option<Eocd> {
     Some(Eocd { entries, end })
 }
 
+/// For containers that disguise a zip's first local-header magic (Dahua's `DH\x03\x04`): when
+/// `data[0]` starts a complete zip apart from those four bytes — a plausible first local header and
+/// an end of central directory pointing back at a central directory — its entry count and length.
+pub(crate) fn disguised_zip(data: &[u8]) -> Option<(u64, usize)> {
+    local_member(data, 0).ok()?;
+    find_eocd(data).map(|e| (e.entries, e.end))
+}
+
 /// A complete member found by walking local headers.
 #[derive(Debug, Clone)]
 struct LocalMember {

@@ -1,16 +1,28 @@
-//! Firmware containers and headers (uImage, FIT, TRX, TP-Link, MaxLinear) and informational
+//! Firmware containers and headers (uImage, FIT, TRX, TP-Link, MaxLinear; the vendor containers of
+//! D-Link, Buffalo, DrayTek, Senao, Dahua, Alpha Networks and Broadcom SAO) and informational
 //! signatures (boot loader and kernel banners, ELF headers, VxWorks).
 //!
 //! Every header here is a tiny fixed layout, so they are parsed by hand with the bounds-checked
 //! readers of [`crate::bytes`]; no crate is needed (and none exists for most vendor headers).
 //! Containers never decode their payloads: they emit the raw partitions and the engine carves them.
+//! Vendor containers scrambled or encrypted with a published key are decrypted ([`cipher`]) and
+//! emit the plaintext as a payload; with a key that is not public they are identified and report
+//! "encrypted, vendor key needed", never the ciphertext as content.
 
 use crate::format::{Body, Emit, Entry, Error, Format, Meta};
 
+pub mod alphanetworks;
 pub mod banner;
+pub mod broadcom_sao;
+pub mod buffalo;
+mod cipher;
+pub mod dahua;
+pub mod dlink;
+pub mod draytek;
 pub mod elf;
 pub mod fit;
 pub mod maxlinear;
+pub mod senao;
 pub mod tplink;
 pub mod trx;
 pub mod uimage;
@@ -23,6 +35,15 @@ pub const HANDLERS: &[&dyn Format] = &[
     &trx::Trx,
     &tplink::TpLink,
     &maxlinear::MaxLinear,
+    &dlink::Shrs,
+    &dlink::EncryptedImg,
+    &dlink::Mh01,
+    &buffalo::Buffalo,
+    &draytek::DrayTek,
+    &senao::Senao,
+    &dahua::Dahua,
+    &broadcom_sao::BroadcomSao,
+    &alphanetworks::AlphaNetworks,
     &elf::Elf,
     &banner::UBootBanner,
     &banner::LinuxBanner,
@@ -100,6 +121,29 @@ pub fn fuzz_tplink(data: &[u8]) {
 }
 pub fn fuzz_maxlinear(data: &[u8]) {
     fuzz_with(&maxlinear::MaxLinear, data);
+}
+pub fn fuzz_dlink(data: &[u8]) {
+    fuzz_with(&dlink::Shrs, data);
+    fuzz_with(&dlink::EncryptedImg, data);
+    fuzz_with(&dlink::Mh01, data);
+}
+pub fn fuzz_buffalo(data: &[u8]) {
+    fuzz_with(&buffalo::Buffalo, data);
+}
+pub fn fuzz_draytek(data: &[u8]) {
+    fuzz_with(&draytek::DrayTek, data);
+}
+pub fn fuzz_senao(data: &[u8]) {
+    fuzz_with(&senao::Senao, data);
+}
+pub fn fuzz_dahua(data: &[u8]) {
+    fuzz_with(&dahua::Dahua, data);
+}
+pub fn fuzz_broadcom_sao(data: &[u8]) {
+    fuzz_with(&broadcom_sao::BroadcomSao, data);
+}
+pub fn fuzz_alphanetworks(data: &[u8]) {
+    fuzz_with(&alphanetworks::AlphaNetworks, data);
 }
 pub fn fuzz_elf(data: &[u8]) {
     fuzz_with(&elf::Elf, data);
