@@ -188,6 +188,9 @@ struct Image<'a> {
     block_size: usize,
 }
 
+/// Files with at least this many blocks have them decoded in parallel.
+const PARALLEL_BLOCKS: usize = 64;
+
 /// Why a file's data could not be read.
 type ReadError = (u64, String);
 
@@ -207,21 +210,28 @@ impl Image<'_> {
         if size > 0 && slice(self.data, table, blocks * 4).is_none() {
             return Err((table as u64, "block pointer table beyond the image".into()));
         }
-        let mut out = Vec::with_capacity(size);
-        for i in 0..blocks {
+        let decode = |i: usize| {
             let want = bs.min(size - i * bs);
-            let block = self.block(table, blocks, i, want)?;
-            match block {
-                None => out.resize(out.len() + want, 0),
-                Some(mut b) => {
-                    if b.len() != want {
-                        return Err((
-                            (table + 4 * i) as u64,
-                            format!("block {i} holds {} bytes, not {want}", b.len()),
-                        ));
-                    }
-                    out.append(&mut b);
-                }
+            match self.block(table, blocks, i, want)? {
+                Some(b) if b.len() != want => Err((
+                    (table + 4 * i) as u64,
+                    format!("block {i} holds {} bytes, not {want}", b.len()),
+                )),
+                b => Ok((b, want)),
+            }
+        };
+        // A big file's blocks decode in parallel (each is its own zlib stream), so one large file
+        // does not leave the other cores idle while the small ones are long done.
+        let decoded: Vec<_> = if blocks >= PARALLEL_BLOCKS {
+            (0..blocks).into_par_iter().map(decode).collect()
+        } else {
+            (0..blocks).map(decode).collect()
+        };
+        let mut out = Vec::with_capacity(size);
+        for block in decoded {
+            match block? {
+                (None, want) => out.resize(out.len() + want, 0),
+                (Some(b), _) => out.extend_from_slice(&b),
             }
         }
         Ok(out)
