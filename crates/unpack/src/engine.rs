@@ -225,6 +225,8 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
     let mut covered_end = 0usize;
     let mut calls = 0usize;
     let mut candidates = Candidates::new(data);
+    let _work = crate::format::IdentifyBudget::for_data(data.len());
+    let mut work_warned = false;
     while let Some((start, h)) = candidates.next(covered_end) {
         if start < covered_end {
             continue;
@@ -239,6 +241,13 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
         }
         let handler = all[h];
         let Some(id) = handler.identify(&data[start..]) else {
+            if !work_warned && crate::format::identify_work_spent() {
+                work_warned = true;
+                warn(
+                    Some(start as u64),
+                    "identification work budget spent (checksums and trial decodes of many look-alike headers): from here on, candidates that need one are skipped".into(),
+                );
+            }
             continue;
         };
         let end = id
@@ -280,6 +289,7 @@ fn identify_whole(data: &[u8]) -> Option<Accepted> {
     if data.is_empty() {
         return None;
     }
+    let _work = crate::format::IdentifyBudget::for_data(data.len());
     for &handler in formats::all() {
         if handler.kind() == Kind::Info {
             continue;

@@ -6,6 +6,7 @@
 //! the file system, never recurse themselves and never decide where output goes: the engine does that,
 //! so every safety rule (path sanitising, symlinks, budgets, depth) lives in one place.
 
+use std::cell::Cell;
 use std::fmt;
 
 /// A magic byte string that may start a structure of some format.
@@ -232,5 +233,57 @@ impl Error {
     /// Whether this error must stop the whole run, not just the structure that raised it.
     pub fn is_fatal(&self) -> bool {
         matches!(self, Error::Budget(_) | Error::Output(_))
+    }
+}
+
+thread_local! {
+    /// Identification work left to the carve running on this thread, in bytes checksummed, walked
+    /// or trial-decoded. Unlimited outside a carve.
+    static IDENTIFY_WORK: Cell<u64> = const { Cell::new(u64::MAX) };
+}
+
+/// Charge `bytes` of identification work (a checksum over, a scan of, or a trial decode producing
+/// that many bytes) before doing it. `false` when the carve's budget cannot cover it: the handler
+/// must then decline the candidate. Each candidate is validated independently, so data holding
+/// many near-valid headers would otherwise cost a pass over the rest of the data per header.
+pub fn identify_work(bytes: u64) -> bool {
+    IDENTIFY_WORK.with(|w| {
+        let left = w.get();
+        if left == 0 || left < bytes {
+            w.set(0);
+            false
+        } else {
+            w.set(left - bytes);
+            true
+        }
+    })
+}
+
+/// Record work whose size was only known once done (a trial decode's output). Saturates at zero.
+pub fn identify_work_done(bytes: u64) {
+    IDENTIFY_WORK.with(|w| w.set(w.get().saturating_sub(bytes)));
+}
+
+/// Whether the budget of the carve on this thread is spent.
+pub fn identify_work_spent() -> bool {
+    IDENTIFY_WORK.with(|w| w.get() == 0)
+}
+
+/// Gives the carve on this thread an identification work budget; the previous one (an enclosing
+/// carve's, when a work-stealing thread runs a nested one) comes back on drop.
+pub(crate) struct IdentifyBudget(u64);
+
+impl IdentifyBudget {
+    /// Generous for any real image (every accepted structure checked or decoded once, plus
+    /// rejected look-alikes), small enough that a crafted one cannot make a scan last hours.
+    pub(crate) fn for_data(len: usize) -> Self {
+        let budget = (len as u64).saturating_mul(16).max(1 << 30);
+        IdentifyBudget(IDENTIFY_WORK.with(|w| w.replace(budget)))
+    }
+}
+
+impl Drop for IdentifyBudget {
+    fn drop(&mut self) {
+        IDENTIFY_WORK.with(|w| w.set(self.0));
     }
 }

@@ -81,6 +81,13 @@ impl Collector {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
         entries.iter().map(|e| e.path.clone()).collect()
     }
+
+    /// The paths, sorted: for handlers that emit in parallel (a container's partitions).
+    pub fn sorted_paths(&self) -> Vec<String> {
+        let mut paths = self.paths();
+        paths.sort();
+        paths
+    }
 }
 
 impl Collector {

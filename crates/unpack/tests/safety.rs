@@ -130,3 +130,38 @@ fn random_bytes_yield_nothing_and_do_not_hang() {
     assert_eq!(extracted, 0, "false hits on random data: {:#?}", m.regions);
     assert!(m.nodes.iter().all(|n| n.kind != NodeKind::File));
 }
+
+/// Data made of look-alike headers that each claim the rest of the data and fail only on the
+/// checksum (TRX) or lack an end record (zip) would cost a pass over the rest of the data per
+/// header. The identification work budget stops that: the run ends with the budget's warning
+/// instead of doing ~64 GiB of CRC work, and a real structure before the look-alikes is kept.
+#[test]
+fn look_alike_headers_cannot_make_identification_quadratic() {
+    let real = gzip(b"a real stream before the look-alikes");
+    let len = 16usize << 20;
+    let mut data = real.clone();
+    data.resize(len, 0);
+    let headers = (len - real.len()) / 2048 - 1;
+    for i in 0..headers {
+        let at = real.len() + i * 2048;
+        let claimed = (len - at) as u32;
+        data[at..at + 4].copy_from_slice(b"HDR0");
+        data[at + 4..at + 8].copy_from_slice(&claimed.to_le_bytes());
+        data[at + 8..at + 12].copy_from_slice(&0xdead_beefu32.to_le_bytes()); // wrong CRC
+        data[at + 12..at + 16].copy_from_slice(&(1u32 << 16).to_le_bytes()); // v1
+        data[at + 16..at + 20].copy_from_slice(&28u32.to_le_bytes());
+    }
+    let m = unpack("look-alikes.bin", &data, None, &Options::default()).unwrap();
+    assert!(
+        m.warnings
+            .iter()
+            .any(|w| w.reason.contains("identification work budget")),
+        "{:#?}",
+        m.warnings
+    );
+    assert!(m
+        .regions
+        .iter()
+        .any(|r| r.format == "gzip" && r.offset == 0 && r.status == RegionStatus::Extracted));
+    assert!(m.regions.iter().all(|r| r.format != "trx"));
+}

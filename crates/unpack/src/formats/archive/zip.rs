@@ -41,6 +41,11 @@ struct Eocd {
 /// Find the first end-of-central-directory record whose central directory sits right before it
 /// (relative to `data[0]`) and starts with a central header. Bounded by the data length.
 fn find_eocd(data: &[u8]) -> Option<Eocd> {
+    // A forward search from every local header would be a pass over the rest of the data per
+    // header: charged to the identification budget.
+    if !crate::format::identify_work(data.len() as u64) {
+        return None;
+    }
     for pos in memchr::memmem::find_iter(data, EOCD) {
         if let Some(e) = check_eocd(data, pos) {
             return Some(e);

@@ -4,7 +4,9 @@
 //! Problems found by the decode that identification does (a CRC mismatch, a truncated stream)
 //! travel in [`Identified::warnings`] and are reported by [`extract_stream`].
 
-use crate::format::{Body, Emit, Entry, Error, Identified, Meta};
+use crate::format::{
+    identify_work, identify_work_done, Body, Emit, Entry, Error, Identified, Meta,
+};
 
 /// Output limit of the decode done by `identify`. Past it the stream is reported with an unknown
 /// size and `extract` decodes again under the real budget.
@@ -194,7 +196,11 @@ pub fn identify_stream(
     decode: DecodeFn,
     describe: impl FnOnce(&Decoded) -> String,
 ) -> Option<Identified> {
+    if !identify_work(0) {
+        return None;
+    }
     let decoded = decode(data, IDENTIFY_CAP)?;
+    identify_work_done((decoded.size + decoded.out.len()) as u64);
     if !decoded.plausible() {
         return None;
     }

@@ -14,7 +14,7 @@
 use crate::bytes::{be_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::{payload, printable};
+use super::{payloads, printable};
 
 /// Broadcom SAO object chain.
 pub struct BroadcomSao;
@@ -140,7 +140,7 @@ impl Format for BroadcomSao {
         if objects.is_empty() {
             return Err(Error::malformed(0, "SAO object no longer validates"));
         }
-        let mut used: Vec<String> = Vec::new();
+        let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(objects.len());
         let mut encrypted = 0;
         for (i, o) in objects.iter().enumerate() {
             let body = &data[o.data.clone()];
@@ -164,12 +164,12 @@ impl Format for BroadcomSao {
                 continue;
             }
             let mut name = o.kind();
-            if used.contains(&name) {
+            if parts.iter().any(|(used, _)| *used == name) {
                 name = format!("{name}-{i}");
             }
-            payload(out, &name, &data[o.data.clone()])?;
-            used.push(name);
+            parts.push((name, &data[o.data.clone()]));
         }
+        payloads(out, &parts)?;
         if encrypted == objects.len() {
             return Err(Error::Unsupported(
                 "every SAO object is encrypted, vendor key needed".into(),
@@ -214,7 +214,7 @@ mod tests {
         assert_eq!(id.warnings.len(), 1, "{:?}", id.warnings);
         let (c, r) = Collector::run(&BroadcomSao, &data, 1 << 20).unwrap();
         r.unwrap();
-        assert_eq!(c.paths(), ["META", "DTBB", "KRNL", "RTFS"]);
+        assert_eq!(c.sorted_paths(), ["DTBB", "KRNL", "META", "RTFS"]);
         assert_eq!(
             c.file("META").unwrap(),
             b"{\"extractor\":\"broadcom-sao\"}\n"

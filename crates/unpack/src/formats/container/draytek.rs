@@ -13,7 +13,7 @@ use md5::{Digest, Md5};
 use crate::bytes::{be_u32, slice};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic};
 
-use super::payload;
+use super::payloads;
 
 /// DrayTek `2RDH` firmware.
 pub struct DrayTek;
@@ -122,13 +122,12 @@ impl Format for DrayTek {
         for (at, why) in checks(data, &img) {
             out.warn(at, why);
         }
-        if !img.kernel.is_empty() {
-            payload(out, "kernel", &data[img.kernel])?;
-        }
-        if !img.rootfs.is_empty() {
-            payload(out, "rootfs", &data[img.rootfs])?;
-        }
-        Ok(())
+        let parts: Vec<(String, &[u8])> = [("kernel", img.kernel), ("rootfs", img.rootfs)]
+            .into_iter()
+            .filter(|(_, range)| !range.is_empty())
+            .map(|(name, range)| (name.to_string(), &data[range]))
+            .collect();
+        payloads(out, &parts)
     }
 }
 
@@ -197,7 +196,7 @@ mod tests {
         let img = build(b"\x27\x05\x19\x56kernel", b"hsqs rootfs");
         let (c, r) = Collector::run(&DrayTek, &img, 1 << 20).unwrap();
         r.unwrap();
-        assert_eq!(c.paths(), ["kernel", "rootfs"]);
+        assert_eq!(c.sorted_paths(), ["kernel", "rootfs"]);
         assert_eq!(c.file("rootfs").unwrap(), b"hsqs rootfs");
         assert!(c.warnings.lock().unwrap().is_empty());
     }

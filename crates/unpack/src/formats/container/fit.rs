@@ -434,7 +434,7 @@ mod tests {
         assert!(d.contains("unsigned"), "{d}");
         let (c, r) = Collector::run(&Fit, &data, 64 << 20).unwrap();
         r.unwrap();
-        assert_eq!(c.paths(), ["kernel", "fdt", "rootfs"]);
+        assert_eq!(c.sorted_paths(), ["fdt", "kernel", "rootfs"]);
         let kernel = c.file("kernel").unwrap();
         assert_eq!(kernel.len(), 1_048_765);
         assert_eq!(&kernel[..2], &[0x1f, 0x8b], "gzip kernel");

@@ -155,8 +155,8 @@ mod tests {
         let (c, r) = Collector::run(&MaxLinear, &data, 1 << 20).unwrap();
         r.unwrap();
         assert_eq!(
-            c.paths(),
-            ["atomkernel", "atomrootfs", "armkernel", "armrootfs"]
+            c.sorted_paths(),
+            ["armkernel", "armrootfs", "atomkernel", "atomrootfs"]
         );
         assert_eq!(c.file("armrootfs").unwrap()[..], data[0xa0 + 3 * 0x80..]);
     }

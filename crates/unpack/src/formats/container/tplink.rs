@@ -364,7 +364,7 @@ mod tests {
             id.description
         );
         assert!(warnings(&c).is_empty(), "{:?}", warnings(&c));
-        assert_eq!(c.paths(), ["bootloader", "kernel", "rootfs"]);
+        assert_eq!(c.sorted_paths(), ["bootloader", "kernel", "rootfs"]);
         assert_eq!(c.file("bootloader").unwrap()[..], data[0x200..0x20200]);
         let kernel = c.file("kernel").unwrap();
         assert_eq!(kernel[..], data[0x20400..0x20400 + 0xd9e1a]);

@@ -66,8 +66,9 @@ fn parse(data: &[u8]) -> Option<Header> {
 }
 
 impl Trx {
-    fn crc_ok(data: &[u8], h: &Header) -> Option<bool> {
-        slice(data, 12, h.len - 12).map(|covered| crc32_jam(covered) == h.crc)
+    /// What the CRC covers; `None` when the image is truncated.
+    fn crc_covered<'d>(data: &'d [u8], h: &Header) -> Option<&'d [u8]> {
+        slice(data, 12, h.len - 12)
     }
 }
 
@@ -98,9 +99,15 @@ impl Format for Trx {
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        match Self::crc_ok(data, &h) {
-            Some(true) => description.push_str(", CRC ok"),
-            Some(false) => return None,
+        match Self::crc_covered(data, &h) {
+            Some(covered) => {
+                if !crate::format::identify_work(covered.len() as u64)
+                    || crc32_jam(covered) != h.crc
+                {
+                    return None;
+                }
+                description.push_str(", CRC ok");
+            }
             None => {
                 // Truncated: only a strictly consistent header is believed.
                 if h.offsets.first() != Some(&header_len) {
@@ -120,7 +127,7 @@ impl Format for Trx {
 
     fn extract(&self, data: &[u8], _id: Identified, out: &dyn Emit) -> Result<(), Error> {
         let h = parse(data).ok_or_else(|| Error::malformed(0, "TRX header no longer validates"))?;
-        if Self::crc_ok(data, &h).is_none() {
+        if Self::crc_covered(data, &h).is_none() {
             out.warn(
                 0,
                 format!("image truncated: {} of {} bytes present", data.len(), h.len),
@@ -189,7 +196,7 @@ mod tests {
         let (c, r) = Collector::run(&Trx, &img, 1 << 20).unwrap();
         r.unwrap();
         assert_eq!(
-            c.paths(),
+            c.sorted_paths(),
             ["partition-0", "partition-1", "partition-2", "partition-3"]
         );
         assert_eq!(c.file("partition-2").unwrap(), b"cccccc");

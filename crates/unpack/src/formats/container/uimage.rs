@@ -409,7 +409,7 @@ mod tests {
         let img = build(TYPE_MULTI, &body, "multi");
         let (c, r) = Collector::run(&UImage, &img, 1 << 20).unwrap();
         r.unwrap();
-        assert_eq!(c.paths(), ["kernel", "ramdisk", "fdt"]);
+        assert_eq!(c.sorted_paths(), ["fdt", "kernel", "ramdisk"]);
         assert_eq!(c.file("kernel").unwrap(), b"KKKKK");
         assert_eq!(c.file("ramdisk").unwrap(), b"RRRRRRRR");
         assert_eq!(c.file("fdt").unwrap(), b"FFF");

@@ -122,6 +122,9 @@ fn identify(data: &[u8]) -> Option<Identified> {
     if flags & FLAG_FSID_V2 != 0 {
         // The whole image must be present and its CRC (from the superblock on) must match.
         let image = slice(data, 0, size)?;
+        if !crate::format::identify_work(size as u64) {
+            return None;
+        }
         let mut h = crc32fast::Hasher::new();
         h.update(&image[sb..sb + 32]);
         h.update(&[0; 4]);
