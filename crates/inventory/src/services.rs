@@ -149,6 +149,51 @@ impl Service {
     }
 }
 
+/// Interface kinds a boot service reveals: (kind, programs that provide it, words a manufacturer's
+/// declaration would use for it). Shared by the firmware verdicts and the live probe's comparison,
+/// so a service means the same interface whichever way it was seen.
+pub const INTERFACE_KINDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "telnet",
+        &["telnetd", "utelnetd", "in.telnetd"],
+        &["telnet"],
+    ),
+    (
+        "SSH",
+        &["dropbear", "sshd"],
+        &["ssh", "dropbear", "sftp", "scp"],
+    ),
+    (
+        "FTP",
+        &["ftpd", "vsftpd", "proftpd", "pure-ftpd", "bftpd", "tftpd"],
+        &["ftp"],
+    ),
+    (
+        "web server",
+        &[
+            "httpd",
+            "uhttpd",
+            "lighttpd",
+            "nginx",
+            "boa",
+            "goahead",
+            "mini_httpd",
+            "thttpd",
+        ],
+        &["http", "web"],
+    ),
+    ("UPnP", &["miniupnpd", "upnpd"], &["upnp", "ssdp"]),
+    ("SNMP", &["snmpd"], &["snmp"]),
+    ("RTSP", &["rtspd", "live555"], &["rtsp"]),
+    ("MQTT broker", &["mosquitto"], &["mqtt"]),
+    ("ADB", &["adbd"], &["adb"]),
+    (
+        "TP-Link debug protocol (tddp)",
+        &["tddp"],
+        &["tddp", "debug"],
+    ),
+];
+
 /// Everything started at boot, and the serial console's login policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {
