@@ -68,8 +68,11 @@ pub fn connect_packet(client_id: &str, cred: Option<&Cred>) -> Vec<u8> {
     out
 }
 
-/// One control packet: (type and flags, body), and the bytes it took; `None` if incomplete.
-pub fn parse_packet(b: &[u8]) -> Result<Option<(u8, &[u8], usize)>, String> {
+/// A control packet: type and flags, body, bytes taken.
+pub type Packet<'a> = (u8, &'a [u8], usize);
+
+/// One control packet, or `None` if incomplete.
+pub fn parse_packet(b: &[u8]) -> Result<Option<Packet<'_>>, String> {
     let Some(&first) = b.first() else {
         return Ok(None);
     };

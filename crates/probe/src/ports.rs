@@ -166,11 +166,30 @@ pub async fn identify(
         .await;
     }
     if let Some((service, product)) = from_banner(&banner) {
+        let shown = match service {
+            // The identification line only (the key exchange follows it).
+            Service::Ssh => {
+                let text = String::from_utf8_lossy(&banner).into_owned();
+                let line = text
+                    .lines()
+                    .find(|l| l.starts_with("SSH-"))
+                    .unwrap_or("")
+                    .to_string();
+                line.chars().take(200).collect()
+            }
+            // The text without option negotiation.
+            Service::Telnet => {
+                let (mut text, mut reply) = (Vec::new(), Vec::new());
+                crate::telnet::Filter::default().feed(&banner, &mut text, &mut reply);
+                excerpt(&text, 200)
+            }
+            _ => excerpt(&banner, 200),
+        };
         return OpenPort {
             port,
             service,
             by: "banner".into(),
-            banner: Some(excerpt(&banner, 200)),
+            banner: Some(shown),
             product,
         };
     }

@@ -115,7 +115,7 @@ fn cidr_hosts(net: &str, prefix: &str) -> Result<Vec<IpAddr>, String> {
             Ok(out)
         }
         Ok(IpAddr::V6(v6)) => {
-            if prefix > 128 || prefix < 120 {
+            if !(120..=128).contains(&prefix) {
                 return Err(format!(
                     "/{prefix}: IPv6 ranges larger than a /120 ({MAX_CIDR_HOSTS} addresses) are refused"
                 ));

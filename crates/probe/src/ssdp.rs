@@ -39,7 +39,7 @@ pub fn m_search() -> Vec<u8> {
 }
 
 /// The text of the first `<tag>…</tag>` in `xml` (entities for `&amp;`-style escapes decoded).
-pub fn tag<'a>(xml: &'a str, name: &str) -> Option<String> {
+pub fn tag(xml: &str, name: &str) -> Option<String> {
     let open = format!("<{name}>");
     let start = xml.find(&open)? + open.len();
     let end = xml[start..].find(&format!("</{name}>"))? + start;

@@ -79,7 +79,7 @@ pub fn parse_kexinit(packet: &[u8]) -> Result<[Vec<String>; 10], String> {
             .try_into()
             .map_err(|_| "length")?,
     ) as usize;
-    if len > MAX_PACKET || len < 2 {
+    if !(2..=MAX_PACKET).contains(&len) {
         return Err(format!("packet length {len} out of range"));
     }
     let body = packet.get(4..4 + len).ok_or("packet cut short")?;
