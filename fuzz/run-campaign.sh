@@ -22,6 +22,7 @@ seed() { # target → seed folder with the fixtures of its family
                  head -c 65536 $corpus/real/openwrt-uImage-lzma.bin > "$d/uimage-head"; head -c 65536 $corpus/formats/tpl__test.tpl > "$d/tpl-head" ;;
     flashfs_*) cp -n $corpus/formats/jffs2__jffs2_le.img $corpus/formats/generic_fs__romfs.img $corpus/formats/binwalk__cramfs.bin $corpus/formats/yaffs__yaffs2_le.img $corpus/formats/ubi__ubi.img "$d"
                [ -f "$d/ext4.img" ] || xz -dc $corpus/formats/sevenz__ext4.img.xz > "$d/ext4.img" ;;
+    probe_*) cp -n seeds/$t/* "$d" ;;
     *) cp -n $corpus/formats/binwalk__gzip.bin $corpus/formats/trx__trx.img $corpus/formats/squashFS__xz.sqfs "$d" ;;
   esac
 }
