@@ -530,6 +530,28 @@ mod tests {
     }
 
     #[test]
+    fn rtsp_and_http_requests() {
+        let a: SocketAddr = "127.0.0.9:8554".parse().unwrap();
+        let r = build(
+            "DESCRIBE",
+            a,
+            "/live",
+            true,
+            "Authorization: Basic eA==\r\n",
+        );
+        assert!(
+            r.starts_with("DESCRIBE rtsp://127.0.0.9:8554/live RTSP/1.0\r\nCSeq: 1\r\n"),
+            "{r}"
+        );
+        assert!(r.ends_with("Authorization: Basic eA==\r\n\r\n"));
+        let h = build("GET", "[::1]:80".parse().unwrap(), "/", false, "");
+        assert!(h.starts_with("GET / HTTP/1.1\r\nHost: [::1]:80\r\n"), "{h}");
+        let rtsp = parse_response(b"RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\nWWW-Authenticate: Digest realm=\"c\", nonce=\"n\"\r\n\r\n").unwrap();
+        assert_eq!(rtsp.version, "RTSP/1.0");
+        assert_eq!(pick_challenge(&rtsp).unwrap().scheme, "digest");
+    }
+
+    #[test]
     fn login_forms() {
         assert!(has_login_form(
             b"<form method=post><input type=\"password\" name=pw></form>"

@@ -107,7 +107,11 @@ impl Gate {
         max_len: usize,
     ) -> Result<Vec<Vec<u8>>, String> {
         let _slot = self.slot().await;
-        let bind: SocketAddr = if addr.is_ipv4() {
+        // A loopback target answers from the address the request came from; binding to the
+        // target's own address makes that the target's (answers from elsewhere are dropped).
+        let bind: SocketAddr = if addr.ip().is_loopback() {
+            SocketAddr::new(addr.ip(), 0)
+        } else if addr.is_ipv4() {
             "0.0.0.0:0".parse().expect("literal")
         } else {
             "[::]:0".parse().expect("literal")

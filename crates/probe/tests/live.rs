@@ -697,3 +697,58 @@ fn snmp_public_community() {
     assert!(!s.accepts_any_community, "a random community is refused");
     assert_eq!(findings(&r), [f("snmp_community", 1161)]);
 }
+
+#[test]
+fn upnp_discovery_and_description() {
+    let miniupnpd = need("miniupnpd", "miniupnpd");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = d.join("miniupnpd.conf");
+    // Loopback as the "external" interface: port forwarding cannot work (it says so), discovery
+    // and the description do.
+    std::fs::write(
+        &conf,
+        "ext_ifname=lo\nlistening_ip=127.0.77.9/8\nport=15000\nenable_natpmp=no\nenable_upnp=yes\n\
+         secure_mode=yes\nsystem_uptime=yes\nuuid=3e3f8c3a-0000-4000-8000-00000000cafe\n\
+         serial=SN-IOTASSAY-0001\nmodel_number=4.2\nfriendly_name=TestGateway\n\
+         allow 1024-65535 127.0.0.0/8 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n",
+    )
+    .unwrap();
+    let pid = d.join("miniupnpd.pid");
+    let mut s = spawn(
+        d,
+        "miniupnpd",
+        &miniupnpd,
+        &[
+            "-d",
+            "-f",
+            conf.to_str().unwrap(),
+            "-P",
+            pid.to_str().unwrap(),
+        ],
+    );
+    wait_tcp(d, &mut s, "127.0.77.9:15000");
+    let mut o = options(&[15000]);
+    o.udp = vec![(UdpService::Ssdp, 1900)];
+    let r = probe("127.0.77.9", &o);
+    let u = r.hosts[0]
+        .ssdp
+        .first()
+        .unwrap_or_else(|| panic!("no SSDP answer: {:#?}", r.hosts[0]));
+    assert_eq!(
+        u.location.as_deref(),
+        Some("http://127.0.77.9:15000/rootDesc.xml")
+    );
+    assert_eq!(u.serial_number.as_deref(), Some("SN-IOTASSAY-0001"));
+    assert_eq!(u.model_number.as_deref(), Some("4.2"));
+    assert_eq!(u.friendly_name.as_deref(), Some("TestGateway"));
+    assert!(
+        u.services.iter().any(|s| s.contains("WANIPConnection")),
+        "{:?}",
+        u.services
+    );
+    assert!(u.responses >= 1 && u.response_bytes > u.request_bytes);
+    assert_eq!(r.hosts[0].ports[0].service.as_str(), "http");
+    assert_eq!(findings(&r), [f("upnp", 1900)]);
+    assert_eq!(r.findings[0].severity, iotassay_findings::Severity::Low);
+}
