@@ -7,13 +7,15 @@
 # wall time and what each reports. nmap's brute scripts get the same candidates as the probe's
 # first nine (users root/admin × the Mirai passwords), so both try comparable lists.
 # Not a test. Run as root (standard ports, the admin test account of .ci/run). Needs the Debian
-# packages of .ci/run. Usage: bench/probe.sh
+# packages of .ci/run. Usage: bench/probe.sh  (NMAP=0 skips nmap; the reports stay in $OUT,
+# default /tmp/iotassay-probe-bench)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd); cd "$here"
 target=${CARGO_TARGET_DIR:-$here/target}
 cargo build --release -q -p iotassay
 bin="$target/release/iotassay"
 ip=127.0.78.1
+out=${OUT:-/tmp/iotassay-probe-bench}; mkdir -p "$out"
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
@@ -64,21 +66,22 @@ sleep 0.5
 
 echo "== iotassay probe $ip (ports $ports, udp snmp=161)"
 t0=$(date +%s.%N)
-"$bin" probe "$ip" --ports "$ports" --udp snmp=161 --json "$work/probe.json" --fail-on critical >"$work/probe.txt" 2>&1 || true
+"$bin" probe "$ip" --ports "$ports" --udp snmp=161 --json "$out/probe.json" -v --fail-on critical >"$out/probe.txt" 2>&1 || true
 t1=$(date +%s.%N)
 probe_s=$(python3 -c "print(round($t1-$t0,2))")
 
 # nmap gets the probe's first nine candidate passwords for users root and admin.
 printf 'root\nadmin\n' > "$work/users.lst"
 printf 'xc3511\nvizxv\nadmin\n888888\nxmhdipc\ndefault\njuantech\n123456\n54321\n' > "$work/pass.lst"
+if [ "${NMAP:-1}" = 0 ]; then cat "$out/probe.txt"; echo "probe: $probe_s s"; exit 0; fi
 echo "== nmap -sV --script telnet-brute,ssh-brute,http-default-accounts (same ports)"
 t0=$(date +%s.%N)
 nmap -n -Pn -sV -p "$ports" --script telnet-brute,ssh-brute,http-default-accounts \
-  --script-args "userdb=$work/users.lst,passdb=$work/pass.lst,unpwdb.timelimit=120s" "$ip" -oN "$work/nmap.txt" >/dev/null 2>&1 || true
+  --script-args "userdb=$work/users.lst,passdb=$work/pass.lst,unpwdb.timelimit=120s" "$ip" -oN "$out/nmap.txt" >/dev/null 2>&1 || true
 t1=$(date +%s.%N)
 nmap_s=$(python3 -c "print(round($t1-$t0,2))")
 
-python3 - "$work/probe.json" "$work/nmap.txt" "$probe_s" "$nmap_s" <<'PY'
+python3 - "$out/probe.json" "$out/nmap.txt" "$probe_s" "$nmap_s" <<'PY'
 import json, re, sys
 probe = json.load(open(sys.argv[1])); nmap = open(sys.argv[2]).read()
 h = probe["hosts"][0]

@@ -192,7 +192,13 @@ fn print(r: &iotassay_probe::ProbeReport, verbose: bool) {
                 AuthVerdict::Inconclusive { reason } => format!("inconclusive: {reason}"),
                 AuthVerdict::NotTested { reason } => format!("not tested: {reason}"),
             };
-            println!("  login {}/{}: {v}", c.protocol, c.port);
+            println!(
+                "  login {}/{}: {v}  ({} attempt(s), {} ms)",
+                c.protocol,
+                c.port,
+                c.attempts.len(),
+                c.elapsed_ms
+            );
             if verbose {
                 for a in &c.attempts {
                     println!(

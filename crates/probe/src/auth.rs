@@ -4,8 +4,9 @@
 //! one, for the first candidate's user); then the candidates — credentials the user gives (for
 //! example those a firmware scan recovered), vendor defaults matching what the banner names, then the
 //! Mirai scanner's pairs, heaviest first. The control and the candidates together stay within the
-//! attempt budget (default [`DEFAULT_BUDGET`]); they are launched in order, a few at a time, and the
-//! run stops at the first answer that settles the question.
+//! attempt budget (default [`DEFAULT_BUDGET`]); all are launched in that order, a few at a time
+//! ([`DEFAULT_PARALLEL`]), judged in that order, and the run stops at the first answer that
+//! settles the question (attempts already in flight are dropped).
 //!
 //! Only a success the controls rule out counts: an unauthenticated success is "no authentication",
 //! a control that succeeds is "accepts any credential", and a control whose answer is unclear makes
@@ -114,6 +115,9 @@ pub struct AuthCheck {
     pub verdict: AuthVerdict,
     /// In the order they were made.
     pub attempts: Vec<Attempt>,
+    /// Wall time of the whole test.
+    #[serde(default)]
+    pub elapsed_ms: u64,
 }
 
 impl AuthCheck {
@@ -125,6 +129,7 @@ impl AuthCheck {
                 reason: reason.into(),
             },
             attempts: Vec::new(),
+            elapsed_ms: 0,
         }
     }
 }
@@ -237,26 +242,28 @@ where
     Fut: Future<Output = Try>,
 {
     let mut attempts = Vec::new();
+    let started = std::time::Instant::now();
     let done = |attempts: Vec<Attempt>, verdict: AuthVerdict| AuthCheck {
         protocol: protocol.to_string(),
         port,
         verdict,
         attempts,
+        elapsed_ms: started.elapsed().as_millis() as u64,
     };
-    if unauthenticated {
-        let t = login(None).await;
-        let accepted = t.outcome == Outcome::Accepted;
-        attempts.push(Attempt {
-            role: Role::Unauthenticated,
-            cred: None,
-            outcome: t.outcome,
-            detail: t.detail,
-        });
-        if accepted {
-            return done(attempts, AuthVerdict::NoAuthentication);
-        }
-    }
     if candidates.is_empty() || options.budget < 2 {
+        if unauthenticated {
+            let t = login(None).await;
+            let accepted = t.outcome == Outcome::Accepted;
+            attempts.push(Attempt {
+                role: Role::Unauthenticated,
+                cred: None,
+                outcome: t.outcome,
+                detail: t.detail,
+            });
+            if accepted {
+                return done(attempts, AuthVerdict::NoAuthentication);
+            }
+        }
         return done(
             attempts,
             AuthVerdict::NotTested {
@@ -269,12 +276,17 @@ where
         password: format!("iotassay-{}", random_token(16)),
         source: "control (random password)".into(),
     };
-    let order: Vec<(Role, Cred)> = std::iter::once((Role::WrongPassword, control))
-        .chain(candidates.into_iter().map(|c| (Role::Candidate, c)))
-        .take(options.budget)
+    // Launched in this order, `parallel` at a time, judged in this order: a device that
+    // fails slowly (login delays) costs one delay per window, not one per attempt.
+    let order: Vec<(Role, Option<Cred>)> = unauthenticated
+        .then_some((Role::Unauthenticated, None))
+        .into_iter()
+        .chain(std::iter::once((Role::WrongPassword, Some(control))))
+        .chain(candidates.into_iter().map(|c| (Role::Candidate, Some(c))))
+        .take(options.budget + usize::from(unauthenticated))
         .collect();
     let mut results = futures::stream::iter(order.into_iter().map(|(role, cred)| {
-        let f = login(Some(cred.clone()));
+        let f = login(cred.clone());
         async move { (role, cred, f.await) }
     }))
     .buffered(options.parallel.max(1));
@@ -285,11 +297,15 @@ where
         let outcome = t.outcome;
         attempts.push(Attempt {
             role,
-            cred: Some(cred.clone()),
+            cred: cred.clone(),
             outcome,
             detail: t.detail,
         });
         match (role, outcome) {
+            (Role::Unauthenticated, Outcome::Accepted) => {
+                verdict = Some(AuthVerdict::NoAuthentication);
+                break;
+            }
             (Role::WrongPassword, Outcome::Accepted) => {
                 verdict = Some(AuthVerdict::AcceptsAnyCredential);
                 break;
@@ -303,7 +319,7 @@ where
                 break;
             }
             (Role::Candidate, Outcome::Accepted) => {
-                verdict = Some(AuthVerdict::DefaultCredential { cred });
+                verdict = cred.map(|cred| AuthVerdict::DefaultCredential { cred });
                 break;
             }
             (Role::Candidate, Outcome::Unclear) => {

@@ -311,6 +311,7 @@ async fn examine(
             if skip {
                 return;
             }
+            let started = Instant::now();
             let none = ssh::attempt(gate, addr, None, login).await;
             let none_attempt = auth::Attempt {
                 role: auth::Role::Unauthenticated,
@@ -324,6 +325,7 @@ async fn examine(
                     port,
                     verdict: AuthVerdict::NoAuthentication,
                     attempts: vec![none_attempt],
+                    elapsed_ms: 0,
                 }
             } else if none.outcome == auth::Outcome::Rejected && !ssh::offers_password(&none.detail)
             {
@@ -342,6 +344,10 @@ async fn examine(
                 .await;
                 check.attempts.insert(0, none_attempt);
                 check
+            };
+            let check = AuthCheck {
+                elapsed_ms: started.elapsed().as_millis() as u64,
+                ..check
             };
             lock(out).auth.push(check);
         }

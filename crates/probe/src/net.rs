@@ -107,11 +107,7 @@ impl Gate {
         max_len: usize,
     ) -> Result<Vec<Vec<u8>>, String> {
         let _slot = self.slot().await;
-        // A loopback target answers from the address the request came from; binding to the
-        // target's own address makes that the target's (answers from elsewhere are dropped).
-        let bind: SocketAddr = if addr.ip().is_loopback() {
-            SocketAddr::new(addr.ip(), 0)
-        } else if addr.is_ipv4() {
+        let bind: SocketAddr = if addr.is_ipv4() {
             "0.0.0.0:0".parse().expect("literal")
         } else {
             "[::]:0".parse().expect("literal")
@@ -128,7 +124,14 @@ impl Gate {
         let mut buf = vec![0u8; max_len.max(1)];
         while out.len() < max_datagrams {
             match tokio::time::timeout_at(deadline, socket.recv_from(&mut buf)).await {
-                Ok(Ok((n, from))) if from.ip() == addr.ip() => out.push(buf[..n].to_vec()),
+                // Answers come from the target; on loopback the kernel may give a wildcard-bound
+                // server's answer the source 127.0.0.1 whatever 127.x address was asked.
+                Ok(Ok((n, from)))
+                    if from.ip() == addr.ip()
+                        || (addr.ip().is_loopback() && from.ip().is_loopback()) =>
+                {
+                    out.push(buf[..n].to_vec())
+                }
                 Ok(Ok(_)) => continue,
                 // ICMP port unreachable shows up as an error on Linux: no service there.
                 Ok(Err(e)) => {
