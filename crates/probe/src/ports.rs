@@ -246,14 +246,28 @@ async fn run_probe(gate: &Gate, addr: SocketAddr, probe: &str, wait: Duration) -
             })
             .await;
             let r = crate::http::parse_response(&b).ok()?;
-            let service = if r.version.starts_with("RTSP/") {
-                Service::Rtsp
-            } else {
-                Service::Http
-            };
-            let product = r.header("server").map(|s| s.chars().take(80).collect());
+            let product: Option<String> = r.header("server").map(|s| s.chars().take(80).collect());
+            if r.version.starts_with("RTSP/") {
+                return Some(found(
+                    Service::Rtsp,
+                    "http-get",
+                    r.status_line().as_bytes(),
+                    product,
+                ));
+            }
+            // RTSP servers that tunnel RTSP over HTTP answer a GET (GStreamer: 503): an error
+            // status or a server naming RTSP gets an OPTIONS too before it is called HTTP.
+            let rtsp_hint = r.status >= 400
+                || product
+                    .as_deref()
+                    .is_some_and(|p| p.to_ascii_lowercase().contains("rtsp"));
+            if rtsp_hint {
+                if let Some(rtsp) = Box::pin(run_probe(gate, addr, "rtsp", wait)).await {
+                    return Some(rtsp);
+                }
+            }
             Some(found(
-                service,
+                Service::Http,
                 "http-get",
                 r.status_line().as_bytes(),
                 product,
@@ -266,7 +280,9 @@ async fn run_probe(gate: &Gate, addr: SocketAddr, probe: &str, wait: Duration) -
             })
             .await;
             let r = crate::http::parse_response(&b).ok()?;
-            if !r.version.starts_with("RTSP/") {
+            // An RTSP server echoes the request's CSeq (RFC 2326 §12.17); an HTTP server that
+            // merely mirrors the protocol version in its status line does not.
+            if !r.version.starts_with("RTSP/") || r.header("cseq").map(str::trim) != Some("1") {
                 return None;
             }
             let product = r.header("server").map(|s| s.chars().take(80).collect());

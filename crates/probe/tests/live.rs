@@ -752,3 +752,91 @@ fn upnp_discovery_and_description() {
     assert_eq!(findings(&r), [f("upnp", 1900)]);
     assert_eq!(r.findings[0].severity, iotassay_findings::Severity::Low);
 }
+
+/// A real RTSP server (GStreamer's, through its Python bindings) with Basic, Digest or no
+/// authentication on the mount `/`.
+const RTSP_SERVER: &str = r#"import sys, gi
+gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); gi.require_version('GstRtsp', '1.0')
+from gi.repository import Gst, GstRtspServer, GstRtsp, GLib
+Gst.init(None)
+addr, port, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+server = GstRtspServer.RTSPServer()
+server.set_address(addr)
+server.set_service(port)
+factory = GstRtspServer.RTSPMediaFactory()
+factory.set_launch('( videotestsrc is-live=true ! video/x-raw,width=64,height=48 ! rtpvrawpay name=pay0 pt=96 )')
+factory.set_shared(True)
+if mode != 'open':
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, 'user')
+    if mode == 'basic':
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic('admin', 'admin'), token)
+    else:
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest('admin', 'admin', token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(Gst.Structure.from_string(
+        'user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
+server.get_mount_points().add_factory('/', factory)
+server.attach(None)
+print('ready', flush=True)
+GLib.MainLoop().run()
+"#;
+
+#[test]
+fn rtsp_basic_digest_and_open_stream() {
+    let python = need("python3", "python3");
+    assert!(
+        Path::new("/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists()
+            || Path::new("/usr/lib/aarch64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists(),
+        "GStreamer's RTSP server is missing: install the Debian packages gir1.2-gst-rtsp-server-1.0 \
+         python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good (.ci/run does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rtsp.py"), RTSP_SERVER).unwrap();
+    let ip = "127.0.77.10";
+    let mut servers = Vec::new();
+    for (port, mode) in [(8554, "basic"), (8555, "open"), (8556, "digest")] {
+        let mut s = spawn(
+            d,
+            &format!("rtsp-{mode}"),
+            &python,
+            &["rtsp.py", ip, &port.to_string(), mode],
+        );
+        wait_tcp(d, &mut s, &format!("{ip}:{port}"));
+        servers.push(s);
+    }
+    let r = probe(ip, &options(&[8554, 8555, 8556]));
+    let services: Vec<_> = r.hosts[0]
+        .ports
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    assert_eq!(services, ["rtsp"; 3], "{:#?}", r.hosts[0].ports);
+    for port in [8554, 8556] {
+        match &auth(&r, port).verdict {
+            AuthVerdict::DefaultCredential { cred } => {
+                assert_eq!(
+                    (cred.user.as_str(), cred.password.as_str()),
+                    ("admin", "admin")
+                )
+            }
+            v => panic!("{port}: {v:?}\n{:#?}", auth(&r, port)),
+        }
+    }
+    assert!(auth(&r, 8556).attempts[1]
+        .detail
+        .contains("digest authorization"));
+    assert_eq!(auth(&r, 8555).verdict, AuthVerdict::NoAuthentication);
+    assert_eq!(
+        findings(&r),
+        [
+            f("default_credential", 8554),
+            f("default_credential", 8556),
+            f("no_authentication", 8555)
+        ]
+    );
+    drop(servers);
+}
