@@ -12,9 +12,9 @@ use iotassay_probe::{AuthVerdict, Options, ScopeRules, UdpService};
 pub struct ProbeArgs {
     /// The device: one IP address or a host name resolving to one address (a range only with --cidr).
     host: String,
-    /// TCP ports to inventory, comma-separated (default: the built-in IoT list).
-    #[arg(long, value_delimiter = ',')]
-    ports: Vec<u16>,
+    /// TCP ports to inventory: `23,80,8000-8100` (default: the built-in IoT list).
+    #[arg(long)]
+    ports: Option<String>,
     /// UDP services as NAME=PORT, comma-separated (default: snmp=161,ssdp=1900; `none` for none).
     #[arg(long, value_delimiter = ',')]
     udp: Vec<String>,
@@ -89,8 +89,9 @@ pub fn run(args: ProbeArgs) -> Result<ExitCode> {
         None => None,
     };
     let mut options = Options::default();
-    if !args.ports.is_empty() {
-        options.tcp_ports = args.ports.clone();
+    if let Some(list) = &args.ports {
+        options.tcp_ports =
+            iotassay_probe::ports::parse_list(list).map_err(|e| anyhow::anyhow!("--ports: {e}"))?;
     }
     if !args.udp.is_empty() {
         options.udp.clear();

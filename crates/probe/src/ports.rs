@@ -20,6 +20,35 @@ pub const DEFAULT_TCP_PORTS: &[u16] = &[
     8888, 9000, 49152, 49153, 49154,
 ];
 
+/// Parse a port list: `23,80,8000-8100` (ranges inclusive, duplicates dropped, port 0 refused).
+pub fn parse_list(text: &str) -> Result<Vec<u16>, String> {
+    let mut out = Vec::new();
+    for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let port = |s: &str| -> Result<u16, String> {
+            match s.trim().parse::<u16>() {
+                Ok(0) | Err(_) => Err(format!("bad port {s:?} (1-65535)")),
+                Ok(p) => Ok(p),
+            }
+        };
+        match part.split_once('-') {
+            Some((a, b)) => {
+                let (a, b) = (port(a)?, port(b)?);
+                if a > b {
+                    return Err(format!("bad range {part}"));
+                }
+                out.extend(a..=b);
+            }
+            None => out.push(port(part)?),
+        }
+    }
+    out.sort_unstable();
+    out.dedup();
+    if out.is_empty() {
+        return Err("no port given".into());
+    }
+    Ok(out)
+}
+
 /// What runs on a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -378,6 +407,15 @@ mod tests {
             Some(Service::Telnet)
         );
         assert_eq!(from_banner(b""), None);
+    }
+
+    #[test]
+    fn port_lists() {
+        assert_eq!(parse_list("23, 80,21-22,80").unwrap(), [21, 22, 23, 80]);
+        assert_eq!(parse_list("1-65535").unwrap().len(), 65535);
+        for bad in ["0", "80-79", "x", "70000", "", "1-"] {
+            assert!(parse_list(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]
