@@ -28,6 +28,7 @@ seed() { # target → seed folder with the fixtures of its family
     report_render) [ -f "$d/demo-assessment.json" ] || {  # the demo image's assessment, by our tool
                      (cd .. && cargo run --release -q -p iotassay -- demo --out "fuzz/$d/demo" >/dev/null)
                      cp "$d/demo/assessment.json" "$d/demo-assessment.json"; rm -rf "$d/demo"; } ;;
+    probe_*) cp -n seeds/$t/* "$d" ;;
     *) cp -n $corpus/formats/binwalk__gzip.bin $corpus/formats/trx__trx.img $corpus/formats/squashFS__xz.sqfs "$d" ;;
   esac
 }

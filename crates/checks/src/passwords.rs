@@ -11,7 +11,7 @@
 //!   `login -f USER` (a login without a password).
 //!
 //! Hashes are tried against the Mirai scanner's 62 pairs and the DefaultCreds cheat sheet's 3,766
-//! vendor defaults (see `data/README.md`), plus user wordlists ([`crate::CheckOptions`]). For each
+//! vendor defaults ([`iotassay_credentials`]), plus user wordlists ([`crate::CheckOptions`]). For each
 //! account the order is: empty, the user name, pairs whose user matches, then every distinct
 //! password. Fast schemes (DES, md5crypt, apr1, unsalted or single-SHA) get every candidate; slow
 //! ones (sha-crypt, bcrypt, yescrypt, PBKDF2) get the empty password, the user name, matching pairs,
@@ -58,9 +58,6 @@ const MAX_EXCERPT: usize = 160;
 // ---------------------------------------------------------------------------------------------
 // Wordlists
 
-const MIRAI_TSV: &str = include_str!("../data/mirai-telnet-credentials.tsv");
-const DEFAULTCREDS_CSV: &str = include_str!("../data/defaultcreds-cheat-sheet.csv");
-
 /// Where a candidate password comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
@@ -87,50 +84,28 @@ struct Pair {
     origin: Origin,
 }
 
-/// The built-in lists, parsed once.
+/// The built-in lists ([`iotassay_credentials`]), with their origins as this module names them.
 struct Wordlists {
     pairs: Vec<Pair>,
 }
 
-static WORDLISTS: LazyLock<Wordlists> = LazyLock::new(|| {
-    let mut pairs = Vec::new();
-    for line in MIRAI_TSV.lines().skip(1) {
-        let mut f = line.split('\t');
-        let (Some(user), Some(password)) = (f.next(), f.next()) else {
-            continue;
-        };
-        pairs.push(Pair {
-            user: user.to_string(),
-            password: password.to_string(),
-            origin: Origin::Mirai {
-                user: user.to_string(),
+static WORDLISTS: LazyLock<Wordlists> = LazyLock::new(|| Wordlists {
+    pairs: iotassay_credentials::pairs()
+        .iter()
+        .map(|p| Pair {
+            user: p.user.clone(),
+            password: p.password.clone(),
+            origin: match &p.source {
+                iotassay_credentials::Source::Mirai { .. } => Origin::Mirai {
+                    user: p.user.clone(),
+                },
+                iotassay_credentials::Source::DefaultCreds { vendor } => Origin::DefaultCreds {
+                    vendor: vendor.clone(),
+                    user: p.user.clone(),
+                },
             },
-        });
-    }
-    for line in DEFAULTCREDS_CSV.lines().skip(1) {
-        // `vendor,user,password`; vendors may contain commas, users and passwords in this file
-        // do not, so split from the right.
-        let mut f = line.rsplitn(3, ',');
-        let (Some(password), Some(user), Some(vendor)) = (f.next(), f.next(), f.next()) else {
-            continue;
-        };
-        let blank = |s: &str| {
-            if s.eq_ignore_ascii_case("<blank>") {
-                String::new()
-            } else {
-                s.to_string()
-            }
-        };
-        pairs.push(Pair {
-            user: blank(user),
-            password: blank(password),
-            origin: Origin::DefaultCreds {
-                vendor: vendor.trim().to_string(),
-                user: blank(user),
-            },
-        });
-    }
-    Wordlists { pairs }
+        })
+        .collect(),
 });
 
 /// One password to try, and whether slow schemes try it too.

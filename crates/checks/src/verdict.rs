@@ -155,58 +155,6 @@ impl Verdicts {
     }
 }
 
-/// Interface kinds a boot service reveals, with the words a declaration would use for them.
-const SERVICE_KINDS: &[(&str, &[&str], &[&str])] = &[
-    (
-        "telnet",
-        &["telnetd", "utelnetd", "in.telnetd"],
-        &["telnet"],
-    ),
-    (
-        "SSH",
-        &["dropbear", "sshd"],
-        &["ssh", "dropbear", "sftp", "scp"],
-    ),
-    (
-        "FTP",
-        &["ftpd", "vsftpd", "proftpd", "pure-ftpd", "bftpd", "tftpd"],
-        &["ftp"],
-    ),
-    (
-        "web server",
-        &[
-            "httpd",
-            "uhttpd",
-            "lighttpd",
-            "nginx",
-            "boa",
-            "goahead",
-            "mini_httpd",
-            "thttpd",
-        ],
-        &["http", "web"],
-    ),
-    ("UPnP", &["miniupnpd", "upnpd"], &["upnp", "ssdp"]),
-    ("SNMP", &["snmpd"], &["snmp"]),
-    ("RTSP", &["rtspd", "live555"], &["rtsp"]),
-    ("MQTT broker", &["mosquitto"], &["mqtt"]),
-    ("ADB", &["adbd"], &["adb"]),
-    (
-        "TP-Link debug protocol (tddp)",
-        &["tddp"],
-        &["tddp", "debug"],
-    ),
-];
-
-/// The kind of remote-access interface a boot service's program provides (`telnetd` → telnet),
-/// or `None` for programs that serve no network interface of their own.
-pub fn network_service_kind(program: &str) -> Option<&'static str> {
-    SERVICE_KINDS
-        .iter()
-        .find(|(_, programs, _)| programs.contains(&program))
-        .map(|(kind, _, _)| *kind)
-}
-
 /// Judge every provision from the assessment's findings and checks and, when given, the
 /// declaration; also refresh the per-guideline summary so contradictions count there.
 pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
@@ -462,7 +410,7 @@ fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contrad
 
     // Services the firmware starts at boot that the declaration's complete interface list omits
     // or declares unexposed.
-    for (kind, programs, words) in SERVICE_KINDS {
+    for (kind, programs, words) in iotassay_inventory::services::INTERFACE_KINDS {
         let started: Vec<_> = a
             .inventory
             .services

@@ -12,6 +12,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use iotassay_unpack::{Manifest, Options, RegionStatus};
 
 mod db;
+mod probe;
 
 /// mimalloc instead of glibc's malloc: extraction hands buffers between rayon threads, and glibc's
 /// per-thread arenas kept up to 10× the live heap resident (measured on a 15,000-member zip).
@@ -43,6 +44,9 @@ enum Command {
     },
     /// Unpack an image in memory, inventory it, run every firmware check and summarise per guideline.
     Scan(ScanArgs),
+    /// Check a live device on a network you own: ports, banners, default credentials (with
+    /// controls), TLS, SSH algorithms, MQTT, UPnP, SNMP, ADB. Only the address given is probed.
+    Probe(probe::ProbeArgs),
     /// Extract an image recursively into a folder, with a manifest.json of every node.
     Unpack {
         image: PathBuf,
@@ -237,6 +241,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Scan(args) => scan(&args),
+        Command::Probe(args) => probe::run(args),
         Command::Provisions {
             guideline,
             psti,

@@ -149,6 +149,60 @@ impl Service {
     }
 }
 
+/// Interface kinds a boot service reveals: (kind, programs that provide it, words a manufacturer's
+/// declaration would use for it). Shared by the firmware verdicts and the live probe's comparison,
+/// so a service means the same interface whichever way it was seen.
+pub const INTERFACE_KINDS: &[(&str, &[&str], &[&str])] = &[
+    (
+        "telnet",
+        &["telnetd", "utelnetd", "in.telnetd"],
+        &["telnet"],
+    ),
+    (
+        "SSH",
+        &["dropbear", "sshd"],
+        &["ssh", "dropbear", "sftp", "scp"],
+    ),
+    (
+        "FTP",
+        &["ftpd", "vsftpd", "proftpd", "pure-ftpd", "bftpd", "tftpd"],
+        &["ftp"],
+    ),
+    (
+        "web server",
+        &[
+            "httpd",
+            "uhttpd",
+            "lighttpd",
+            "nginx",
+            "boa",
+            "goahead",
+            "mini_httpd",
+            "thttpd",
+        ],
+        &["http", "web"],
+    ),
+    ("UPnP", &["miniupnpd", "upnpd"], &["upnp", "ssdp"]),
+    ("SNMP", &["snmpd"], &["snmp"]),
+    ("RTSP", &["rtspd", "live555"], &["rtsp"]),
+    ("MQTT broker", &["mosquitto"], &["mqtt"]),
+    ("ADB", &["adbd"], &["adb"]),
+    (
+        "TP-Link debug protocol (tddp)",
+        &["tddp"],
+        &["tddp", "debug"],
+    ),
+];
+
+/// The kind of remote-access interface (of [`INTERFACE_KINDS`]) a boot service's program provides
+/// (`telnetd` → telnet), or `None` for programs that serve no network interface of their own.
+pub fn network_service_kind(program: &str) -> Option<&'static str> {
+    INTERFACE_KINDS
+        .iter()
+        .find(|(_, programs, _)| programs.contains(&program))
+        .map(|(kind, _, _)| *kind)
+}
+
 /// Everything started at boot, and the serial console's login policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Services {

@@ -129,7 +129,7 @@ impl Label {
             .services
             .iter()
             .filter(|s| s.enablement() == Enablement::Yes)
-            .filter(|s| iotassay_checks::verdict::network_service_kind(&s.program).is_some())
+            .filter(|s| iotassay_inventory::services::network_service_kind(&s.program).is_some())
             .map(|s| s.program.clone())
             .collect();
         network.sort();

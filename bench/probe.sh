@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# A loopback "device" on 127.0.78.1 running everything the probe speaks — busybox telnetd (login,
+# admin/admin), dropbear (admin/admin), lighttpd Basic (admin/admin), nginx accepting any
+# Authorization and nginx answering 200 everywhere, mosquitto (anonymous), pure-ftpd (admin/admin),
+# openssl s_server with TLS 1.0–1.2, snmpd (public) — then `iotassay probe` and
+# `nmap -sV --script telnet-brute,ssh-brute,http-default-accounts` on the same ports, side by side:
+# wall time and what each reports. nmap's brute scripts get the same candidates as the probe's
+# first nine (users root/admin × the Mirai passwords), so both try comparable lists.
+# Not a test. Run as root (standard ports, the admin test account of .ci/run). Needs the Debian
+# packages of .ci/run. Usage: bench/probe.sh  (NMAP=0 skips nmap; the reports stay in $OUT,
+# default /tmp/iotassay-probe-bench)
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd); cd "$here"
+target=${CARGO_TARGET_DIR:-$here/target}
+cargo build --release -q -p iotassay
+bin="$target/release/iotassay"
+ip=127.0.78.1
+out=${OUT:-/tmp/iotassay-probe-bench}; mkdir -p "$out"
+work=$(mktemp -d); pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+id admin >/dev/null 2>&1 || { echo "the admin/admin test account is missing (.ci/run creates it)" >&2; exit 2; }
+start() { "$@" >>"$work/servers.log" 2>&1 & pids+=($!); }
+
+dropbearkey -t ed25519 -f "$work/key" >/dev/null 2>&1
+mkdir -p "$work/www" "$work/tmp" "$work/ftp"; echo '<html>camera</html>' > "$work/www/index.html"
+echo 'admin:admin' > "$work/users"
+cat > "$work/lighttpd.conf" <<EOF
+server.document-root = "$work/www"
+server.bind = "$ip"
+server.port = 80
+server.modules += ("mod_indexfile", "mod_auth", "mod_authn_file")
+index-file.names = ("index.html")
+auth.backend = "plain"
+auth.backend.plain.userfile = "$work/users"
+auth.require = ("/" => ("method" => "basic", "realm" => "IPCam", "require" => "valid-user"))
+EOF
+cat > "$work/nginx.conf" <<EOF
+master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
+events { worker_connections 64; }
+http { access_log off; client_body_temp_path $work/tmp; proxy_temp_path $work/tmp; fastcgi_temp_path $work/tmp;
+  uwsgi_temp_path $work/tmp; scgi_temp_path $work/tmp;
+  server { listen $ip:8080; location / {
+    if (\$http_authorization = "") { add_header WWW-Authenticate 'Basic realm="router"' always; return 401; }
+    return 200 "welcome\n"; } }
+  server { listen $ip:8081; location / { return 200 "<html>status</html>\n"; } } }
+EOF
+printf 'persistence false\nuser root\nlistener 1883 %s\nallow_anonymous true\n' "$ip" > "$work/mosquitto.conf"
+printf 'agentaddress udp:%s:161\nrocommunity public 127.0.0.0/8\n' "$ip" > "$work/snmpd.conf"
+printf 'admin\nadmin\n' | PURE_DBFILE="$work/ftp.pdb" pure-pw useradd admin -u 65534 -g 65534 -d "$work/ftp" -f "$work/ftp.passwd" -m >/dev/null
+openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=bench -keyout "$work/k.pem" -out "$work/c.pem" 2>/dev/null
+
+start busybox telnetd -F -b "$ip" -p 23 -l /bin/login
+start dropbear -F -E -p "$ip:22" -r "$work/key"
+start lighttpd -D -f "$work/lighttpd.conf"
+start nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
+start mosquitto -c "$work/mosquitto.conf"
+start pure-ftpd -S "$ip,21" -l "puredb:$work/ftp.pdb" -E -A -H -u 1
+start openssl s_server -accept "$ip:443" -cert "$work/c.pem" -key "$work/k.pem" -www -cipher 'DEFAULT:@SECLEVEL=0' -min_protocol TLSv1 -max_protocol TLSv1.2
+start snmpd -f -Lo -C -c "$work/snmpd.conf" -p "$work/snmpd.pid"
+ports=21,22,23,80,443,1883,8080,8081
+for p in ${ports//,/ }; do
+  for _ in $(seq 100); do (exec 3<>/dev/tcp/$ip/$p) 2>/dev/null && break; sleep 0.1; done
+done
+sleep 0.5
+
+echo "== iotassay probe $ip (ports $ports, udp snmp=161)"
+t0=$(date +%s.%N)
+"$bin" probe "$ip" --ports "$ports" --udp snmp=161 --json "$out/probe.json" -v --fail-on critical >"$out/probe.txt" 2>&1 || true
+t1=$(date +%s.%N)
+probe_s=$(python3 -c "print(round($t1-$t0,2))")
+
+# nmap gets the probe's first nine candidate passwords for users root and admin.
+printf 'root\nadmin\n' > "$work/users.lst"
+printf 'xc3511\nvizxv\nadmin\n888888\nxmhdipc\ndefault\njuantech\n123456\n54321\n' > "$work/pass.lst"
+if [ "${NMAP:-1}" = 0 ]; then cat "$out/probe.txt"; echo "probe: $probe_s s"; exit 0; fi
+echo "== nmap -sV --script telnet-brute,ssh-brute,http-default-accounts (same ports)"
+t0=$(date +%s.%N)
+nmap -n -Pn -sV -p "$ports" --script telnet-brute,ssh-brute,http-default-accounts \
+  --script-args "userdb=$work/users.lst,passdb=$work/pass.lst,unpwdb.timelimit=120s" "$ip" -oN "$out/nmap.txt" >/dev/null 2>&1 || true
+t1=$(date +%s.%N)
+nmap_s=$(python3 -c "print(round($t1-$t0,2))")
+
+python3 - "$out/probe.json" "$out/nmap.txt" "$probe_s" "$nmap_s" <<'PY'
+import json, re, sys
+probe = json.load(open(sys.argv[1])); nmap = open(sys.argv[2]).read()
+h = probe["hosts"][0]
+svc = {p["port"]: (p["service"] + (" " + p["product"] if p.get("product") else "")) for p in h["ports"]}
+verdict = {}
+for a in h["auth"]:
+    v = a["verdict"]; k = v["verdict"]
+    if k == "default-credential": k += " " + v["cred"]["user"] + "/" + v["cred"]["password"]
+    if k == "refused": k += " (%d)" % v["tried"]
+    verdict[a["port"]] = a["protocol"] + ": " + k
+nsvc, nres = {}, {}
+cur = None
+for line in nmap.splitlines():
+    m = re.match(r"^(\d+)/tcp\s+open\s+(\S+)\s*(.*)$", line)
+    if m:
+        cur = int(m.group(1)); nsvc[cur] = (m.group(2) + " " + m.group(3)).strip()[:40]; continue
+    if cur and line.startswith("|"):
+        t = line.strip("|_ ").strip()
+        if re.search(r"Valid credentials|Accounts|No valid accounts|ERROR|credentials found|:.*- Valid", t):
+            nres.setdefault(cur, []).append(t[:60])
+print("| port | iotassay service | iotassay login verdict | nmap -sV service | nmap brute/default-accounts |")
+print("|---|---|---|---|---|")
+for p in sorted(set(svc) | set(nsvc)):
+    print(f"| {p} | {svc.get(p,'-')} | {verdict.get(p,'-')} | {nsvc.get(p,'-')} | {'; '.join(nres.get(p,[])) or '-'} |")
+print()
+print("iotassay findings:", len(probe["findings"]), "—", ", ".join(sorted({f["check"] for f in probe["findings"]})))
+print(f"wall time: iotassay probe {sys.argv[3]} s (TCP + SNMP), nmap {sys.argv[4]} s (TCP only)")
+PY

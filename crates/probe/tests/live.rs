@@ -1,0 +1,842 @@
+//! The probe against real servers started on loopback addresses (127.0.77.x, never anything
+//! else): Debian's busybox telnetd, dropbear, lighttpd, nginx, mosquitto, pure-ftpd, openssl
+//! s_server and snmpd, configured in a temp dir with known default and non-default passwords.
+//! Each test asserts the exact verdicts and findings, including none on the hardened servers and
+//! no false success on servers that accept any password or answer 200 everywhere.
+//!
+//! `.ci/run` installs the servers and creates the one system account the telnet and SSH servers
+//! need (`admin` / `admin`: they authenticate only against /etc/passwd). A missing server is a
+//! failure naming its Debian package, never a skip.
+
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use iotassay_probe::auth::{AuthCheck, AuthVerdict};
+use iotassay_probe::{Options, ProbeReport, UdpService};
+
+/// A server process, killed when dropped.
+struct Server(Child, String);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The program's path, or a failure naming the Debian package that provides it.
+fn need(program: &str, package: &str) -> PathBuf {
+    for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin"] {
+        let p = Path::new(dir).join(program);
+        if p.exists() {
+            return p;
+        }
+    }
+    panic!("{program} is missing: install the Debian package `{package}` (.ci/run does)");
+}
+
+fn need_admin_account() {
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
+    assert!(
+        passwd.lines().any(|l| l.starts_with("admin:")),
+        "the test account admin/admin is missing: .ci/run creates it (useradd admin; chpasswd)"
+    );
+}
+
+fn spawn(dir: &Path, name: &str, program: &Path, args: &[&str]) -> Server {
+    let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
+    let child = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {}: {e}", program.display()));
+    Server(child, name.to_string())
+}
+
+/// Wait until `addr` accepts TCP connections (or fail with the server's log).
+fn wait_tcp(dir: &Path, server: &mut Server, addr: &str) {
+    let addr: SocketAddr = addr.parse().unwrap();
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = server.0.try_wait() {
+            let log =
+                std::fs::read_to_string(dir.join(format!("{}.log", server.1))).unwrap_or_default();
+            panic!(
+                "{} exited ({status}) before listening on {addr}:\n{log}",
+                server.1
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    panic!("{} does not listen on {addr}", server.1);
+}
+
+fn options(ports: &[u16]) -> Options {
+    Options {
+        tcp_ports: ports.to_vec(),
+        udp: Vec::new(),
+        total_timeout: Duration::from_secs(60),
+        ..Options::default()
+    }
+}
+
+fn probe(ip: &str, options: &Options) -> ProbeReport {
+    let ip: IpAddr = ip.parse().unwrap();
+    assert!(ip.is_loopback(), "tests only ever probe loopback addresses");
+    iotassay_probe::run(&ip.to_string(), &[ip], options).unwrap()
+}
+
+fn auth(r: &ProbeReport, port: u16) -> &AuthCheck {
+    r.hosts[0]
+        .auth
+        .iter()
+        .find(|a| a.port == port)
+        .unwrap_or_else(|| panic!("no credential test on port {port}: {:#?}", r.hosts[0]))
+}
+
+/// `(check, port)` of every finding but the port inventory, sorted.
+fn findings(r: &ProbeReport) -> Vec<(String, u16)> {
+    let mut out: Vec<(String, u16)> = r
+        .findings
+        .iter()
+        .filter(|f| f.check != "probe.open_ports")
+        .map(|f| {
+            let port = f.evidence[0]
+                .node
+                .rsplit('/')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap();
+            (f.check.clone(), port)
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+fn f(check: &str, port: u16) -> (String, u16) {
+    (format!("probe.{check}"), port)
+}
+
+#[test]
+fn telnet_default_no_auth_and_accept_any() {
+    need_admin_account();
+    let busybox = need("busybox", "busybox-static");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // A "login" that takes any user and password, then gives a shell: a honeypot-like fixture.
+    let any = d.join("any-login.sh");
+    std::fs::write(
+        &any,
+        "#!/bin/sh\nprintf 'Camera login: '; read u; printf 'Password: '; read p; exec /bin/sh\n",
+    )
+    .unwrap();
+    std::fs::set_permissions(&any, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let ip = "127.0.77.1";
+    let mut servers = Vec::new();
+    for (port, login) in [
+        (2323, "/bin/login"),
+        (2324, "/bin/sh"),
+        (2325, any.to_str().unwrap()),
+    ] {
+        let p = port.to_string();
+        let mut s = spawn(
+            d,
+            &format!("telnetd-{port}"),
+            &busybox,
+            &["telnetd", "-F", "-b", ip, "-p", &p, "-l", login],
+        );
+        wait_tcp(d, &mut s, &format!("{ip}:{port}"));
+        servers.push(s);
+    }
+    let started = Instant::now();
+    let r = probe(ip, &options(&[2323, 2324, 2325]));
+    let took = started.elapsed();
+    let ports: Vec<_> = r.hosts[0]
+        .ports
+        .iter()
+        .map(|p| (p.port, p.service.as_str()))
+        .collect();
+    assert_eq!(
+        ports,
+        [(2323, "telnet"), (2324, "telnet"), (2325, "telnet")]
+    );
+    match &auth(&r, 2323).verdict {
+        AuthVerdict::DefaultCredential { cred } => {
+            assert_eq!(
+                (cred.user.as_str(), cred.password.as_str()),
+                ("admin", "admin")
+            );
+            assert_eq!(cred.source, "Mirai list");
+        }
+        v => panic!("2323: {v:?}\n{:#?}", auth(&r, 2323)),
+    }
+    // Controls first: the unauthenticated request, then the wrong password, refused.
+    let a = &auth(&r, 2323).attempts;
+    assert_eq!(a[0].role, iotassay_probe::auth::Role::Unauthenticated);
+    assert_eq!(a[1].role, iotassay_probe::auth::Role::WrongPassword);
+    assert_eq!(a[1].outcome, iotassay_probe::auth::Outcome::Rejected);
+    assert_eq!(auth(&r, 2324).verdict, AuthVerdict::NoAuthentication);
+    assert_eq!(
+        auth(&r, 2325).verdict,
+        AuthVerdict::AcceptsAnyCredential,
+        "never a default-password success"
+    );
+    assert_eq!(
+        findings(&r),
+        [
+            f("accepts_any_credential", 2325),
+            f("cleartext_login", 2323),
+            f("cleartext_login", 2324),
+            f("cleartext_login", 2325),
+            f("default_credential", 2323),
+            f("no_authentication", 2324),
+        ]
+    );
+    assert!(took < Duration::from_secs(15), "took {took:?}");
+
+    // The budget is hard: with 3 attempts (control + 2 candidates) admin/admin, the 4th Mirai
+    // pair, is never tried, and nothing is claimed.
+    let mut o = options(&[2323]);
+    o.creds.budget = 3;
+    let r = probe(ip, &o);
+    let c = auth(&r, 2323);
+    assert_eq!(c.verdict, AuthVerdict::Refused { tried: 2 });
+    assert_eq!(
+        c.attempts.len(),
+        1 + 3,
+        "unauthenticated + control + 2 candidates"
+    );
+    assert_eq!(findings(&r), [f("cleartext_login", 2323)]);
+    drop(servers);
+}
+
+#[test]
+fn ssh_default_and_hardened() {
+    need_admin_account();
+    let dropbear = need("dropbear", "dropbear-bin");
+    let keygen = need("dropbearkey", "dropbear-bin");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let key = d.join("host_ed25519");
+    let ok = Command::new(keygen)
+        .args(["-t", "ed25519", "-f"])
+        .arg(&key)
+        .output()
+        .unwrap();
+    assert!(ok.status.success());
+    let ip = "127.0.77.2";
+    let key = key.to_str().unwrap();
+    let mut open = spawn(
+        d,
+        "dropbear-open",
+        &dropbear,
+        &["-F", "-E", "-p", "127.0.77.2:2222", "-r", key],
+    );
+    // Hardened: password logins disabled (-s), keys only.
+    let mut hard = spawn(
+        d,
+        "dropbear-hard",
+        &dropbear,
+        &["-F", "-E", "-s", "-p", "127.0.77.2:2223", "-r", key],
+    );
+    wait_tcp(d, &mut open, "127.0.77.2:2222");
+    wait_tcp(d, &mut hard, "127.0.77.2:2223");
+    let r = probe(ip, &options(&[2222, 2223]));
+    for p in &r.hosts[0].ports {
+        assert_eq!(p.service.as_str(), "ssh");
+        assert!(
+            p.product.as_deref().unwrap().starts_with("dropbear 20"),
+            "{p:?}"
+        );
+    }
+    match &auth(&r, 2222).verdict {
+        AuthVerdict::DefaultCredential { cred } => assert_eq!(cred.user, "admin"),
+        v => panic!("{v:?}"),
+    }
+    assert!(
+        matches!(&auth(&r, 2223).verdict, AuthVerdict::NotTested { reason } if reason.contains("not offered")),
+        "{:?}",
+        auth(&r, 2223)
+    );
+    assert_eq!(auth(&r, 2223).attempts.len(), 1, "only the `none` request");
+    let ssh = &r.hosts[0].ssh;
+    assert_eq!(ssh.len(), 2);
+    assert!(
+        ssh[0].1.kex.iter().any(|k| k.starts_with("curve25519")),
+        "{:?}",
+        ssh[0].1
+    );
+    assert!(
+        ssh[0].1.host_keys.contains(&"ssh-ed25519".to_string()),
+        "{:?}",
+        ssh[0].1
+    );
+    let got = findings(&r);
+    assert!(got.contains(&f("default_credential", 2222)), "{got:?}");
+    assert!(
+        !got.iter()
+            .any(|(c, p)| *p == 2223 && c != "probe.ssh_weak_algorithms"),
+        "no credential finding on the hardened server: {got:?}"
+    );
+}
+
+fn lighttpd(d: &Path, name: &str, ip: &str, port: u16, method: &str, users: &str) -> Server {
+    let bin = need("lighttpd", "lighttpd");
+    let www = d.join(format!("www-{name}"));
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("index.html"), "<html>camera admin</html>\n").unwrap();
+    std::fs::write(d.join(format!("{name}.users")), users).unwrap();
+    let conf = d.join(format!("{name}.conf"));
+    std::fs::write(
+        &conf,
+        format!(
+            r#"server.document-root = "{www}"
+server.bind = "{ip}"
+server.port = {port}
+server.errorlog = "{d}/{name}.err"
+server.modules += ("mod_indexfile", "mod_auth", "mod_authn_file")
+index-file.names = ("index.html")
+auth.backend = "plain"
+auth.backend.plain.userfile = "{d}/{name}.users"
+auth.require = ("/" => ("method" => "{method}", "realm" => "IPCam", "require" => "valid-user"))
+"#,
+            www = www.display(),
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let mut s = spawn(d, name, &bin, &["-D", "-f", conf.to_str().unwrap()]);
+    wait_tcp(d, &mut s, &format!("{ip}:{port}"));
+    s
+}
+
+#[test]
+fn http_basic_digest_hardened_accept_any_and_soft_200() {
+    let nginx = need("nginx", "nginx-light");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ip = "127.0.77.3";
+    let _basic = lighttpd(d, "basic", ip, 8080, "basic", "admin:admin\n");
+    let _digest = lighttpd(d, "digest", ip, 8081, "digest", "admin:admin\n");
+    let _hard = lighttpd(
+        d,
+        "hard",
+        ip,
+        8082,
+        "basic",
+        "admin:Xq7-unique-per-device-9f3k\n",
+    );
+    std::fs::create_dir_all(d.join("tmp")).unwrap();
+    let conf = d.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/nginx.err;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  # Demands an Authorization header, accepts any.
+  server {{ listen {ip}:8083; location / {{
+    if ($http_authorization = "") {{ add_header WWW-Authenticate 'Basic realm="router"' always; return 401; }}
+    return 200 "welcome\n"; }} }}
+  # 200 for every URL, no login at all.
+  server {{ listen {ip}:8084; location / {{ return 200 "<html>status</html>\n"; }} }}
+}}
+"#,
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let mut ng = spawn(
+        d,
+        "nginx",
+        &nginx,
+        &[
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            d.to_str().unwrap(),
+            "-g",
+            "daemon off;",
+        ],
+    );
+    wait_tcp(d, &mut ng, "127.0.77.3:8083");
+    wait_tcp(d, &mut ng, "127.0.77.3:8084");
+
+    let r = probe(ip, &options(&[8080, 8081, 8082, 8083, 8084]));
+    let services: Vec<_> = r.hosts[0]
+        .ports
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    assert_eq!(services, ["http"; 5]);
+    assert!(r.hosts[0].ports[0]
+        .product
+        .as_deref()
+        .unwrap()
+        .starts_with("lighttpd/"));
+    for port in [8080, 8081] {
+        match &auth(&r, port).verdict {
+            AuthVerdict::DefaultCredential { cred } => assert_eq!(
+                (cred.user.as_str(), cred.password.as_str()),
+                ("admin", "admin")
+            ),
+            v => panic!("{port}: {v:?}\n{:#?}", auth(&r, port)),
+        }
+    }
+    assert_eq!(auth(&r, 8080).protocol, "http-basic");
+    assert_eq!(auth(&r, 8081).protocol, "http-digest");
+    assert_eq!(auth(&r, 8082).verdict, AuthVerdict::Refused { tried: 9 });
+    assert_eq!(auth(&r, 8083).verdict, AuthVerdict::AcceptsAnyCredential);
+    assert!(matches!(
+        auth(&r, 8084).verdict,
+        AuthVerdict::NotTested { .. }
+    ));
+    let soft = r.hosts[0].http.iter().find(|h| h.port == 8084).unwrap();
+    assert!(soft.answers_every_path);
+    assert_eq!(
+        findings(&r),
+        [
+            f("accepts_any_credential", 8083),
+            f("cleartext_login", 8080),
+            f("cleartext_login", 8082),
+            f("cleartext_login", 8083),
+            f("default_credential", 8080),
+            f("default_credential", 8081),
+        ]
+    );
+}
+
+#[test]
+fn mqtt_anonymous_default_and_hardened() {
+    let mosquitto = need("mosquitto", "mosquitto");
+    let passwd = need("mosquitto_passwd", "mosquitto");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for (file, pw) in [
+        ("default.pw", "admin"),
+        ("hard.pw", "Xq7-unique-per-device-9f3k"),
+    ] {
+        let ok = Command::new(&passwd)
+            .args(["-b", "-c"])
+            .arg(d.join(file))
+            .args(["admin", pw])
+            .output()
+            .unwrap();
+        assert!(ok.status.success(), "{ok:?}");
+    }
+    let conf = d.join("mosquitto.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "per_listener_settings true\npersistence false\nuser root\n\
+             listener 1883 127.0.77.4\nallow_anonymous true\n\
+             listener 1884 127.0.77.4\nallow_anonymous false\npassword_file {d}/default.pw\n\
+             listener 1885 127.0.77.4\nallow_anonymous false\npassword_file {d}/hard.pw\n",
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let mut m = spawn(d, "mosquitto", &mosquitto, &["-c", conf.to_str().unwrap()]);
+    for p in [1883, 1884, 1885] {
+        wait_tcp(d, &mut m, &format!("127.0.77.4:{p}"));
+    }
+    let r = probe("127.0.77.4", &options(&[1883, 1884, 1885]));
+    let services: Vec<_> = r.hosts[0]
+        .ports
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    assert_eq!(services, ["mqtt"; 3]);
+    assert_eq!(auth(&r, 1883).verdict, AuthVerdict::NoAuthentication);
+    match &auth(&r, 1884).verdict {
+        AuthVerdict::DefaultCredential { cred } => assert_eq!(cred.user, "admin"),
+        v => panic!("{v:?}"),
+    }
+    assert_eq!(auth(&r, 1885).verdict, AuthVerdict::Refused { tried: 9 });
+    let (port, topics) = &r.hosts[0].mqtt[0];
+    assert_eq!(*port, 1883);
+    assert!(
+        topics
+            .broker_version
+            .as_deref()
+            .unwrap_or("")
+            .starts_with("mosquitto version 2"),
+        "{topics:?}"
+    );
+    assert_eq!(
+        findings(&r),
+        [
+            f("default_credential", 1884),
+            f("mqtt_topics", 1883),
+            f("no_authentication", 1883)
+        ]
+    );
+}
+
+fn self_signed(d: &Path, bits: u32) -> (String, String) {
+    let openssl = need("openssl", "openssl");
+    let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
+    let ok = Command::new(openssl)
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            &format!("rsa:{bits}"),
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            "/CN=iotassay-test",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
+    (cert.display().to_string(), key.display().to_string())
+}
+
+#[test]
+fn tls_versions_and_certificate() {
+    let openssl = need("openssl", "openssl");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (cert, key) = self_signed(d, 2048);
+    // Old settings: TLS 1.0 to 1.2 (security level 0 lets OpenSSL 3 speak them).
+    let mut old = spawn(
+        d,
+        "tls-old",
+        &openssl,
+        &[
+            "s_server",
+            "-accept",
+            "127.0.77.5:8443",
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+            "-www",
+            "-cipher",
+            "DEFAULT:@SECLEVEL=0",
+            "-min_protocol",
+            "TLSv1",
+            "-max_protocol",
+            "TLSv1.2",
+        ],
+    );
+    // Current settings: TLS 1.2 and 1.3.
+    let mut new = spawn(
+        d,
+        "tls-new",
+        &openssl,
+        &[
+            "s_server",
+            "-accept",
+            "127.0.77.5:8444",
+            "-cert",
+            &cert,
+            "-key",
+            &key,
+            "-www",
+            "-min_protocol",
+            "TLSv1.2",
+        ],
+    );
+    wait_tcp(d, &mut old, "127.0.77.5:8443");
+    wait_tcp(d, &mut new, "127.0.77.5:8444");
+    let r = probe("127.0.77.5", &options(&[8443, 8444]));
+    let tls = &r.hosts[0].tls;
+    assert_eq!(tls.len(), 2, "{:#?}", r.hosts[0]);
+    assert_eq!(tls[0].1.accepted, ["TLS 1.0", "TLS 1.1", "TLS 1.2"]);
+    assert_eq!(tls[1].1.accepted, ["TLS 1.2", "TLS 1.3"]);
+    let c = tls[1].1.certificate.as_ref().unwrap();
+    assert_eq!((c.key_type.as_str(), c.key_bits), ("RSA", Some(2048)));
+    assert!(c.self_signed && !c.expired);
+    assert_eq!(c.subject, "CN=iotassay-test");
+    assert_eq!(
+        findings(&r),
+        [
+            f("tls_certificate", 8443),
+            f("tls_certificate", 8444),
+            f("tls_obsolete", 8443)
+        ]
+    );
+    let info: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.check == "probe.tls_certificate")
+        .map(|f| f.severity)
+        .collect();
+    assert_eq!(
+        info,
+        [iotassay_findings::Severity::Info; 2],
+        "self-issued is a fact, not a failure"
+    );
+}
+
+#[test]
+fn ftp_default_credential() {
+    let ftpd = need("pure-ftpd", "pure-ftpd");
+    let purepw = need("pure-pw", "pure-ftpd");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let home = d.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let pw = d.join("ftp.passwd");
+    let mut add = Command::new(purepw)
+        .args(["useradd", "admin", "-u", "65534", "-g", "65534", "-d"])
+        .arg(&home)
+        .arg("-f")
+        .arg(&pw)
+        .arg("-m")
+        .env("PURE_DBFILE", d.join("ftp.pdb"))
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"admin\nadmin\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let db = format!("puredb:{}", d.join("ftp.pdb").display());
+    // -E: no anonymous logins; -S: the loopback address and port; -l: the virtual user database.
+    let mut s = spawn(
+        d,
+        "pure-ftpd",
+        &ftpd,
+        &[
+            "-S",
+            "127.0.77.6,2121",
+            "-l",
+            &db,
+            "-E",
+            "-A",
+            "-H",
+            "-u",
+            "1",
+        ],
+    );
+    wait_tcp(d, &mut s, "127.0.77.6:2121");
+    let r = probe("127.0.77.6", &options(&[2121]));
+    assert_eq!(r.hosts[0].ports[0].service.as_str(), "ftp");
+    let c = auth(&r, 2121);
+    assert_eq!(
+        c.attempts[0].outcome,
+        iotassay_probe::auth::Outcome::Rejected,
+        "anonymous refused: {c:#?}"
+    );
+    match &c.verdict {
+        AuthVerdict::DefaultCredential { cred } => assert_eq!(cred.user, "admin"),
+        v => panic!("{v:?}\n{c:#?}"),
+    }
+    assert_eq!(
+        findings(&r),
+        [f("cleartext_login", 2121), f("default_credential", 2121)]
+    );
+}
+
+#[test]
+fn snmp_public_community() {
+    let snmpd = need("snmpd", "snmpd");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = d.join("snmpd.conf");
+    std::fs::write(
+        &conf,
+        "agentaddress udp:127.0.77.7:1161\nrocommunity public 127.0.0.0/8\nsysDescr iotassay test camera 1.0\n",
+    )
+    .unwrap();
+    let _s = spawn(
+        d,
+        "snmpd",
+        &snmpd,
+        &[
+            "-f",
+            "-Lo",
+            "-C",
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            d.join("snmpd.pid").to_str().unwrap(),
+        ],
+    );
+    let mut o = options(&[]);
+    o.udp = vec![(UdpService::Snmp, 1161)];
+    // UDP has no connect: retry until the agent is up (it starts in well under a second).
+    let until = Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        let r = probe("127.0.77.7", &o);
+        if !r.hosts[0].snmp.is_empty() || Instant::now() > until {
+            break r;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let s = &r.hosts[0].snmp[0];
+    assert_eq!(s.community.as_deref(), Some("public"));
+    assert_eq!(s.sys_descr.as_deref(), Some("iotassay test camera 1.0"));
+    assert!(!s.accepts_any_community, "a random community is refused");
+    assert_eq!(findings(&r), [f("snmp_community", 1161)]);
+}
+
+#[test]
+fn upnp_discovery_and_description() {
+    let miniupnpd = need("miniupnpd", "miniupnpd");
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let conf = d.join("miniupnpd.conf");
+    // Loopback as the "external" interface: port forwarding cannot work (it says so), discovery
+    // and the description do. (miniupnpd keeps at most 9 characters of the serial number.)
+    std::fs::write(
+        &conf,
+        "ext_ifname=lo\nlistening_ip=127.0.77.9/8\nport=15000\nenable_natpmp=no\nenable_upnp=yes\n\
+         secure_mode=yes\nsystem_uptime=yes\nuuid=3e3f8c3a-0000-4000-8000-00000000cafe\n\
+         serial=SN1234567\nmodel_number=4.2\nfriendly_name=TestGateway\n\
+         allow 1024-65535 127.0.0.0/8 1024-65535\ndeny 0-65535 0.0.0.0/0 0-65535\n",
+    )
+    .unwrap();
+    let pid = d.join("miniupnpd.pid");
+    let mut s = spawn(
+        d,
+        "miniupnpd",
+        &miniupnpd,
+        &[
+            "-d",
+            "-f",
+            conf.to_str().unwrap(),
+            "-P",
+            pid.to_str().unwrap(),
+        ],
+    );
+    wait_tcp(d, &mut s, "127.0.77.9:15000");
+    let mut o = options(&[15000]);
+    o.udp = vec![(UdpService::Ssdp, 1900)];
+    let r = probe("127.0.77.9", &o);
+    let u = r.hosts[0]
+        .ssdp
+        .first()
+        .unwrap_or_else(|| panic!("no SSDP answer: {:#?}", r.hosts[0]));
+    assert_eq!(
+        u.location.as_deref(),
+        Some("http://127.0.77.9:15000/rootDesc.xml")
+    );
+    assert_eq!(u.serial_number.as_deref(), Some("SN1234567"));
+    assert_eq!(u.model_number.as_deref(), Some("4.2"));
+    assert_eq!(u.friendly_name.as_deref(), Some("TestGateway"));
+    assert!(
+        u.services.iter().any(|s| s.contains("WANIPConnection")),
+        "{:?}",
+        u.services
+    );
+    assert!(u.responses >= 1 && u.response_bytes > u.request_bytes);
+    assert_eq!(r.hosts[0].ports[0].service.as_str(), "http");
+    assert_eq!(findings(&r), [f("upnp", 1900)]);
+    assert_eq!(r.findings[0].severity, iotassay_findings::Severity::Low);
+}
+
+/// A real RTSP server (GStreamer's, through its Python bindings) with Basic, Digest or no
+/// authentication on the mount `/`.
+const RTSP_SERVER: &str = r#"import sys, gi
+gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); gi.require_version('GstRtsp', '1.0')
+from gi.repository import Gst, GstRtspServer, GstRtsp, GLib
+Gst.init(None)
+addr, port, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+server = GstRtspServer.RTSPServer()
+server.set_address(addr)
+server.set_service(port)
+factory = GstRtspServer.RTSPMediaFactory()
+factory.set_launch('( videotestsrc is-live=true ! video/x-raw,width=64,height=48 ! rtpvrawpay name=pay0 pt=96 )')
+factory.set_shared(True)
+if mode != 'open':
+    auth = GstRtspServer.RTSPAuth()
+    token = GstRtspServer.RTSPToken()
+    token.set_string(GstRtspServer.RTSP_TOKEN_MEDIA_FACTORY_ROLE, 'user')
+    if mode == 'basic':
+        auth.add_basic(GstRtspServer.RTSPAuth.make_basic('admin', 'admin'), token)
+    else:
+        auth.set_supported_methods(GstRtsp.RTSPAuthMethod.DIGEST)
+        auth.add_digest('admin', 'admin', token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(Gst.Structure.from_string(
+        'user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
+server.get_mount_points().add_factory('/', factory)
+server.attach(None)
+print('ready', flush=True)
+GLib.MainLoop().run()
+"#;
+
+#[test]
+fn rtsp_basic_digest_and_open_stream() {
+    let python = need("python3", "python3");
+    assert!(
+        Path::new("/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists()
+            || Path::new("/usr/lib/aarch64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists(),
+        "GStreamer's RTSP server is missing: install the Debian packages gir1.2-gst-rtsp-server-1.0 \
+         python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good (.ci/run does)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("rtsp.py"), RTSP_SERVER).unwrap();
+    let ip = "127.0.77.10";
+    let mut servers = Vec::new();
+    for (port, mode) in [(8554, "basic"), (8555, "open"), (8556, "digest")] {
+        let mut s = spawn(
+            d,
+            &format!("rtsp-{mode}"),
+            &python,
+            &["rtsp.py", ip, &port.to_string(), mode],
+        );
+        wait_tcp(d, &mut s, &format!("{ip}:{port}"));
+        servers.push(s);
+    }
+    let r = probe(ip, &options(&[8554, 8555, 8556]));
+    let services: Vec<_> = r.hosts[0]
+        .ports
+        .iter()
+        .map(|p| p.service.as_str())
+        .collect();
+    assert_eq!(services, ["rtsp"; 3], "{:#?}", r.hosts[0].ports);
+    for port in [8554, 8556] {
+        match &auth(&r, port).verdict {
+            AuthVerdict::DefaultCredential { cred } => {
+                assert_eq!(
+                    (cred.user.as_str(), cred.password.as_str()),
+                    ("admin", "admin")
+                )
+            }
+            v => panic!("{port}: {v:?}\n{:#?}", auth(&r, port)),
+        }
+    }
+    assert!(auth(&r, 8556).attempts[1]
+        .detail
+        .contains("digest authorization"));
+    assert_eq!(auth(&r, 8555).verdict, AuthVerdict::NoAuthentication);
+    assert_eq!(
+        findings(&r),
+        [
+            f("default_credential", 8554),
+            f("default_credential", 8556),
+            f("no_authentication", 8555)
+        ]
+    );
+    drop(servers);
+}

@@ -1,0 +1,4 @@
+//! Device answers (live probe): the http parsers. Must never panic.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| iotassay_probe::fuzz::http(data));
