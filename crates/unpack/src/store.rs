@@ -92,9 +92,16 @@ impl DiskStore {
             .contains(p)
     }
 
-    /// Prepare `path` for a new non-folder node: parents exist, and any non-folder already there
-    /// is removed (a later entry of the same name wins, as when an archive repeats a member).
-    fn prepare(&self, path: &SafePath) -> io::Result<PathBuf> {
+    /// Create a new non-folder node at `path` with `create`, which must fail with `AlreadyExists`
+    /// rather than touch an existing node (`O_EXCL`, `symlink`, `link`). Parents are made real
+    /// folders first; a non-folder already there is replaced (a later entry of the same name wins,
+    /// as when an archive repeats a member). Creating first and looking only on a clash saves a
+    /// `stat` per node.
+    fn create_node<T>(
+        &self,
+        path: &SafePath,
+        create: impl Fn(&Path) -> io::Result<T>,
+    ) -> io::Result<T> {
         let parent = path
             .parent()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty path"))?;
@@ -104,17 +111,18 @@ impl DiskStore {
             .last()
             .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "empty path"))?;
         let full = dir.join(name);
-        match fs::symlink_metadata(&full) {
-            Ok(meta) if meta.file_type().is_dir() => Err(io::Error::new(
-                io::ErrorKind::AlreadyExists,
-                format!("{path} already exists as a folder"),
-            )),
-            Ok(_) => {
+        match create(&full) {
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                if fs::symlink_metadata(&full)?.file_type().is_dir() {
+                    return Err(io::Error::new(
+                        io::ErrorKind::AlreadyExists,
+                        format!("{path} already exists as a folder"),
+                    ));
+                }
                 fs::remove_file(&full)?;
-                Ok(full)
+                create(&full)
             }
-            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(full),
-            Err(e) => Err(e),
+            created => created,
         }
     }
 
@@ -142,14 +150,15 @@ impl DiskStore {
 
     /// Create a new, empty file at `path` (never through a link); write it, then [`finish_file`].
     pub fn create_file(&self, path: &SafePath) -> io::Result<fs::File> {
-        let full = self.prepare(path)?;
-        fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .mode(0o600)
-            .open(&full)
+        self.create_node(path, |full| {
+            fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .create_new(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .mode(0o600)
+                .open(full)
+        })
     }
 
     /// Write a symlink at `path` inside the structure rooted at `struct_root`. The on-disk target is
@@ -161,11 +170,10 @@ impl DiskStore {
         target: &[u8],
     ) -> io::Result<()> {
         let path = struct_root.join_path(inner);
-        let full = self.prepare(&path)?;
         let resolved = resolve_link_target(inner, target);
         let from = inner.parent().unwrap_or_default();
         let rel = resolved.relative_from(&from);
-        std::os::unix::fs::symlink(rel, full)
+        self.create_node(&path, |full| std::os::unix::fs::symlink(&rel, full))
     }
 
     /// Write a hard link at `path` to `target` (both inside the structure at `struct_root`), when the
@@ -181,8 +189,9 @@ impl DiskStore {
         match fs::symlink_metadata(&target_full) {
             Ok(meta) if meta.file_type().is_file() => {
                 // The target's parents were created by us as real folders (checked on creation).
-                let full = self.prepare(&struct_root.join_path(inner))?;
-                fs::hard_link(&target_full, full)?;
+                self.create_node(&struct_root.join_path(inner), |full| {
+                    fs::hard_link(&target_full, full)
+                })?;
                 Ok(true)
             }
             _ => Ok(false),
