@@ -11,6 +11,10 @@ use std::time::Instant;
 use iotassay_vulndb::{ComponentRef, Db};
 use serde_json::json;
 
+/// The allocator of the `iotassay` binary, which is what runs `db import` and `scan --db`.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Small deterministic generator (xorshift) so runs are comparable.
 struct Rng(u64);
 impl Rng {

@@ -11,6 +11,7 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::OnceLock;
 
+use rayon::prelude::*;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
@@ -411,6 +412,8 @@ fn evaluate(p: &Parsed, comps: &[Comp], by_product: &HashMap<String, Vec<usize>>
 }
 
 struct CveRow {
+    /// Listed in the CISA KEV catalogue.
+    kev: bool,
     source: String,
     published: Option<String>,
     cvss: Option<Cvss>,
@@ -436,10 +439,12 @@ fn load_cve(conn: &Connection, id: &str) -> Result<Option<CveRow>> {
     Ok(conn
         .prepare_cached(
             "SELECT source, published, configs, v40_score, v40_vector, v31_score, v31_vector,
-             v30_score, v30_vector, v2_score, v2_vector FROM cve WHERE id = ?1",
+             v30_score, v30_vector, v2_score, v2_vector,
+             EXISTS (SELECT 1 FROM kev WHERE kev.cve = cve.id) FROM cve WHERE id = ?1",
         )?
         .query_row(params![id], |r| {
             Ok(CveRow {
+                kev: r.get(11)?,
                 source: r.get(0)?,
                 published: r.get(1)?,
                 configs: r.get(2)?,
@@ -523,36 +528,46 @@ pub(crate) fn run(
             comps.push(Comp { idx, cpe, version });
         }
     }
+    // Rows are read on this thread (the connection is not shared); parsing each CVE's
+    // configurations and evaluating them is most of the work, and runs in parallel.
+    let mut rows = Vec::with_capacity(candidates.len());
     for id in &candidates {
-        let Some(row) = load_cve(conn, id)? else {
-            continue;
-        };
-        let configs: Vec<Config> = serde_json::from_str(&row.configs).unwrap_or_default();
-        // Parse only criteria that can concern a component: the product field (5th) must be one
-        // of the image's, unless it holds escapes or wildcards.
-        let crits = configs
-            .iter()
-            .flat_map(|c| &c.nodes)
-            .map(|n| {
-                n.cpe_match
-                    .iter()
-                    .map(|m| match m.criteria.split(':').nth(4) {
-                        Some(p)
-                            if !p.contains(['\\', '*', '?'])
-                                && !by_product.contains_key(&p.to_lowercase()) =>
-                        {
-                            None
-                        }
-                        _ => Cpe::parse(&m.criteria),
-                    })
-                    .collect()
-            })
-            .collect();
-        let outcome = evaluate(&Parsed { configs, crits }, &comps, &by_product);
+        if let Some(row) = load_cve(conn, id)? {
+            rows.push((id, row));
+        }
+    }
+    let outcomes: Vec<Outcome> = rows
+        .par_iter()
+        .map(|(_, row)| {
+            let configs: Vec<Config> = serde_json::from_str(&row.configs).unwrap_or_default();
+            // Parse only criteria that can concern a component: the product field (5th) must be
+            // one of the image's, unless it holds escapes or wildcards.
+            let crits = configs
+                .iter()
+                .flat_map(|c| &c.nodes)
+                .map(|n| {
+                    n.cpe_match
+                        .iter()
+                        .map(|m| match m.criteria.split(':').nth(4) {
+                            Some(p)
+                                if !p.contains(['\\', '*', '?'])
+                                    && !by_product.contains_key(&p.to_lowercase()) =>
+                            {
+                                None
+                            }
+                            _ => Cpe::parse(&m.criteria),
+                        })
+                        .collect()
+                })
+                .collect();
+            evaluate(&Parsed { configs, crits }, &comps, &by_product)
+        })
+        .collect();
+    for ((id, row), outcome) in rows.into_iter().zip(outcomes) {
         if outcome.hits.is_empty() && (!include_conditional || outcome.conditional.is_empty()) {
             continue;
         }
-        let kev = is_kev(conn, id)?;
+        let kev = row.kev;
         let severity = row.cvss.as_ref().map_or(Severity::Unknown, Severity::of);
         let mk = |ci: usize, why: String, depends_on: Vec<String>| Match {
             cve: id.clone(),
