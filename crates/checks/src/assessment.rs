@@ -94,6 +94,19 @@ pub struct GuidelineSummary {
     pub reason: Option<String>,
 }
 
+impl GuidelineSummary {
+    /// Its findings per severity, worst first (`["1 critical", "3 medium"]`); empty when none.
+    pub fn finding_counts(&self) -> Vec<String> {
+        Severity::ALL
+            .iter()
+            .rev()
+            .zip(self.findings.iter().rev())
+            .filter(|(_, &n)| n > 0)
+            .map(|(s, n)| format!("{n} {s}"))
+            .collect()
+    }
+}
+
 /// The components' known vulnerabilities, or why they were not looked up.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vulnerabilities {

@@ -390,24 +390,6 @@ fn mechanism_text(m: PasswordMechanism) -> String {
 /// Declared statements the firmware evidence contradicts, as `(provision id, contradiction)`.
 fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contradiction)> {
     let mut out = Vec::new();
-    let declared_names: Vec<String> = d
-        .interfaces
-        .iter()
-        .map(|i| format!("{} {}", i.name, i.protocol).to_ascii_lowercase())
-        .collect();
-    let interface_list = if d.interfaces.is_empty() {
-        "declares no network interface".to_string()
-    } else {
-        format!(
-            "the declaration lists its interfaces as {}",
-            d.interfaces
-                .iter()
-                .map(|i| i.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
-    };
-
     // Services the firmware starts at boot that the declaration's complete interface list omits
     // or declares unexposed.
     for (kind, programs, words) in iotassay_inventory::services::INTERFACE_KINDS {
@@ -422,34 +404,13 @@ fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contrad
         let Some(service) = started.first() else {
             continue;
         };
-        let matching: Vec<_> = d
-            .interfaces
-            .iter()
-            .zip(&declared_names)
-            .filter(|(_, n)| words.iter().any(|w| n.contains(w)))
-            .map(|(i, _)| i)
-            .collect();
         let where_ = match service.evidence.line {
             Some(line) => format!("{}:{line}", service.evidence.path),
             None => service.evidence.path.clone(),
         };
         let evidence = format!("{where_} starts {} at boot", service.program);
         let finding = finding_about(&a.findings, &service.evidence.path, &service.program);
-        let claim = if matching.is_empty() {
-            Some(format!("{interface_list} (no {kind})"))
-        } else if matching.iter().all(|i| !i.exposed) {
-            Some(format!(
-                "declares {} as not exposed",
-                matching
-                    .iter()
-                    .map(|i| format!("{} ({})", i.name, i.protocol))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))
-        } else {
-            None
-        };
-        if let Some(claim) = claim {
+        if let Some(claim) = d.claim_against_interface(kind, words) {
             let debug = *kind == "TP-Link debug protocol (tddp)";
             out.push((
                 if debug { "5.6-4" } else { "5.6-1" },

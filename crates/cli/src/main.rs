@@ -836,13 +836,7 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
     println!();
     println!("UK Code of Practice guidelines (firmware checks only):");
     for g in &a.guidelines {
-        let counts: Vec<String> = iotassay_checks::Severity::ALL
-            .iter()
-            .rev()
-            .zip(g.findings.iter().rev())
-            .filter(|(_, &n)| n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
+        let counts = g.finding_counts();
         let detail = match (&g.reason, counts.is_empty()) {
             (Some(r), _) => r.clone(),
             (None, true) => format!("{} checks, no findings", g.checks),

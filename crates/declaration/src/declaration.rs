@@ -594,6 +594,47 @@ fn find_table_line(text: &str, id: &str) -> Option<usize> {
 }
 
 impl Declaration {
+    /// What the declaration's interface list (the product's complete list) says that the
+    /// presence of an interface of `kind` contradicts, or `None` when it declares one exposed.
+    /// An interface is of that kind when its name or protocol holds one of `words`
+    /// (`["ssh", "dropbear"]`). Firmware evidence and a live probe both weigh claims with this.
+    pub fn claim_against_interface(&self, kind: &str, words: &[&str]) -> Option<String> {
+        let matching: Vec<&Interface> = self
+            .interfaces
+            .iter()
+            .filter(|i| {
+                let named = format!("{} {}", i.name, i.protocol).to_ascii_lowercase();
+                words.iter().any(|w| named.contains(w))
+            })
+            .collect();
+        if matching.is_empty() {
+            let listed = if self.interfaces.is_empty() {
+                "declares no network interface".to_string()
+            } else {
+                format!(
+                    "the declaration lists its interfaces as {}",
+                    self.interfaces
+                        .iter()
+                        .map(|i| i.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            Some(format!("{listed} (no {kind})"))
+        } else if matching.iter().all(|i| !i.exposed) {
+            Some(format!(
+                "declares {} as not exposed",
+                matching
+                    .iter()
+                    .map(|i| format!("{} ({})", i.name, i.protocol))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ))
+        } else {
+            None
+        }
+    }
+
     /// Where the declaration and the security.txt it names disagree, or where the security.txt
     /// cannot carry what PSTI Sch. 1 para 2 and EN 303 645 5.2-1 need (the research's "P" rules).
     pub fn cross_check_security_txt(

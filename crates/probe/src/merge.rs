@@ -143,48 +143,11 @@ pub fn compare(
         }
     }
     if let Some(d) = declaration {
-        let names: Vec<String> = d
-            .interfaces
-            .iter()
-            .map(|i| format!("{} {}", i.name, i.protocol).to_ascii_lowercase())
-            .collect();
-        let listed = if d.interfaces.is_empty() {
-            "declares no network interface".to_string()
-        } else {
-            format!(
-                "the declaration lists its interfaces as {}",
-                d.interfaces
-                    .iter()
-                    .map(|i| i.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            )
-        };
         for (kind, where_) in &live {
             let Some((_, _, words)) = INTERFACE_KINDS.iter().find(|(k, _, _)| k == kind) else {
                 continue;
             };
-            let matching: Vec<_> = d
-                .interfaces
-                .iter()
-                .zip(&names)
-                .filter(|(_, n)| words.iter().any(|w| n.contains(w)))
-                .map(|(i, _)| i)
-                .collect();
-            let claim = if matching.is_empty() {
-                Some(format!("{listed} (no {kind})"))
-            } else if matching.iter().all(|i| !i.exposed) {
-                Some(format!(
-                    "declares {} as not exposed",
-                    matching
-                        .iter()
-                        .map(|i| format!("{} ({})", i.name, i.protocol))
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ))
-            } else {
-                None
-            };
+            let claim = d.claim_against_interface(kind, words);
             if let Some(claim) = claim {
                 let text = format!("{claim}; but {kind} answers on {}", where_.join(", "));
                 c.undeclared.push(text.clone());

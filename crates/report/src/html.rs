@@ -260,13 +260,7 @@ fn scorecard(o: &mut String, a: &Assessment) {
             GuidelineStatus::Pass => "pass",
             GuidelineStatus::NotAssessed => "not-assessed",
         };
-        let counts: Vec<String> = Severity::ALL
-            .iter()
-            .rev()
-            .zip(g.findings.iter().rev())
-            .filter(|(_, &n)| n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
+        let counts = g.finding_counts();
         let detail = if !counts.is_empty() {
             counts.join(", ")
         } else {

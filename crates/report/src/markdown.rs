@@ -48,13 +48,7 @@ pub fn render(a: &Assessment) -> String {
 
     o.push_str("### UK Code of Practice guidelines\n\n| # | Guideline | Status | Findings / why |\n|---:|---|---|---|\n");
     for g in &a.guidelines {
-        let counts: Vec<String> = iotassay_checks::Severity::ALL
-            .iter()
-            .rev()
-            .zip(g.findings.iter().rev())
-            .filter(|(_, &n)| n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect();
+        let counts = g.finding_counts();
         let detail = match (&g.reason, counts.is_empty()) {
             (_, false) => counts.join(", "),
             (Some(r), true) => clip(r, MAX_TEXT).into_owned(),
