@@ -125,7 +125,12 @@ pub fn drive(
         .min(limit)
         .min(MAX_RESERVE)
         .min(input_len.saturating_mul(16).max(1 << 20));
-    let mut out: Vec<u8> = Vec::with_capacity(reserve);
+    // `out[..filled]` is output; `out[filled..]` is zeroed room the decoder may write into. Room
+    // is zeroed once and reused across steps (a step rarely fills all of it), and the declared
+    // size is reserved only once the decoder has produced a first step's worth: a false magic
+    // hit then costs a small buffer, not the pages of a large reservation.
+    let mut out: Vec<u8> = Vec::new();
+    let mut filled = 0usize;
     let mut piece = 0usize;
     let mut pos = 0usize;
     let mut consumed = 0usize;
@@ -141,52 +146,67 @@ pub fn drive(
             .get(..input.len().min(MAX_STEP_INPUT))
             .unwrap_or(input);
         let is_last = piece + 1 >= pieces.len();
-        let start = out.len();
+        let start = filled;
         let room = start
             .clamp(MIN_STEP, MAX_STEP)
             .min(limit.saturating_add(1).saturating_sub(start));
         if room == 0 {
-            return (out, consumed, End::Limit);
+            return finish(out, filled, consumed, End::Limit);
         }
-        out.resize(start.saturating_add(room), 0);
-        let s = step(input, out.get_mut(start..).unwrap_or(&mut []));
+        let need = start.saturating_add(room);
+        if need > out.len() {
+            if start >= MIN_STEP && reserve > out.capacity() {
+                // The stream is real: take its declared size (plus the byte that tells the end)
+                // in one allocation instead of doubling through it.
+                out.reserve_exact(reserve.saturating_add(1).saturating_sub(out.len()));
+            }
+            out.resize(need, 0);
+        }
+        let s = step(input, out.get_mut(start..need).unwrap_or(&mut []));
         let produced = s.produced.min(room);
-        out.truncate(start + produced);
+        filled = start + produced;
         let used = s.consumed.min(input.len());
         pos += used;
         consumed += used;
-        if out.len() > limit {
-            out.truncate(limit);
-            return (out, consumed, End::Limit);
+        if filled > limit {
+            return finish(out, limit, consumed, End::Limit);
         }
         if let Some(reason) = s.error {
             let offset = consumed as u64;
-            return (out, consumed, End::Corrupt { offset, reason });
+            return finish(out, filled, consumed, End::Corrupt { offset, reason });
         }
         if consumed
-            > out
-                .len()
+            > filled
                 .saturating_mul(8)
                 .saturating_add(MAX_NON_EXPANDING_INPUT)
         {
             let offset = consumed as u64;
             let reason = "the compressed data does not expand: not a real stream".to_string();
-            return (out, consumed, End::Corrupt { offset, reason });
+            return finish(out, filled, consumed, End::Corrupt { offset, reason });
         }
         if s.done {
-            return (out, consumed, End::Complete);
+            return finish(out, filled, consumed, End::Complete);
         }
         if used == 0 && produced == 0 {
             if input.is_empty() && is_last {
-                return (out, consumed, End::Truncated);
+                return finish(out, filled, consumed, End::Truncated);
             }
             if !input.is_empty() {
                 let offset = consumed as u64;
                 let reason = "the decoder stopped making progress".to_string();
-                return (out, consumed, End::Corrupt { offset, reason });
+                return finish(out, filled, consumed, End::Corrupt { offset, reason });
             }
         }
     }
+}
+
+/// The output of [`drive`]: the filled part of the buffer, spare room given back when it is large.
+fn finish(mut out: Vec<u8>, filled: usize, consumed: usize, end: End) -> (Vec<u8>, usize, End) {
+    out.truncate(filled);
+    if out.capacity() - filled > (1 << 20).max(filled / 8) {
+        out.shrink_to_fit();
+    }
+    (out, consumed, end)
 }
 
 /// The identify step of a stream handler: decode (bounded), keep the output when the decode proves
