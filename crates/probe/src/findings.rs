@@ -144,6 +144,27 @@ fn host_findings(h: &HostReport, out: &mut Vec<Finding>) {
                 )
                 .with_evidence(evidence(host, "tcp", hf.port, "http", hf.root.clone())),
             );
+        } else if let Some(page) = &hf.login_page {
+            out.push(
+                Finding::new(
+                    "probe.cleartext_login",
+                    &["5.5-1"],
+                    Severity::Medium,
+                    format!(
+                        "{host}:{} serves a login form over plain HTTP ({page})",
+                        hf.port
+                    ),
+                    "The form sends the password unencrypted, readable by anyone on the path.",
+                    "Serve the interface over HTTPS only (redirect HTTP to it).",
+                )
+                .with_evidence(evidence(
+                    host,
+                    "tcp",
+                    hf.port,
+                    "http",
+                    format!("GET {page}: password field in a form"),
+                )),
+            );
         }
     }
     for (port, t) in &h.tls {

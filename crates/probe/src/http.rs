@@ -183,7 +183,7 @@ pub async fn request(
 }
 
 /// `Host` value for an address.
-fn host(addr: SocketAddr) -> String {
+pub(crate) fn host(addr: SocketAddr) -> String {
     match addr {
         SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
         SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),

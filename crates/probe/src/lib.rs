@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 pub mod adb;
 pub mod auth;
 pub mod findings;
+pub mod form;
 pub mod ftp;
 pub mod http;
 pub mod merge;
@@ -97,6 +98,9 @@ pub struct HttpFacts {
     /// `WWW-Authenticate` schemes at `/`.
     pub challenges: Vec<String>,
     pub login_form: bool,
+    /// Where the login form is, when `/` leads to one (directly, by redirect or `<meta refresh>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub login_page: Option<String>,
     /// A random path answered 2xx too (a "soft 404" server).
     pub answers_every_path: bool,
 }
@@ -456,6 +460,19 @@ async fn http_checks(
     .await
     .is_ok_and(|r| (200..300).contains(&r.status));
     let challenge = http::pick_challenge(&root);
+    let form = if challenge.is_some() && root.status == 401 {
+        None
+    } else {
+        match form::discover(gate, addr, o.read_timeout).await {
+            Ok(f) => f,
+            Err(e) => {
+                lock(out)
+                    .notes
+                    .push(format!("http tcp/{port}: looking for a login form: {e}"));
+                None
+            }
+        }
+    };
     lock(out).http.push(HttpFacts {
         port,
         root: root.status_line(),
@@ -465,7 +482,8 @@ async fn http_checks(
             .flat_map(http::parse_challenges)
             .map(|c| c.scheme)
             .collect(),
-        login_form: http::has_login_form(&root.body),
+        login_form: form.is_some() || http::has_login_form(&root.body),
+        login_page: form.as_ref().map(|(f, _)| f.page.clone()),
         answers_every_path: soft,
     });
     if o.creds.skip {
@@ -482,10 +500,21 @@ async fn http_checks(
             })
             .await
         }
+        _ if form.is_some() => {
+            let (form, title) = form.as_ref().expect("matched is_some");
+            let title: Vec<String> = title.iter().cloned().collect();
+            let mut h = hints(open, &title);
+            h.truncate(4);
+            let cands = auth::candidates(&o.creds, &h);
+            auth::run("http-form", port, &o.creds, cands, false, |cred| {
+                form::attempt(gate, addr, form, cred, o.login_timeout)
+            })
+            .await
+        }
         _ if http::has_login_form(&root.body) => AuthCheck::not_tested(
             "http-form",
             port,
-            "a login form at /: form logins are not tested yet",
+            "a login form at / that the probe cannot submit (no named password field, or an action off the device)",
         ),
         _ => AuthCheck::not_tested(
             "http",
@@ -551,6 +580,7 @@ pub mod fuzz {
     }
     pub fn http(data: &[u8]) {
         crate::http::fuzz(data);
+        crate::form::fuzz(data);
         crate::ssdp::fuzz(data);
     }
     pub fn mqtt(data: &[u8]) {

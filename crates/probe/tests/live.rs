@@ -141,12 +141,27 @@ fn telnet_default_no_auth_and_accept_any() {
     )
     .unwrap();
     std::fs::set_permissions(&any, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    // A hardened device login: a unique per-unit password, three tries per connection.
+    let unique = d.join("unique-login.sh");
+    std::fs::write(
+        &unique,
+        r#"#!/bin/sh
+for i in 1 2 3; do
+  printf 'Camera login: '; read u; printf 'Password: '; read p
+  [ "$u" = admin ] && [ "$p" = 'Xq7-unique-per-device-9f3k' ] && exec /bin/sh
+  printf '\r\nLogin incorrect\r\n'
+done
+"#,
+    )
+    .unwrap();
+    std::fs::set_permissions(&unique, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let ip = "127.0.77.1";
     let mut servers = Vec::new();
     for (port, login) in [
         (2323, "/bin/login"),
         (2324, "/bin/sh"),
         (2325, any.to_str().unwrap()),
+        (2326, unique.to_str().unwrap()),
     ] {
         let p = port.to_string();
         let mut s = spawn(
@@ -159,7 +174,7 @@ fn telnet_default_no_auth_and_accept_any() {
         servers.push(s);
     }
     let started = Instant::now();
-    let r = probe(ip, &options(&[2323, 2324, 2325]));
+    let r = probe(ip, &options(&[2323, 2324, 2325, 2326]));
     let took = started.elapsed();
     let ports: Vec<_> = r.hosts[0]
         .ports
@@ -168,7 +183,12 @@ fn telnet_default_no_auth_and_accept_any() {
         .collect();
     assert_eq!(
         ports,
-        [(2323, "telnet"), (2324, "telnet"), (2325, "telnet")]
+        [
+            (2323, "telnet"),
+            (2324, "telnet"),
+            (2325, "telnet"),
+            (2326, "telnet")
+        ]
     );
     match &auth(&r, 2323).verdict {
         AuthVerdict::DefaultCredential { cred } => {
@@ -192,12 +212,19 @@ fn telnet_default_no_auth_and_accept_any() {
         "never a default-password success"
     );
     assert_eq!(
+        auth(&r, 2326).verdict,
+        AuthVerdict::Refused { tried: 9 },
+        "{:#?}",
+        auth(&r, 2326)
+    );
+    assert_eq!(
         findings(&r),
         [
             f("accepts_any_credential", 2325),
             f("cleartext_login", 2323),
             f("cleartext_login", 2324),
             f("cleartext_login", 2325),
+            f("cleartext_login", 2326),
             f("default_credential", 2323),
             f("no_authentication", 2324),
         ]
@@ -418,6 +445,143 @@ http {{
             f("cleartext_login", 8083),
             f("default_credential", 8080),
             f("default_credential", 8081),
+        ]
+    );
+}
+
+/// The login page of a typical camera or router web interface, as a CGI program: `/` redirects
+/// to `/login.cgi`, which shows a form with a CSRF token bound to a session cookie; a good login
+/// redirects to `/status.cgi` with a session cookie, a bad one shows the form again with an error.
+/// `LOGIN_MODE=any` accepts every password (still checking the token).
+const LOGIN_CGI: &str = r#"import os, sys, secrets, urllib.parse
+from http.cookies import SimpleCookie
+jar = SimpleCookie(os.environ.get("HTTP_COOKIE", ""))
+def page(msg=""):
+    sid = secrets.token_hex(8)
+    print("Content-Type: text/html; charset=utf-8")
+    print(f"Set-Cookie: sid={sid}; Path=/; HttpOnly")
+    print()
+    print(f"""<!DOCTYPE html><html><head><title>NetCam 3000 &ndash; Login</title></head><body>{msg}
+<form name="login" method="post" action="login.cgi">
+<input type="hidden" name="csrf" value="{sid[::-1]}">
+<label>User <input type="text" name="username"></label>
+<label>Password <input type="password" name="password"></label>
+<input type="submit" name="submit" value="Log in"></form></body></html>""")
+if os.environ.get("REQUEST_METHOD") == "POST":
+    form = urllib.parse.parse_qs(sys.stdin.read(int(os.environ.get("CONTENT_LENGTH") or 0)), keep_blank_values=True)
+    get = lambda k: form.get(k, [""])[0]
+    sid = jar["sid"].value if "sid" in jar else ""
+    token_ok = sid != "" and get("csrf") == sid[::-1]
+    good = os.environ.get("LOGIN_MODE") == "any" or (
+        get("username") == os.environ["LOGIN_USER"] and get("password") == os.environ["LOGIN_PASS"])
+    if token_ok and good:
+        print("Status: 302 Found")
+        print("Location: /status.cgi")
+        print("Set-Cookie: session=ok-" + secrets.token_hex(8) + "; Path=/")
+        print()
+    else:
+        page('<p class="msg">Invalid user name or password.</p>')
+else:
+    page()
+"#;
+
+const STATUS_CGI: &str = r#"import os
+from http.cookies import SimpleCookie
+jar = SimpleCookie(os.environ.get("HTTP_COOKIE", ""))
+if "session" in jar and jar["session"].value.startswith("ok-"):
+    print("Content-Type: text/html")
+    print()
+    print("<html><head><title>NetCam 3000 - Status</title></head><body>Firmware 1.0.4, uptime 3 days. <a href=logout.cgi>Log out</a></body></html>")
+else:
+    print("Status: 302 Found")
+    print("Location: /login.cgi")
+    print()
+"#;
+
+/// lighttpd serving [`LOGIN_CGI`] with the given password (or `any`).
+fn form_login(d: &Path, name: &str, ip: &str, port: u16, password: &str) -> Server {
+    let bin = need("lighttpd", "lighttpd");
+    let python = need("python3", "python3");
+    let www = d.join(format!("www-{name}"));
+    std::fs::create_dir_all(&www).unwrap();
+    std::fs::write(www.join("login.cgi"), LOGIN_CGI).unwrap();
+    std::fs::write(www.join("status.cgi"), STATUS_CGI).unwrap();
+    let mode = if password == "any" { "any" } else { "check" };
+    let conf = d.join(format!("{name}.conf"));
+    std::fs::write(
+        &conf,
+        format!(
+            r#"server.document-root = "{www}"
+server.bind = "{ip}"
+server.port = {port}
+server.errorlog = "{d}/{name}.err"
+server.modules += ("mod_cgi", "mod_redirect", "mod_setenv")
+cgi.assign = (".cgi" => "{python}")
+url.redirect = ("^/$" => "/login.cgi")
+setenv.add-environment = ("LOGIN_USER" => "admin", "LOGIN_PASS" => "{password}", "LOGIN_MODE" => "{mode}")
+"#,
+            www = www.display(),
+            d = d.display(),
+            python = python.display(),
+        ),
+    )
+    .unwrap();
+    let mut s = spawn(d, name, &bin, &["-D", "-f", conf.to_str().unwrap()]);
+    wait_tcp(d, &mut s, &format!("{ip}:{port}"));
+    s
+}
+
+#[test]
+fn web_login_forms_default_hardened_and_accept_any() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ip = "127.0.77.11";
+    let _default = form_login(d, "form-default", ip, 8090, "admin");
+    let _hard = form_login(d, "form-hard", ip, 8091, "Xq7-unique-per-device-9f3k");
+    let _any = form_login(d, "form-any", ip, 8092, "any");
+
+    let r = probe(ip, &options(&[8090, 8091, 8092]));
+    for port in [8090, 8091, 8092] {
+        let h = r.hosts[0].http.iter().find(|h| h.port == port).unwrap();
+        assert!(h.login_form, "{h:?}");
+        assert_eq!(h.login_page.as_deref(), Some("/login.cgi"), "{h:?}");
+        assert_eq!(auth(&r, port).protocol, "http-form");
+    }
+    let default = auth(&r, 8090);
+    match &default.verdict {
+        AuthVerdict::DefaultCredential { cred } => assert_eq!(
+            (cred.user.as_str(), cred.password.as_str()),
+            ("admin", "admin")
+        ),
+        v => panic!("8090: {v:?}\n{default:#?}"),
+    }
+    // The control was refused for the right reason, and the success shows where it landed.
+    assert!(
+        default.attempts[0].detail.contains("the login form again")
+            || default.attempts[0].detail.contains("\"invalid\""),
+        "{:?}",
+        default.attempts[0]
+    );
+    assert!(
+        default
+            .attempts
+            .last()
+            .unwrap()
+            .detail
+            .contains("/status.cgi"),
+        "{:?}",
+        default.attempts.last()
+    );
+    assert_eq!(auth(&r, 8091).verdict, AuthVerdict::Refused { tried: 9 });
+    assert_eq!(auth(&r, 8092).verdict, AuthVerdict::AcceptsAnyCredential);
+    assert_eq!(
+        findings(&r),
+        [
+            f("accepts_any_credential", 8092),
+            f("cleartext_login", 8090),
+            f("cleartext_login", 8091),
+            f("cleartext_login", 8092),
+            f("default_credential", 8090),
         ]
     );
 }
