@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # A loopback "device" on 127.0.78.1 running everything the probe speaks — busybox telnetd (login,
 # admin/admin), dropbear (admin/admin), lighttpd Basic (admin/admin), nginx accepting any
-# Authorization and nginx answering 200 everywhere, mosquitto (anonymous), pure-ftpd (admin/admin),
-# openssl s_server with TLS 1.0–1.2, snmpd (public) — then `iotassay probe` and
+# Authorization and nginx answering 200 everywhere, a web login form (lighttpd + the CGI of
+# crates/probe/tests/fixtures, admin/admin), nginx HTTPS with Basic (admin/admin), mosquitto
+# (anonymous), pure-ftpd (admin/admin), openssl s_server with TLS 1.0–1.2, snmpd (public) — then
+# `iotassay probe` and
 # `nmap -sV --script telnet-brute,ssh-brute,http-default-accounts` on the same ports, side by side:
 # wall time and what each reports. nmap's brute scripts get the same candidates as the probe's
 # first nine (users root/admin × the Mirai passwords), so both try comparable lists.
@@ -35,6 +37,17 @@ auth.backend = "plain"
 auth.backend.plain.userfile = "$work/users"
 auth.require = ("/" => ("method" => "basic", "realm" => "IPCam", "require" => "valid-user"))
 EOF
+mkdir -p "$work/form"; cp crates/probe/tests/fixtures/login.cgi crates/probe/tests/fixtures/status.cgi "$work/form/"
+cat > "$work/form.conf" <<EOF
+server.document-root = "$work/form"
+server.bind = "$ip"
+server.port = 8088
+server.modules += ("mod_cgi", "mod_redirect", "mod_setenv")
+cgi.assign = (".cgi" => "$(command -v python3)")
+url.redirect = ("^/\$" => "/login.cgi")
+setenv.add-environment = ("LOGIN_USER" => "admin", "LOGIN_PASS" => "admin", "LOGIN_MODE" => "check")
+EOF
+echo 'admin:{PLAIN}admin' > "$work/htpasswd"
 cat > "$work/nginx.conf" <<EOF
 master_process off; worker_processes 1; pid $work/nginx.pid; error_log $work/nginx.err;
 events { worker_connections 64; }
@@ -43,7 +56,9 @@ http { access_log off; client_body_temp_path $work/tmp; proxy_temp_path $work/tm
   server { listen $ip:8080; location / {
     if (\$http_authorization = "") { add_header WWW-Authenticate 'Basic realm="router"' always; return 401; }
     return 200 "welcome\n"; } }
-  server { listen $ip:8081; location / { return 200 "<html>status</html>\n"; } } }
+  server { listen $ip:8081; location / { return 200 "<html>status</html>\n"; } }
+  server { listen $ip:8443 ssl; ssl_certificate $work/c.pem; ssl_certificate_key $work/k.pem; root $work/www;
+    location / { auth_basic "IPCam"; auth_basic_user_file $work/htpasswd; } } }
 EOF
 printf 'persistence false\nuser root\nlistener 1883 %s\nallow_anonymous true\n' "$ip" > "$work/mosquitto.conf"
 printf 'agentaddress udp:%s:161\nrocommunity public 127.0.0.0/8\n' "$ip" > "$work/snmpd.conf"
@@ -53,12 +68,13 @@ openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=bench -keyout "$wor
 start busybox telnetd -F -b "$ip" -p 23 -l /bin/login
 start dropbear -F -E -p "$ip:22" -r "$work/key"
 start lighttpd -D -f "$work/lighttpd.conf"
+start lighttpd -D -f "$work/form.conf"
 start nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'
 start mosquitto -c "$work/mosquitto.conf"
 start pure-ftpd -S "$ip,21" -l "puredb:$work/ftp.pdb" -E -A -H -u 1
 start openssl s_server -accept "$ip:443" -cert "$work/c.pem" -key "$work/k.pem" -www -cipher 'DEFAULT:@SECLEVEL=0' -min_protocol TLSv1 -max_protocol TLSv1.2
 start snmpd -f -Lo -C -c "$work/snmpd.conf" -p "$work/snmpd.pid"
-ports=21,22,23,80,443,1883,8080,8081
+ports=21,22,23,80,443,1883,8080,8081,8088,8443
 for p in ${ports//,/ }; do
   for _ in $(seq 100); do (exec 3<>/dev/tcp/$ip/$p) 2>/dev/null && break; sleep 0.1; done
 done

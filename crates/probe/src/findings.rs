@@ -131,7 +131,7 @@ fn host_findings(h: &HostReport, out: &mut Vec<Finding>) {
             );
         }
     }
-    for hf in &h.http {
+    for hf in h.http.iter().filter(|hf| !hf.tls) {
         if hf.challenges.iter().any(|c| c == "basic") {
             out.push(
                 Finding::new(

@@ -14,13 +14,12 @@
 //! wrong-password control ([`crate::auth`]) turns an "accepted" random password into "accepts any
 //! credential", and an unclear one into "inconclusive" — never into a default-password finding.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use crate::auth::{Cred, Outcome, Try};
-use crate::http::{self, Response};
+use crate::http::{self, Response, Target};
 use crate::net::Gate;
 
 /// Tags looked at per page.
@@ -239,7 +238,7 @@ fn looks_like_user(name: &str) -> bool {
 /// The first form on the page with exactly one password input (two or more is a "set a new
 /// password" form, not a login). `page` is the path the HTML came from, `device` the address it
 /// came from (an absolute `action` URL must name it).
-pub fn find_login_form(body: &[u8], page: &str, device: Option<SocketAddr>) -> Option<LoginForm> {
+pub fn find_login_form(body: &[u8], page: &str, device: Option<Target>) -> Option<LoginForm> {
     let html = String::from_utf8_lossy(&body[..body.len().min(http::MAX_RESPONSE)]);
     let tags = tags(&html);
     let mut i = 0;
@@ -348,20 +347,26 @@ pub fn meta_refresh(body: &[u8], page: &str) -> Option<String> {
 /// Resolve `target` (absolute path, relative path, or an `http://` URL naming `device`) against
 /// the page at `base`. `None` when it leaves the device (another host, another scheme) or cannot
 /// go in a request line.
-pub fn resolve_same_device(base: &str, target: &str, device: Option<SocketAddr>) -> Option<String> {
+pub fn resolve_same_device(base: &str, target: &str, device: Option<Target>) -> Option<String> {
     let target = target.trim();
     if target.len() > 2048 || target.bytes().any(|c| c < 0x20 || c == 0x7f) {
         return None;
     }
     let lower = target.to_ascii_lowercase();
-    let path = if let Some(rest) = lower
-        .strip_prefix("http://")
-        .map(|_| &target["http://".len()..])
-    {
+    let absolute = ["http://", "https://"]
+        .into_iter()
+        .find(|p| lower.starts_with(p));
+    let path = if let Some(prefix) = absolute {
+        let rest = &target[prefix.len()..];
         let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
         let device = device?;
-        let same = authority == http::host(device)
-            || (device.port() == 80 && authority == http::host(device).trim_end_matches(":80"));
+        let default_port = if device.tls { 443 } else { 80 };
+        let host = http::host(device.addr);
+        let same = prefix.starts_with(device.scheme())
+            && prefix.len() == device.scheme().len() + 3
+            && (authority == host
+                || (device.addr.port() == default_port
+                    && authority == host.trim_end_matches(&format!(":{default_port}"))));
         if !same {
             return None;
         }
@@ -493,7 +498,7 @@ const FAILURE_WORDS: &[&str] = &[
 /// Returns the final path and response.
 async fn get_following(
     gate: &Gate,
-    addr: SocketAddr,
+    addr: Target,
     path: &str,
     jar: &mut Jar,
     wait: Duration,
@@ -503,7 +508,7 @@ async fn get_following(
         let r = http::request(
             gate,
             addr,
-            &http::build("GET", addr, &path, false, &jar.header()),
+            &http::build("GET", addr.addr, &path, false, &jar.header()),
             wait,
         )
         .await?;
@@ -524,7 +529,7 @@ async fn get_following(
 /// and `<meta refresh>` hops. Returns the form and the first page's `<title>`.
 pub async fn discover(
     gate: &Gate,
-    addr: SocketAddr,
+    addr: Target,
     wait: Duration,
 ) -> Result<Option<(LoginForm, Option<String>)>, String> {
     let mut path = "/".to_string();
@@ -546,7 +551,7 @@ pub async fn discover(
 /// request of their own, the page showing the form is that).
 pub async fn attempt(
     gate: &Gate,
-    addr: SocketAddr,
+    addr: Target,
     form: &LoginForm,
     cred: Option<Cred>,
     wait: Duration,
@@ -578,7 +583,7 @@ pub async fn attempt(
         pairs.push((k, v));
     }
     let body = urlencode(&pairs);
-    let origin = format!("http://{}", http::host(addr));
+    let origin = addr.origin();
     let common = format!(
         "Referer: {origin}{page}\r\nOrigin: {origin}\r\n{}",
         jar.header()
@@ -586,7 +591,7 @@ pub async fn attempt(
     let raw = if fresh.method == "POST" {
         let mut r = http::build(
             "POST",
-            addr,
+            addr.addr,
             &fresh.action,
             false,
             &format!(
@@ -600,7 +605,7 @@ pub async fn attempt(
         let sep = if fresh.action.contains('?') { '&' } else { '?' };
         http::build(
             "GET",
-            addr,
+            addr.addr,
             &format!("{}{sep}{body}", fresh.action),
             false,
             &common,
@@ -677,7 +682,7 @@ pub fn fuzz(data: &[u8]) {
     let _ = title(data);
     let _ = meta_refresh(data, "/");
     let text = String::from_utf8_lossy(data);
-    let device: SocketAddr = "127.0.0.1:80".parse().expect("literal address");
+    let device = Target::plain("127.0.0.1:80".parse().expect("literal address"));
     let _ = resolve_same_device("/x/y", &text, Some(device));
     let _ = decode_entities(&text);
 }
@@ -735,7 +740,7 @@ mod tests {
 
     #[test]
     fn redirect_targets_stay_on_the_device() {
-        let dev: SocketAddr = "127.0.0.5:8080".parse().unwrap();
+        let dev = Target::plain("127.0.0.5:8080".parse().unwrap());
         let r = |base, t| resolve_same_device(base, t, Some(dev));
         assert_eq!(r("/a/b.html", "c.cgi").as_deref(), Some("/a/c.cgi"));
         assert_eq!(r("/a/b.html", "../c d.cgi").as_deref(), Some("/c%20d.cgi"));

@@ -160,26 +160,66 @@ fn complete(b: &[u8], head_only: bool) -> bool {
         || head.contains(" 304 ")
 }
 
-/// One request on a fresh connection; `Connection: close`.
+/// Where HTTP requests go: the device's address, and whether TLS is spoken there (HTTPS).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Target {
+    pub addr: SocketAddr,
+    pub tls: bool,
+}
+
+impl Target {
+    pub fn plain(addr: SocketAddr) -> Self {
+        Target { addr, tls: false }
+    }
+    pub fn scheme(&self) -> &'static str {
+        if self.tls {
+            "https"
+        } else {
+            "http"
+        }
+    }
+    /// `https://192.0.2.1:8443`.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme(), host(self.addr))
+    }
+}
+
+/// One request on a fresh connection (TLS when the target says so); `Connection: close`.
 pub async fn request(
     gate: &Gate,
-    addr: SocketAddr,
+    target: Target,
     raw_request: &str,
     wait: Duration,
 ) -> Result<Response, String> {
-    let mut conn = gate.connect(addr).await?;
     let deadline = Instant::now() + wait;
-    write_all(&mut conn.stream, raw_request.as_bytes(), deadline).await?;
-    let mut buf = Vec::new();
     let head_only = raw_request.starts_with("HEAD ");
-    read_until(&mut conn.stream, &mut buf, MAX_RESPONSE, deadline, |b| {
-        complete(b, head_only)
-    })
-    .await;
+    let mut buf = Vec::new();
+    if target.tls {
+        let mut conn = crate::tls::connect(gate, target.addr, wait).await?;
+        exchange(&mut conn.stream, raw_request, &mut buf, head_only, deadline).await?;
+    } else {
+        let mut conn = gate.connect(target.addr).await?;
+        exchange(&mut conn.stream, raw_request, &mut buf, head_only, deadline).await?;
+    }
     if buf.is_empty() {
         return Err("no answer".into());
     }
     parse_response(&buf)
+}
+
+async fn exchange<S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin>(
+    stream: &mut S,
+    raw_request: &str,
+    buf: &mut Vec<u8>,
+    head_only: bool,
+    deadline: Instant,
+) -> Result<(), String> {
+    write_all(stream, raw_request.as_bytes(), deadline).await?;
+    read_until(stream, buf, MAX_RESPONSE, deadline, |b| {
+        complete(b, head_only)
+    })
+    .await;
+    Ok(())
 }
 
 /// `Host` value for an address.
@@ -368,19 +408,20 @@ pub fn pick_challenge(r: &Response) -> Option<Challenge> {
 /// One HTTP or RTSP login attempt at `path`. `None` = the unauthenticated request.
 pub async fn attempt(
     gate: &Gate,
-    addr: SocketAddr,
+    target: Target,
     path: &str,
     rtsp: bool,
     cred: Option<Cred>,
     wait: Duration,
 ) -> Try {
+    let addr = target.addr;
     let method = if rtsp { "DESCRIBE" } else { "GET" };
     let uri = if rtsp {
         format!("rtsp://{}{path}", host(addr))
     } else {
         path.to_string()
     };
-    let first = match request(gate, addr, &build(method, addr, path, rtsp, ""), wait).await {
+    let first = match request(gate, target, &build(method, addr, path, rtsp, ""), wait).await {
         Ok(r) => r,
         Err(e) => return Try::unclear(e),
     };
@@ -395,7 +436,7 @@ pub async fn attempt(
     };
     let second = match request(
         gate,
-        addr,
+        target,
         &build(
             method,
             addr,

@@ -92,6 +92,9 @@ impl Default for Options {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HttpFacts {
     pub port: u16,
+    /// Spoken over TLS (HTTPS).
+    #[serde(default)]
+    pub tls: bool,
     /// `GET /` status line.
     pub root: String,
     pub server: Option<String>,
@@ -390,9 +393,10 @@ async fn examine(
                 lock(out).auth.push(c);
             }
         }
-        Service::Http => http_checks(gate, addr, open, o, out).await,
+        Service::Http => http_checks(gate, http::Target::plain(addr), open, o, out).await,
         Service::Rtsp if !skip => {
-            let first = http::attempt(gate, addr, "/", true, None, o.read_timeout).await;
+            let rtsp = http::Target::plain(addr);
+            let first = http::attempt(gate, rtsp, "/", true, None, o.read_timeout).await;
             let check = if first.detail.starts_with("RTSP/1.0 404")
                 || first.outcome == auth::Outcome::Unclear
             {
@@ -407,7 +411,7 @@ async fn examine(
             } else {
                 let c = auth::candidates(&o.creds, &hints(open, &[]));
                 auth::run("rtsp", port, &o.creds, c, true, |cred| {
-                    http::attempt(gate, addr, "/", true, cred, login)
+                    http::attempt(gate, rtsp, "/", true, cred, login)
                 })
                 .await
             };
@@ -415,7 +419,13 @@ async fn examine(
         }
         Service::Tls => {
             let f = tls::facts(gate, addr, o.read_timeout).await;
+            let speaks_modern_tls = f.accepted.iter().any(|v| v == "TLS 1.2" || v == "TLS 1.3");
             lock(out).tls.push((port, f));
+            // HTTPS: the same web checks as on plain HTTP, over TLS (1.2 or 1.3: rustls).
+            if speaks_modern_tls {
+                let https = http::Target { addr, tls: true };
+                http_checks(gate, https, open, o, out).await;
+            }
         }
         Service::Adb => {
             let b = adb_exchange(gate, addr, o.read_timeout).await;
@@ -430,30 +440,41 @@ async fn examine(
 
 async fn http_checks(
     gate: &net::Gate,
-    addr: SocketAddr,
+    target: http::Target,
     open: &OpenPort,
     o: &Options,
     out: &Mutex<HostReport>,
 ) {
+    let addr = target.addr;
     let port = addr.port();
+    let scheme = target.scheme();
     let root = match http::request(
         gate,
-        addr,
+        target,
         &http::build("GET", addr, "/", false, ""),
         o.read_timeout,
     )
     .await
     {
         Ok(r) => r,
+        // A TLS port need not carry HTTP (MQTT over TLS, a VPN…): not an error then.
+        Err(e) if target.tls && !e.contains("TLS handshake") => {
+            lock(out)
+                .notes
+                .push(format!("tls tcp/{port}: not HTTPS (GET / over TLS: {e})"));
+            return;
+        }
         Err(e) => {
-            lock(out).notes.push(format!("http tcp/{port}: GET /: {e}"));
+            lock(out)
+                .notes
+                .push(format!("{scheme} tcp/{port}: GET /: {e}"));
             return;
         }
     };
     let random = format!("/iotassay-{}", net::random_token(12));
     let soft = http::request(
         gate,
-        addr,
+        target,
         &http::build("GET", addr, &random, false, ""),
         o.read_timeout,
     )
@@ -463,18 +484,19 @@ async fn http_checks(
     let form = if challenge.is_some() && root.status == 401 {
         None
     } else {
-        match form::discover(gate, addr, o.read_timeout).await {
+        match form::discover(gate, target, o.read_timeout).await {
             Ok(f) => f,
             Err(e) => {
-                lock(out)
-                    .notes
-                    .push(format!("http tcp/{port}: looking for a login form: {e}"));
+                lock(out).notes.push(format!(
+                    "{scheme} tcp/{port}: looking for a login form: {e}"
+                ));
                 None
             }
         }
     };
     lock(out).http.push(HttpFacts {
         port,
+        tls: target.tls,
         root: root.status_line(),
         server: root.header("server").map(|s| s.chars().take(120).collect()),
         challenges: root
@@ -491,12 +513,12 @@ async fn http_checks(
     }
     let check = match (&challenge, root.status) {
         (Some(c), 401) => {
-            let protocol = format!("http-{}", c.scheme);
+            let protocol = format!("{scheme}-{}", c.scheme);
             let mut h = hints(open, &http::realm_hints(&root));
             h.truncate(4);
             let cands = auth::candidates(&o.creds, &h);
             auth::run(&protocol, port, &o.creds, cands, false, |cred| {
-                http::attempt(gate, addr, "/", false, cred, o.login_timeout)
+                http::attempt(gate, target, "/", false, cred, o.login_timeout)
             })
             .await
         }
@@ -506,18 +528,19 @@ async fn http_checks(
             let mut h = hints(open, &title);
             h.truncate(4);
             let cands = auth::candidates(&o.creds, &h);
-            auth::run("http-form", port, &o.creds, cands, false, |cred| {
-                form::attempt(gate, addr, form, cred, o.login_timeout)
+            let protocol = format!("{scheme}-form");
+            auth::run(&protocol, port, &o.creds, cands, false, |cred| {
+                form::attempt(gate, target, form, cred, o.login_timeout)
             })
             .await
         }
         _ if http::has_login_form(&root.body) => AuthCheck::not_tested(
-            "http-form",
+            &format!("{scheme}-form"),
             port,
             "a login form at / that the probe cannot submit (no named password field, or an action off the device)",
         ),
         _ => AuthCheck::not_tested(
-            "http",
+            scheme,
             port,
             format!(
                 "GET / answered {} without asking for credentials",

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 use tokio::time::{timeout, Instant};
@@ -149,8 +149,8 @@ impl Gate {
 
 /// Read into `buf` until `done(buf)` holds, the peer closes, `buf` reaches `max` bytes or the
 /// deadline passes. Returns whether `done` held; what was read stays in `buf` either way.
-pub async fn read_until(
-    stream: &mut TcpStream,
+pub async fn read_until<S: AsyncRead + Unpin>(
+    stream: &mut S,
     buf: &mut Vec<u8>,
     max: usize,
     deadline: Instant,
@@ -176,8 +176,8 @@ pub async fn read_until(
 }
 
 /// Write all of `data` within the deadline.
-pub async fn write_all(
-    stream: &mut TcpStream,
+pub async fn write_all<S: AsyncWrite + Unpin>(
+    stream: &mut S,
     data: &[u8],
     deadline: Instant,
 ) -> Result<(), String> {

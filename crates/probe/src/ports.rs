@@ -295,6 +295,13 @@ async fn run_probe(gate: &Gate, addr: SocketAddr, probe: &str, wait: Duration) -
                     return Some(rtsp);
                 }
             }
+            // HTTPS ports answer a plain request with 400 ("The plain HTTP request was sent to
+            // HTTPS port", nginx): a ServerHello settles it.
+            if r.status == 400 {
+                if let Some(tls) = Box::pin(run_probe(gate, addr, "tls", wait)).await {
+                    return Some(tls);
+                }
+            }
             Some(found(
                 Service::Http,
                 "http-get",

@@ -143,7 +143,9 @@ pub async fn facts(
             Err(e) => f.note = Some(e),
             Ok((http_addr, path)) => {
                 let req = crate::http::build("GET", http_addr, &path, false, "");
-                match crate::http::request(gate, http_addr, &req, wait).await {
+                match crate::http::request(gate, crate::http::Target::plain(http_addr), &req, wait)
+                    .await
+                {
                     Ok(r) if r.status == 200 => {
                         let xml = String::from_utf8_lossy(&r.body).into_owned();
                         f.friendly_name = tag(&xml, "friendlyName");

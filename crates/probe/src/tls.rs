@@ -5,10 +5,20 @@
 //! X25519 `key_share`), one connection per version, serially (fragile devices: tls-scan#29). A
 //! version is accepted when the ServerHello selects exactly it. The handshake is never completed.
 //! The certificate is read from the clear-text Certificate message of a TLS ≤ 1.2 handshake and
-//! parsed with `x509-parser`; a server that speaks only TLS 1.3 encrypts it, and then it is not read.
+//! parsed with `x509-parser`; a server that speaks only TLS 1.3 encrypts it, and then a full
+//! handshake with rustls ([`connect`]) reads it.
+//!
+//! [`connect`] is also the transport of HTTPS checks: rustls with a verifier that accepts every
+//! certificate and handshake signature — the probe examines the certificate, it does not trust
+//! it, and devices' 1024-bit RSA keys would fail ring's signature checks.
 
 use std::net::SocketAddr;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -243,6 +253,114 @@ pub async fn hello(
     Ok(parse_answer(&buf))
 }
 
+/// Accepts any certificate and any handshake signature (see the module comment).
+#[derive(Debug)]
+struct Examine(Vec<SignatureScheme>);
+
+impl ServerCertVerifier for Examine {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn verify_tls13_signature(
+        &self,
+        _message: &[u8],
+        _cert: &CertificateDer<'_>,
+        _dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        Ok(HandshakeSignatureValid::assertion())
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.clone()
+    }
+}
+
+fn client_config() -> Arc<rustls::ClientConfig> {
+    static CONFIG: OnceLock<Arc<rustls::ClientConfig>> = OnceLock::new();
+    CONFIG
+        .get_or_init(|| {
+            // ring, already built for russh. Its provider is deprecated for lacking
+            // post-quantum key exchange, which no device answers and a probe does not need.
+            #[allow(deprecated)]
+            let provider = Arc::new(rustls::crypto::ring::default_provider());
+            let schemes = provider
+                .signature_verification_algorithms
+                .supported_schemes();
+            let config = rustls::ClientConfig::builder_with_provider(provider)
+                .with_protocol_versions(&[&rustls::version::TLS12, &rustls::version::TLS13])
+                .expect("ring supports TLS 1.2 and 1.3")
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(Examine(schemes)))
+                .with_no_client_auth();
+            Arc::new(config)
+        })
+        .clone()
+}
+
+/// A TLS connection to the device (TLS 1.2 or 1.3), holding one of the gate's slots.
+pub struct TlsConn {
+    pub stream: tokio_rustls::client::TlsStream<tokio::net::TcpStream>,
+    _slot: tokio::sync::OwnedSemaphorePermit,
+}
+
+impl TlsConn {
+    /// The leaf certificate the server presented (DER).
+    pub fn leaf_certificate(&self) -> Option<Vec<u8>> {
+        let (_, session) = self.stream.get_ref();
+        session
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.as_ref().to_vec())
+    }
+    /// `TLS 1.3 TLS13_AES_256_GCM_SHA384`.
+    pub fn negotiated(&self) -> String {
+        let (_, session) = self.stream.get_ref();
+        let version = match session.protocol_version() {
+            Some(rustls::ProtocolVersion::TLSv1_3) => "TLS 1.3".to_string(),
+            Some(rustls::ProtocolVersion::TLSv1_2) => "TLS 1.2".to_string(),
+            Some(v) => format!("{v:?}"),
+            None => "?".to_string(),
+        };
+        let suite = session
+            .negotiated_cipher_suite()
+            .map(|s| format!("{:?}", s.suite()))
+            .unwrap_or_default();
+        format!("{version} {suite}").trim().to_string()
+    }
+}
+
+/// A full TLS handshake (1.2 or 1.3) within `wait`.
+pub async fn connect(gate: &Gate, addr: SocketAddr, wait: Duration) -> Result<TlsConn, String> {
+    let (tcp, slot) = gate.connect(addr).await?.into_parts();
+    let connector = tokio_rustls::TlsConnector::from(client_config());
+    let name = ServerName::IpAddress(addr.ip().into());
+    match tokio::time::timeout(wait, connector.connect(name, tcp)).await {
+        Ok(Ok(stream)) => Ok(TlsConn {
+            stream,
+            _slot: slot,
+        }),
+        Ok(Err(e)) => Err(format!("TLS handshake: {e}")),
+        Err(_) => Err(format!(
+            "TLS handshake: no answer within {} ms",
+            wait.as_millis()
+        )),
+    }
+}
+
 /// Try every version, serially, and read the certificate.
 pub async fn facts(gate: &Gate, addr: SocketAddr, wait: Duration) -> TlsFacts {
     let mut f = TlsFacts::default();
@@ -276,12 +394,20 @@ pub async fn facts(gate: &Gate, addr: SocketAddr, wait: Duration) -> TlsFacts {
             Err(e) => f.certificate_note = Some(e),
         },
         None if f.accepted.is_empty() => {}
-        None => {
-            f.certificate_note = Some(
-                "not read: only TLS 1.3 was accepted, whose Certificate message is encrypted"
-                    .into(),
-            )
-        }
+        // Only TLS 1.3: the Certificate message is encrypted; a full handshake reads it.
+        None => match connect(gate, addr, wait).await {
+            Ok(conn) => match conn.leaf_certificate().map(|der| cert_facts(&der)) {
+                Some(Ok(c)) => f.certificate = Some(c),
+                Some(Err(e)) => f.certificate_note = Some(e),
+                None => f.certificate_note = Some("the server sent no certificate".into()),
+            },
+            Err(e) => {
+                f.certificate_note = Some(format!(
+                    "not read: only TLS 1.3 was accepted (its Certificate message is encrypted) \
+                     and a full handshake failed: {e}"
+                ))
+            }
+        },
     }
     f
 }

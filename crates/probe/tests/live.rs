@@ -453,50 +453,9 @@ http {{
 /// to `/login.cgi`, which shows a form with a CSRF token bound to a session cookie; a good login
 /// redirects to `/status.cgi` with a session cookie, a bad one shows the form again with an error.
 /// `LOGIN_MODE=any` accepts every password (still checking the token).
-const LOGIN_CGI: &str = r#"import os, sys, secrets, urllib.parse
-from http.cookies import SimpleCookie
-jar = SimpleCookie(os.environ.get("HTTP_COOKIE", ""))
-def page(msg=""):
-    sid = secrets.token_hex(8)
-    print("Content-Type: text/html; charset=utf-8")
-    print(f"Set-Cookie: sid={sid}; Path=/; HttpOnly")
-    print()
-    print(f"""<!DOCTYPE html><html><head><title>NetCam 3000 &ndash; Login</title></head><body>{msg}
-<form name="login" method="post" action="login.cgi">
-<input type="hidden" name="csrf" value="{sid[::-1]}">
-<label>User <input type="text" name="username"></label>
-<label>Password <input type="password" name="password"></label>
-<input type="submit" name="submit" value="Log in"></form></body></html>""")
-if os.environ.get("REQUEST_METHOD") == "POST":
-    form = urllib.parse.parse_qs(sys.stdin.read(int(os.environ.get("CONTENT_LENGTH") or 0)), keep_blank_values=True)
-    get = lambda k: form.get(k, [""])[0]
-    sid = jar["sid"].value if "sid" in jar else ""
-    token_ok = sid != "" and get("csrf") == sid[::-1]
-    good = os.environ.get("LOGIN_MODE") == "any" or (
-        get("username") == os.environ["LOGIN_USER"] and get("password") == os.environ["LOGIN_PASS"])
-    if token_ok and good:
-        print("Status: 302 Found")
-        print("Location: /status.cgi")
-        print("Set-Cookie: session=ok-" + secrets.token_hex(8) + "; Path=/")
-        print()
-    else:
-        page('<p class="msg">Invalid user name or password.</p>')
-else:
-    page()
-"#;
+const LOGIN_CGI: &str = include_str!("fixtures/login.cgi");
 
-const STATUS_CGI: &str = r#"import os
-from http.cookies import SimpleCookie
-jar = SimpleCookie(os.environ.get("HTTP_COOKIE", ""))
-if "session" in jar and jar["session"].value.startswith("ok-"):
-    print("Content-Type: text/html")
-    print()
-    print("<html><head><title>NetCam 3000 - Status</title></head><body>Firmware 1.0.4, uptime 3 days. <a href=logout.cgi>Log out</a></body></html>")
-else:
-    print("Status: 302 Found")
-    print("Location: /login.cgi")
-    print()
-"#;
+const STATUS_CGI: &str = include_str!("fixtures/status.cgi");
 
 /// lighttpd serving [`LOGIN_CGI`] with the given password (or `any`).
 fn form_login(d: &Path, name: &str, ip: &str, port: u16, password: &str) -> Server {
@@ -654,20 +613,34 @@ fn mqtt_anonymous_default_and_hardened() {
 }
 
 fn self_signed(d: &Path, bits: u32) -> (String, String) {
+    certificate(
+        d,
+        "rsa",
+        &["-newkey", &format!("rsa:{bits}")],
+        "iotassay-test",
+    )
+}
+
+/// A P-256 certificate, `CN=iotassay-ec`.
+fn self_signed_ec(d: &Path) -> (String, String) {
+    certificate(
+        d,
+        "ec",
+        &["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"],
+        "iotassay-ec",
+    )
+}
+
+fn certificate(d: &Path, name: &str, key_args: &[&str], cn: &str) -> (String, String) {
     let openssl = need("openssl", "openssl");
-    let (cert, key) = (d.join("cert.pem"), d.join("key.pem"));
+    let (cert, key) = (
+        d.join(format!("{name}-cert.pem")),
+        d.join(format!("{name}-key.pem")),
+    );
     let ok = Command::new(openssl)
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            &format!("rsa:{bits}"),
-            "-nodes",
-            "-days",
-            "30",
-            "-subj",
-            "/CN=iotassay-test",
-        ])
+        .args(["req", "-x509"])
+        .args(key_args)
+        .args(["-nodes", "-days", "30", "-subj", &format!("/CN={cn}")])
         .arg("-keyout")
         .arg(&key)
         .arg("-out")
@@ -724,22 +697,114 @@ fn tls_versions_and_certificate() {
             "TLSv1.2",
         ],
     );
+    // TLS 1.3 only: the certificate travels encrypted.
+    let (cert_ec, key_ec) = self_signed_ec(d);
+    let mut only13 = spawn(
+        d,
+        "tls-13",
+        &openssl,
+        &[
+            "s_server",
+            "-accept",
+            "127.0.77.5:8445",
+            "-cert",
+            &cert_ec,
+            "-key",
+            &key_ec,
+            "-www",
+            "-min_protocol",
+            "TLSv1.3",
+        ],
+    );
+    // An HTTPS admin page behind Basic auth with the default admin/admin (nginx).
+    let nginx = need("nginx", "nginx-light");
+    std::fs::create_dir_all(d.join("tmp")).unwrap();
+    std::fs::write(d.join("htpasswd"), "admin:{PLAIN}admin\n").unwrap();
+    std::fs::create_dir_all(d.join("www")).unwrap();
+    std::fs::write(d.join("www/index.html"), "<html>live view</html>\n").unwrap();
+    let conf = d.join("nginx.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            r#"master_process off;
+worker_processes 1;
+pid {d}/nginx.pid;
+error_log {d}/nginx.err;
+events {{ worker_connections 64; }}
+http {{
+  access_log off;
+  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
+  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
+  server {{ listen 127.0.77.5:8446 ssl; ssl_certificate {cert}; ssl_certificate_key {key};
+    ssl_protocols TLSv1.2 TLSv1.3;
+    root {d}/www; location / {{ auth_basic "IPCam"; auth_basic_user_file {d}/htpasswd; }} }}
+}}
+"#,
+            d = d.display()
+        ),
+    )
+    .unwrap();
+    let mut ng = spawn(
+        d,
+        "nginx",
+        &nginx,
+        &[
+            "-c",
+            conf.to_str().unwrap(),
+            "-p",
+            d.to_str().unwrap(),
+            "-g",
+            "daemon off;",
+        ],
+    );
     wait_tcp(d, &mut old, "127.0.77.5:8443");
     wait_tcp(d, &mut new, "127.0.77.5:8444");
-    let r = probe("127.0.77.5", &options(&[8443, 8444]));
+    wait_tcp(d, &mut only13, "127.0.77.5:8445");
+    wait_tcp(d, &mut ng, "127.0.77.5:8446");
+    let r = probe("127.0.77.5", &options(&[8443, 8444, 8445, 8446]));
     let tls = &r.hosts[0].tls;
-    assert_eq!(tls.len(), 2, "{:#?}", r.hosts[0]);
+    assert_eq!(tls.len(), 4, "{:#?}", r.hosts[0]);
     assert_eq!(tls[0].1.accepted, ["TLS 1.0", "TLS 1.1", "TLS 1.2"]);
     assert_eq!(tls[1].1.accepted, ["TLS 1.2", "TLS 1.3"]);
     let c = tls[1].1.certificate.as_ref().unwrap();
     assert_eq!((c.key_type.as_str(), c.key_bits), ("RSA", Some(2048)));
     assert!(c.self_signed && !c.expired);
     assert_eq!(c.subject, "CN=iotassay-test");
+    // Read through a full TLS 1.3 handshake.
+    assert_eq!(tls[2].1.accepted, ["TLS 1.3"]);
+    let c13 = tls[2]
+        .1
+        .certificate
+        .as_ref()
+        .unwrap_or_else(|| panic!("{:#?}", tls[2]));
+    assert_eq!((c13.key_type.as_str(), c13.key_bits), ("EC", Some(256)));
+    assert_eq!(c13.subject, "CN=iotassay-ec");
+    // HTTPS gets the web checks: s_server's status page asks for nothing, nginx's Basic
+    // default logs in — over TLS, so no cleartext-login finding.
+    let web: Vec<_> = r.hosts[0].http.iter().map(|h| (h.port, h.tls)).collect();
+    assert_eq!(
+        web,
+        [(8443, true), (8444, true), (8445, true), (8446, true)],
+        "{:#?}",
+        r.hosts[0].notes
+    );
+    let basic = auth(&r, 8446);
+    assert_eq!(basic.protocol, "https-basic");
+    match &basic.verdict {
+        AuthVerdict::DefaultCredential { cred } => assert_eq!(
+            (cred.user.as_str(), cred.password.as_str()),
+            ("admin", "admin")
+        ),
+        v => panic!("8446: {v:?}\n{basic:#?}"),
+    }
     assert_eq!(
         findings(&r),
         [
+            f("default_credential", 8446),
             f("tls_certificate", 8443),
             f("tls_certificate", 8444),
+            f("tls_certificate", 8445),
+            f("tls_certificate", 8446),
             f("tls_obsolete", 8443)
         ]
     );
@@ -751,7 +816,7 @@ fn tls_versions_and_certificate() {
         .collect();
     assert_eq!(
         info,
-        [iotassay_findings::Severity::Info; 2],
+        [iotassay_findings::Severity::Info; 4],
         "self-issued is a fact, not a failure"
     );
 }
