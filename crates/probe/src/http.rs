@@ -426,7 +426,7 @@ pub async fn attempt(
         Err(e) => return Try::unclear(e),
     };
     let Some(cred) = cred else {
-        return judge(&first, "without credentials");
+        return judge(&first, &format!("{method} {path} without credentials"));
     };
     let Some(challenge) = pick_challenge(&first) else {
         return Try::unclear(format!("no challenge to answer: {}", first.status_line()));
@@ -451,7 +451,51 @@ pub async fn attempt(
         Ok(r) => r,
         Err(e) => return Try::unclear(e),
     };
-    judge(&second, &format!("with {} authorization", challenge.scheme))
+    judge(
+        &second,
+        &format!("{method} {path} with {} authorization", challenge.scheme),
+    )
+}
+
+/// Stream paths asked for when `DESCRIBE /` finds nothing: generic ones, then those of the
+/// cameras sold most (Hikvision, Dahua, Axis, Foscam, Reolink, XMeye/ONVIF-style numbering).
+pub const RTSP_PATHS: &[&str] = &[
+    "/live",
+    "/live.sdp",
+    "/stream1",
+    "/h264",
+    "/Streaming/Channels/101",
+    "/cam/realmonitor?channel=1&subtype=0",
+    "/axis-media/media.amp",
+    "/videoMain",
+    "/h264Preview_01_main",
+    "/11",
+    "/onvif1",
+];
+
+/// The first stream path that exists: `/`, then [`RTSP_PATHS`], one unauthenticated `DESCRIBE`
+/// each, serially, until one answers anything but 404 (these are not credential attempts and do
+/// not count against the budget). Returns the path and its answer, or the answers seen.
+pub async fn find_stream(
+    gate: &Gate,
+    target: Target,
+    wait: Duration,
+) -> Result<(String, Try), Vec<String>> {
+    let mut seen = Vec::new();
+    for path in std::iter::once("/").chain(RTSP_PATHS.iter().copied()) {
+        let t = attempt(gate, target, path, true, None, wait).await;
+        let missing = t.detail.starts_with("RTSP/1.0 404") || t.detail.starts_with("RTSP/1.0 400");
+        if t.outcome == Outcome::Unclear && !missing {
+            // No answer at all: the server is not worth more requests.
+            seen.push(format!("{path}: {}", t.detail));
+            return Err(seen);
+        }
+        if !missing {
+            return Ok((path.to_string(), t));
+        }
+        seen.push(format!("{path}: {}", t.detail));
+    }
+    Err(seen)
 }
 
 fn judge(r: &Response, how: &str) -> Try {

@@ -396,24 +396,24 @@ async fn examine(
         Service::Http => http_checks(gate, http::Target::plain(addr), open, o, out).await,
         Service::Rtsp if !skip => {
             let rtsp = http::Target::plain(addr);
-            let first = http::attempt(gate, rtsp, "/", true, None, o.read_timeout).await;
-            let check = if first.detail.starts_with("RTSP/1.0 404")
-                || first.outcome == auth::Outcome::Unclear
-            {
-                AuthCheck::not_tested(
+            let check = match http::find_stream(gate, rtsp, o.read_timeout).await {
+                Err(seen) => AuthCheck::not_tested(
                     "rtsp",
                     port,
                     format!(
-                        "DESCRIBE / answered {}; stream paths are not guessed",
-                        first.detail
+                        "no stream found at / or {} common camera paths: {}",
+                        http::RTSP_PATHS.len(),
+                        seen.last().map(String::as_str).unwrap_or("")
                     ),
-                )
-            } else {
-                let c = auth::candidates(&o.creds, &hints(open, &[]));
-                auth::run("rtsp", port, &o.creds, c, true, |cred| {
-                    http::attempt(gate, rtsp, "/", true, cred, login)
-                })
-                .await
+                ),
+                Ok((path, _)) => {
+                    let c = auth::candidates(&o.creds, &hints(open, &[]));
+                    let path = path.as_str();
+                    auth::run("rtsp", port, &o.creds, c, true, |cred| {
+                        http::attempt(gate, rtsp, path, true, cred, login)
+                    })
+                    .await
+                }
             };
             lock(out).auth.push(check);
         }

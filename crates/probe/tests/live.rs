@@ -989,6 +989,7 @@ gi.require_version('Gst', '1.0'); gi.require_version('GstRtspServer', '1.0'); gi
 from gi.repository import Gst, GstRtspServer, GstRtsp, GLib
 Gst.init(None)
 addr, port, mode = sys.argv[1], sys.argv[2], sys.argv[3]
+mount = sys.argv[4] if len(sys.argv) > 4 else '/'
 server = GstRtspServer.RTSPServer()
 server.set_address(addr)
 server.set_service(port)
@@ -1007,7 +1008,7 @@ if mode != 'open':
     server.set_auth(auth)
     factory.add_role_from_structure(Gst.Structure.from_string(
         'user, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
-server.get_mount_points().add_factory('/', factory)
+server.get_mount_points().add_factory(mount, factory)
 server.attach(None)
 print('ready', flush=True)
 GLib.MainLoop().run()
@@ -1027,24 +1028,30 @@ fn rtsp_basic_digest_and_open_stream() {
     std::fs::write(d.join("rtsp.py"), RTSP_SERVER).unwrap();
     let ip = "127.0.77.10";
     let mut servers = Vec::new();
-    for (port, mode) in [(8554, "basic"), (8555, "open"), (8556, "digest")] {
+    for (port, mode, mount) in [
+        (8554, "basic", "/"),
+        (8555, "open", "/"),
+        (8556, "digest", "/"),
+        // A Hikvision-style camera: nothing at `/`, the stream at its vendor path.
+        (8557, "basic", "/Streaming/Channels/101"),
+    ] {
         let mut s = spawn(
             d,
-            &format!("rtsp-{mode}"),
+            &format!("rtsp-{port}"),
             &python,
-            &["rtsp.py", ip, &port.to_string(), mode],
+            &["rtsp.py", ip, &port.to_string(), mode, mount],
         );
         wait_tcp(d, &mut s, &format!("{ip}:{port}"));
         servers.push(s);
     }
-    let r = probe(ip, &options(&[8554, 8555, 8556]));
+    let r = probe(ip, &options(&[8554, 8555, 8556, 8557]));
     let services: Vec<_> = r.hosts[0]
         .ports
         .iter()
         .map(|p| p.service.as_str())
         .collect();
-    assert_eq!(services, ["rtsp"; 3], "{:#?}", r.hosts[0].ports);
-    for port in [8554, 8556] {
+    assert_eq!(services, ["rtsp"; 4], "{:#?}", r.hosts[0].ports);
+    for port in [8554, 8556, 8557] {
         match &auth(&r, port).verdict {
             AuthVerdict::DefaultCredential { cred } => {
                 assert_eq!(
@@ -1059,11 +1066,19 @@ fn rtsp_basic_digest_and_open_stream() {
         .detail
         .contains("digest authorization"));
     assert_eq!(auth(&r, 8555).verdict, AuthVerdict::NoAuthentication);
+    let vendor_path = auth(&r, 8557).attempts.last().unwrap();
+    assert!(
+        vendor_path
+            .detail
+            .contains("DESCRIBE /Streaming/Channels/101 with basic authorization"),
+        "{vendor_path:?}"
+    );
     assert_eq!(
         findings(&r),
         [
             f("default_credential", 8554),
             f("default_credential", 8556),
+            f("default_credential", 8557),
             f("no_authentication", 8555)
         ]
     );
