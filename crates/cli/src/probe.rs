@@ -226,8 +226,16 @@ fn print(r: &iotassay_probe::ProbeReport, verbose: bool) {
             );
         }
         for (port, s) in &h.ssh {
+            let key = s
+                .host_key
+                .as_ref()
+                .map(|k| match k.bits {
+                    Some(b) => format!(", host key {} {b}-bit {}", k.algorithm, k.fingerprint),
+                    None => format!(", host key {} {}", k.algorithm, k.fingerprint),
+                })
+                .unwrap_or_default();
             println!(
-                "  ssh/{port}: {} ({} weak algorithm(s))",
+                "  ssh/{port}: {} ({} weak algorithm(s){key})",
                 s.banner,
                 s.weak.len()
             );

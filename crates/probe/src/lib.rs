@@ -311,15 +311,32 @@ async fn examine(
             lock(out).auth.push(check);
         }
         Service::Ssh => {
-            match ssh::facts(gate, addr, o.read_timeout).await {
-                Ok(f) => lock(out).ssh.push((port, f)),
-                Err(e) => lock(out).notes.push(format!("ssh tcp/{port}: {e}")),
-            }
-            if skip {
-                return;
-            }
+            let facts = match ssh::facts(gate, addr, o.read_timeout).await {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    lock(out).notes.push(format!("ssh tcp/{port}: {e}"));
+                    None
+                }
+            };
+            // The host key comes from a full key exchange: the `none` login's, or one of its
+            // own when logins are off.
             let started = Instant::now();
-            let none = ssh::attempt(gate, addr, None, login).await;
+            let (none, key) = if skip {
+                let key = ssh::host_key(gate, addr, o.read_timeout).await;
+                (None, key.ok())
+            } else {
+                let (t, key) = ssh::attempt_seeing_key(gate, addr, None, login).await;
+                (Some(t), key)
+            };
+            if let Some(mut f) = facts {
+                if let Some(k) = key {
+                    f.set_host_key(k);
+                }
+                lock(out).ssh.push((port, f));
+            }
+            let Some(none) = none else {
+                return;
+            };
             let none_attempt = auth::Attempt {
                 role: auth::Role::Unauthenticated,
                 cred: None,

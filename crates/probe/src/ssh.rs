@@ -24,6 +24,58 @@ pub struct SshFacts {
     pub compression: Vec<String>,
     /// Offered algorithms considered weak, with why (`diffie-hellman-group1-sha1: 768/1024-bit…`).
     pub weak: Vec<String>,
+    /// The host key the server proved it holds in a full key exchange (the one russh negotiated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_key: Option<HostKey>,
+}
+
+/// A server's host key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HostKey {
+    /// `ssh-ed25519`, `rsa-sha2-512`, `ecdsa-sha2-nistp256`…
+    pub algorithm: String,
+    /// RSA modulus, EC curve or Ed25519 size; `None` when unknown.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bits: Option<u32>,
+    /// `SHA256:…`, as `ssh-keygen -l` shows it.
+    pub fingerprint: String,
+}
+
+impl HostKey {
+    fn of(key: &russh::keys::ssh_key::PublicKey) -> Self {
+        use russh::keys::ssh_key::{public::KeyData, HashAlg};
+        let bits = match key.key_data() {
+            KeyData::Rsa(rsa) => Some(rsa.key_size()),
+            KeyData::Ed25519(_) => Some(256),
+            KeyData::Ecdsa(ec) => match ec.curve().as_str() {
+                "nistp256" => Some(256),
+                "nistp384" => Some(384),
+                "nistp521" => Some(521),
+                _ => None,
+            },
+            KeyData::Dsa(dsa) => {
+                Some(dsa.p().as_positive_bytes().map_or(0, |b| b.len() * 8) as u32)
+            }
+            _ => None,
+        };
+        HostKey {
+            algorithm: key.algorithm().as_str().to_string(),
+            bits,
+            fingerprint: key.fingerprint(HashAlg::Sha256).to_string(),
+        }
+    }
+
+    /// Why this key is weak, if it is (NIST SP 800-57: RSA below 2048 bits; DSA is 1024-bit
+    /// with SHA-1 by definition in SSH).
+    pub fn weakness(&self) -> Option<String> {
+        match (self.algorithm.as_str(), self.bits) {
+            ("ssh-dss", _) => Some("host key: DSA (1024-bit, SHA-1)".into()),
+            (a, Some(b)) if a.contains("rsa") && b < 2048 => {
+                Some(format!("host key: RSA {b}-bit (below 2048)"))
+            }
+            _ => None,
+        }
+    }
 }
 
 /// Largest SSH packet we read (RFC 4253 §6.1 requires 35000 to be handled).
@@ -167,7 +219,48 @@ pub async fn facts(gate: &Gate, addr: SocketAddr, wait: Duration) -> Result<SshF
         macs: mac_c2s,
         compression: comp,
         weak,
+        host_key: None,
     })
+}
+
+impl SshFacts {
+    /// Record the host key a key exchange showed (and its weakness).
+    pub fn set_host_key(&mut self, key: HostKey) {
+        if let Some(w) = key.weakness() {
+            if !self.weak.contains(&w) {
+                self.weak.push(w);
+            }
+        }
+        self.host_key = Some(key);
+    }
+}
+
+/// Complete a key exchange (no authentication) to see the host key the server signs with.
+pub async fn host_key(gate: &Gate, addr: SocketAddr, wait: Duration) -> Result<HostKey, String> {
+    let (stream, slot) = gate.connect(addr).await?.into_parts();
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let handler = AcceptAnyHostKey(Some(seen.clone()));
+    let config = Arc::new(russh::client::Config {
+        inactivity_timeout: Some(wait),
+        ..Default::default()
+    });
+    let work = async move {
+        let _slot = slot;
+        let handle = russh::client::connect_stream(config, stream, handler)
+            .await
+            .map_err(|e| format!("handshake: {e}"))?;
+        let _ = handle
+            .disconnect(russh::Disconnect::ByApplication, "", "en")
+            .await;
+        Ok::<_, String>(())
+    };
+    match tokio::time::timeout(wait, work).await {
+        Err(_) => return Err(format!("no key exchange within {} ms", wait.as_millis())),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(())) => {}
+    }
+    let key = seen.lock().map_err(|_| "poisoned")?.take();
+    key.ok_or_else(|| "the key exchange showed no host key".to_string())
 }
 
 /// End of the identification line (`SSH-…\r\n`), after any lines before it.
@@ -182,21 +275,49 @@ fn banner_end(b: &[u8]) -> Option<usize> {
     None
 }
 
-struct AcceptAnyHostKey;
+/// We are assessing the device, not trusting it: any host key is fine (and may be recorded).
+struct AcceptAnyHostKey(Option<Arc<std::sync::Mutex<Option<HostKey>>>>);
 
 impl russh::client::Handler for AcceptAnyHostKey {
     type Error = russh::Error;
     async fn check_server_key(
         &mut self,
-        _key: &russh::keys::ssh_key::PublicKey,
+        key: &russh::keys::ssh_key::PublicKey,
     ) -> Result<bool, Self::Error> {
-        // We are assessing the device, not trusting it: any host key is fine.
+        if let Some(seen) = &self.0 {
+            if let Ok(mut slot) = seen.lock() {
+                *slot = Some(HostKey::of(key));
+            }
+        }
         Ok(true)
     }
 }
 
 /// One login: `None` tries the `none` method for user `root`.
 pub async fn attempt(gate: &Gate, addr: SocketAddr, cred: Option<Cred>, wait: Duration) -> Try {
+    attempt_seeing_key(gate, addr, cred, wait).await.0
+}
+
+/// [`attempt`], also returning the host key the key exchange showed.
+pub async fn attempt_seeing_key(
+    gate: &Gate,
+    addr: SocketAddr,
+    cred: Option<Cred>,
+    wait: Duration,
+) -> (Try, Option<HostKey>) {
+    let seen = Arc::new(std::sync::Mutex::new(None));
+    let t = login(gate, addr, cred, wait, seen.clone()).await;
+    let key = seen.lock().ok().and_then(|mut k| k.take());
+    (t, key)
+}
+
+async fn login(
+    gate: &Gate,
+    addr: SocketAddr,
+    cred: Option<Cred>,
+    wait: Duration,
+    seen: Arc<std::sync::Mutex<Option<HostKey>>>,
+) -> Try {
     let conn = match gate.connect(addr).await {
         Ok(c) => c,
         Err(e) => return Try::unclear(e),
@@ -208,9 +329,10 @@ pub async fn attempt(gate: &Gate, addr: SocketAddr, cred: Option<Cred>, wait: Du
     let (stream, slot) = conn.into_parts();
     let work = async move {
         let _slot = slot;
-        let mut handle = russh::client::connect_stream(config, stream, AcceptAnyHostKey)
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+        let mut handle =
+            russh::client::connect_stream(config, stream, AcceptAnyHostKey(Some(seen)))
+                .await
+                .map_err(|e| format!("handshake: {e}"))?;
         let result = match &cred {
             None => handle.authenticate_none("root").await,
             Some(c) => handle.authenticate_password(&c.user, &c.password).await,

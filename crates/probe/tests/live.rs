@@ -255,14 +255,41 @@ fn ssh_default_and_hardened() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let key = d.join("host_ed25519");
-    let ok = Command::new(keygen)
+    let ok = Command::new(&keygen)
         .args(["-t", "ed25519", "-f"])
         .arg(&key)
         .output()
         .unwrap();
     assert!(ok.status.success());
+    // `Fingerprint: SHA256:…` as dropbearkey prints it, to compare with what the probe saw.
+    let fingerprint = String::from_utf8_lossy(&ok.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("Fingerprint: ").map(str::to_string))
+        .expect("dropbearkey prints the fingerprint");
+    // An old device's key: RSA 1024.
+    let rsa = d.join("host_rsa1024");
+    let ok = Command::new(&keygen)
+        .args(["-t", "rsa", "-s", "1024", "-f"])
+        .arg(&rsa)
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{ok:?}");
     let ip = "127.0.77.2";
     let key = key.to_str().unwrap();
+    let mut old_key = spawn(
+        d,
+        "dropbear-rsa1024",
+        &dropbear,
+        &[
+            "-F",
+            "-E",
+            "-s",
+            "-p",
+            "127.0.77.2:2224",
+            "-r",
+            rsa.to_str().unwrap(),
+        ],
+    );
     let mut open = spawn(
         d,
         "dropbear-open",
@@ -278,7 +305,8 @@ fn ssh_default_and_hardened() {
     );
     wait_tcp(d, &mut open, "127.0.77.2:2222");
     wait_tcp(d, &mut hard, "127.0.77.2:2223");
-    let r = probe(ip, &options(&[2222, 2223]));
+    wait_tcp(d, &mut old_key, "127.0.77.2:2224");
+    let r = probe(ip, &options(&[2222, 2223, 2224]));
     for p in &r.hosts[0].ports {
         assert_eq!(p.service.as_str(), "ssh");
         assert!(
@@ -297,7 +325,23 @@ fn ssh_default_and_hardened() {
     );
     assert_eq!(auth(&r, 2223).attempts.len(), 1, "only the `none` request");
     let ssh = &r.hosts[0].ssh;
-    assert_eq!(ssh.len(), 2);
+    assert_eq!(ssh.len(), 3);
+    // The host key proved in a key exchange, identical to the key file's fingerprint.
+    let hk = ssh[0].1.host_key.as_ref().expect("host key read");
+    assert_eq!(
+        (hk.algorithm.as_str(), hk.bits, hk.fingerprint.as_str()),
+        ("ssh-ed25519", Some(256), fingerprint.as_str())
+    );
+    let rsa_key = ssh[2].1.host_key.as_ref().expect("RSA host key read");
+    assert_eq!(rsa_key.bits, Some(1024), "{rsa_key:?}");
+    assert!(
+        ssh[2]
+            .1
+            .weak
+            .contains(&"host key: RSA 1024-bit (below 2048)".to_string()),
+        "{:?}",
+        ssh[2].1.weak
+    );
     assert!(
         ssh[0].1.kex.iter().any(|k| k.starts_with("curve25519")),
         "{:?}",
