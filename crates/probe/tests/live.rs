@@ -391,22 +391,10 @@ auth.require = ("/" => ("method" => "{method}", "realm" => "IPCam", "require" =>
     s
 }
 
-#[test]
-fn http_basic_digest_hardened_accept_any_and_soft_200() {
-    let nginx = need("nginx", "nginx-light");
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    let ip = "127.0.77.3";
-    let _basic = lighttpd(d, "basic", ip, 8080, "basic", "admin:admin\n");
-    let _digest = lighttpd(d, "digest", ip, 8081, "digest", "admin:admin\n");
-    let _hard = lighttpd(
-        d,
-        "hard",
-        ip,
-        8082,
-        "basic",
-        "admin:Xq7-unique-per-device-9f3k\n",
-    );
+/// nginx (`nginx-light`) in the foreground with `servers` (its `server { … }` blocks), everything
+/// it writes kept in `d`.
+fn nginx(d: &Path, servers: &str) -> Server {
+    let bin = need("nginx", "nginx-light");
     std::fs::create_dir_all(d.join("tmp")).unwrap();
     let conf = d.join("nginx.conf");
     std::fs::write(
@@ -421,22 +409,16 @@ http {{
   access_log off;
   client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
   uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-  # Demands an Authorization header, accepts any.
-  server {{ listen {ip}:8083; location / {{
-    if ($http_authorization = "") {{ add_header WWW-Authenticate 'Basic realm="router"' always; return 401; }}
-    return 200 "welcome\n"; }} }}
-  # 200 for every URL, no login at all.
-  server {{ listen {ip}:8084; location / {{ return 200 "<html>status</html>\n"; }} }}
-}}
+{servers}}}
 "#,
             d = d.display()
         ),
     )
     .unwrap();
-    let mut ng = spawn(
+    spawn(
         d,
         "nginx",
-        &nginx,
+        &bin,
         &[
             "-c",
             conf.to_str().unwrap(),
@@ -445,6 +427,35 @@ http {{
             "-g",
             "daemon off;",
         ],
+    )
+}
+
+#[test]
+fn http_basic_digest_hardened_accept_any_and_soft_200() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ip = "127.0.77.3";
+    let _basic = lighttpd(d, "basic", ip, 8080, "basic", "admin:admin\n");
+    let _digest = lighttpd(d, "digest", ip, 8081, "digest", "admin:admin\n");
+    let _hard = lighttpd(
+        d,
+        "hard",
+        ip,
+        8082,
+        "basic",
+        "admin:Xq7-unique-per-device-9f3k\n",
+    );
+    let mut ng = nginx(
+        d,
+        &format!(
+            r#"  # Demands an Authorization header, accepts any.
+  server {{ listen {ip}:8083; location / {{
+    if ($http_authorization = "") {{ add_header WWW-Authenticate 'Basic realm="router"' always; return 401; }}
+    return 200 "welcome\n"; }} }}
+  # 200 for every URL, no login at all.
+  server {{ listen {ip}:8084; location / {{ return 200 "<html>status</html>\n"; }} }}
+"#
+        ),
     );
     wait_tcp(d, &mut ng, "127.0.77.3:8083");
     wait_tcp(d, &mut ng, "127.0.77.3:8084");
@@ -761,45 +772,18 @@ fn tls_versions_and_certificate() {
         ],
     );
     // An HTTPS admin page behind Basic auth with the default admin/admin (nginx).
-    let nginx = need("nginx", "nginx-light");
-    std::fs::create_dir_all(d.join("tmp")).unwrap();
     std::fs::write(d.join("htpasswd"), "admin:{PLAIN}admin\n").unwrap();
     std::fs::create_dir_all(d.join("www")).unwrap();
     std::fs::write(d.join("www/index.html"), "<html>live view</html>\n").unwrap();
-    let conf = d.join("nginx.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            r#"master_process off;
-worker_processes 1;
-pid {d}/nginx.pid;
-error_log {d}/nginx.err;
-events {{ worker_connections 64; }}
-http {{
-  access_log off;
-  client_body_temp_path {d}/tmp; proxy_temp_path {d}/tmp; fastcgi_temp_path {d}/tmp;
-  uwsgi_temp_path {d}/tmp; scgi_temp_path {d}/tmp;
-  server {{ listen 127.0.77.5:8446 ssl; ssl_certificate {cert}; ssl_certificate_key {key};
+    let mut ng = nginx(
+        d,
+        &format!(
+            r#"  server {{ listen 127.0.77.5:8446 ssl; ssl_certificate {cert}; ssl_certificate_key {key};
     ssl_protocols TLSv1.2 TLSv1.3;
     root {d}/www; location / {{ auth_basic "IPCam"; auth_basic_user_file {d}/htpasswd; }} }}
-}}
 "#,
             d = d.display()
         ),
-    )
-    .unwrap();
-    let mut ng = spawn(
-        d,
-        "nginx",
-        &nginx,
-        &[
-            "-c",
-            conf.to_str().unwrap(),
-            "-p",
-            d.to_str().unwrap(),
-            "-g",
-            "daemon off;",
-        ],
     );
     wait_tcp(d, &mut old, "127.0.77.5:8443");
     wait_tcp(d, &mut new, "127.0.77.5:8444");
