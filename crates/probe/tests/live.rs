@@ -361,34 +361,52 @@ fn ssh_default_and_hardened() {
     );
 }
 
-fn lighttpd(d: &Path, name: &str, ip: &str, port: u16, method: &str, users: &str) -> Server {
+/// lighttpd in the foreground on `ip:port`, serving `files` (name, content) with `conf` added to
+/// the base configuration.
+fn lighttpd_serving(
+    d: &Path,
+    name: &str,
+    ip: &str,
+    port: u16,
+    files: &[(&str, &str)],
+    conf: &str,
+) -> Server {
     let bin = need("lighttpd", "lighttpd");
     let www = d.join(format!("www-{name}"));
     std::fs::create_dir_all(&www).unwrap();
-    std::fs::write(www.join("index.html"), "<html>camera admin</html>\n").unwrap();
-    std::fs::write(d.join(format!("{name}.users")), users).unwrap();
-    let conf = d.join(format!("{name}.conf"));
+    for (file, content) in files {
+        std::fs::write(www.join(file), content).unwrap();
+    }
+    let path = d.join(format!("{name}.conf"));
     std::fs::write(
-        &conf,
+        &path,
         format!(
-            r#"server.document-root = "{www}"
-server.bind = "{ip}"
-server.port = {port}
-server.errorlog = "{d}/{name}.err"
-server.modules += ("mod_indexfile", "mod_auth", "mod_authn_file")
-index-file.names = ("index.html")
-auth.backend = "plain"
-auth.backend.plain.userfile = "{d}/{name}.users"
-auth.require = ("/" => ("method" => "{method}", "realm" => "IPCam", "require" => "valid-user"))
-"#,
+            "server.document-root = \"{www}\"\nserver.bind = \"{ip}\"\nserver.port = {port}\n\
+             server.errorlog = \"{d}/{name}.err\"\n{conf}",
             www = www.display(),
             d = d.display()
         ),
     )
     .unwrap();
-    let mut s = spawn(d, name, &bin, &["-D", "-f", conf.to_str().unwrap()]);
+    let mut s = spawn(d, name, &bin, &["-D", "-f", path.to_str().unwrap()]);
     wait_tcp(d, &mut s, &format!("{ip}:{port}"));
     s
+}
+
+/// lighttpd asking for HTTP `method` authentication of `users` (`user:password` lines).
+fn lighttpd(d: &Path, name: &str, ip: &str, port: u16, method: &str, users: &str) -> Server {
+    std::fs::write(d.join(format!("{name}.users")), users).unwrap();
+    let conf = format!(
+        r#"server.modules += ("mod_indexfile", "mod_auth", "mod_authn_file")
+index-file.names = ("index.html")
+auth.backend = "plain"
+auth.backend.plain.userfile = "{d}/{name}.users"
+auth.require = ("/" => ("method" => "{method}", "realm" => "IPCam", "require" => "valid-user"))
+"#,
+        d = d.display()
+    );
+    let index = [("index.html", "<html>camera admin</html>\n")];
+    lighttpd_serving(d, name, ip, port, &index, &conf)
 }
 
 /// nginx (`nginx-light`) in the foreground with `servers` (its `server { … }` blocks), everything
@@ -514,35 +532,18 @@ const STATUS_CGI: &str = include_str!("fixtures/status.cgi");
 
 /// lighttpd serving [`LOGIN_CGI`] with the given password (or `any`).
 fn form_login(d: &Path, name: &str, ip: &str, port: u16, password: &str) -> Server {
-    let bin = need("lighttpd", "lighttpd");
     let python = need("python3", "python3");
-    let www = d.join(format!("www-{name}"));
-    std::fs::create_dir_all(&www).unwrap();
-    std::fs::write(www.join("login.cgi"), LOGIN_CGI).unwrap();
-    std::fs::write(www.join("status.cgi"), STATUS_CGI).unwrap();
     let mode = if password == "any" { "any" } else { "check" };
-    let conf = d.join(format!("{name}.conf"));
-    std::fs::write(
-        &conf,
-        format!(
-            r#"server.document-root = "{www}"
-server.bind = "{ip}"
-server.port = {port}
-server.errorlog = "{d}/{name}.err"
-server.modules += ("mod_cgi", "mod_redirect", "mod_setenv")
+    let conf = format!(
+        r#"server.modules += ("mod_cgi", "mod_redirect", "mod_setenv")
 cgi.assign = (".cgi" => "{python}")
 url.redirect = ("^/$" => "/login.cgi")
 setenv.add-environment = ("LOGIN_USER" => "admin", "LOGIN_PASS" => "{password}", "LOGIN_MODE" => "{mode}")
 "#,
-            www = www.display(),
-            d = d.display(),
-            python = python.display(),
-        ),
-    )
-    .unwrap();
-    let mut s = spawn(d, name, &bin, &["-D", "-f", conf.to_str().unwrap()]);
-    wait_tcp(d, &mut s, &format!("{ip}:{port}"));
-    s
+        python = python.display(),
+    );
+    let files = [("login.cgi", LOGIN_CGI), ("status.cgi", STATUS_CGI)];
+    lighttpd_serving(d, name, ip, port, &files, &conf)
 }
 
 #[test]
