@@ -191,7 +191,7 @@ fn decode_entities(s: &str) -> String {
     while let Some(p) = rest.find('&') {
         out.push_str(&rest[..p]);
         rest = &rest[p..];
-        let Some(semi) = rest[..rest.len().min(12)].find(';') else {
+        let Some(semi) = rest[..floor_boundary(rest, 12)].find(';') else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -832,6 +832,8 @@ mod tests {
             "<a b=\"x",
             "&#xFFFFFFFF;&#99999999999;&",
             "<!--",
+            // A multi-byte character across the entity look-ahead (fuzz crasher).
+            "&amp type5h\u{fffd}dden",
         ] {
             fuzz(s.as_bytes());
         }
