@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Instant;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -78,12 +78,17 @@ pub struct Hit {
 }
 
 struct Scanner {
+    /// Finds the next position where some magic starts (leftmost match).
     automaton: AhoCorasick,
+    /// Pattern index → magic.
+    needles: Vec<&'static [u8]>,
     /// Pattern index → (handler index, offset of the magic inside the structure).
     patterns: Vec<(usize, usize)>,
+    /// Pattern indices by the first byte of their magic.
+    by_first: Vec<Vec<usize>>,
     /// Handlers without a magic number: tried at offset 0 only.
     at_start_only: Vec<usize>,
-    /// Longest distance from a structure's start to the end of its magic.
+    /// Largest offset of a magic inside its structure.
     reach: usize,
 }
 
@@ -102,24 +107,85 @@ static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
         }
     }
     // A full DFA: every input byte of every payload goes through this automaton, and the
-    // default (contiguous NFA) spent a sixth of a flash dump's unpack time here.
+    // default (contiguous NFA) spent a sixth of a flash dump's unpack time here. A leftmost
+    // search for where the next magic starts, then a check of every magic there, is a third
+    // faster than reporting overlapping matches (3 MB decompressed kernel: 8.9 → 6.2 ms).
+    let mut distinct = needles.clone();
+    distinct.sort_unstable();
+    distinct.dedup();
     let automaton = AhoCorasick::builder()
         .kind(Some(AhoCorasickKind::DFA))
-        .build(&needles)
+        .match_kind(MatchKind::LeftmostFirst)
+        .build(&distinct)
         .expect("magic patterns are valid");
-    let reach = needles
+    let mut by_first = vec![Vec::new(); 256];
+    for (i, n) in needles.iter().enumerate() {
+        by_first[usize::from(n[0])].push(i);
+    }
+    let reach = patterns
         .iter()
-        .zip(&patterns)
-        .map(|(n, &(_, offset))| n.len() + offset)
+        .map(|&(_, offset)| offset)
         .max()
         .unwrap_or(0);
     Scanner {
         automaton,
+        needles,
         patterns,
+        by_first,
         at_start_only,
         reach,
     }
 });
+
+/// Every (pattern, start) of the magics in `data`, by start, from a position on.
+struct Starts<'d> {
+    data: &'d [u8],
+    /// Where the search resumes.
+    pos: usize,
+    /// A position where some magic starts, and the next of its first byte's patterns to check.
+    at: Option<(usize, usize)>,
+}
+
+impl<'d> Starts<'d> {
+    fn new(data: &'d [u8], pos: usize) -> Self {
+        Starts {
+            data,
+            pos,
+            at: None,
+        }
+    }
+
+    /// No match starting before this is still to come.
+    fn searched_to(&self) -> usize {
+        self.at.map_or(self.pos, |(p, _)| p)
+    }
+
+    fn next(&mut self, scanner: &Scanner) -> Option<(usize, usize)> {
+        loop {
+            if let Some((p, i)) = self.at {
+                let rest = self.data.get(p..).unwrap_or(&[]);
+                let group = rest
+                    .first()
+                    .map_or(&[][..], |&b| &scanner.by_first[usize::from(b)]);
+                if let Some(&pattern) = group.get(i) {
+                    self.at = Some((p, i + 1));
+                    if rest.starts_with(scanner.needles[pattern]) {
+                        return Some((pattern, p));
+                    }
+                    continue;
+                }
+                self.at = None;
+                self.pos = p + 1;
+            }
+            if self.pos >= self.data.len() {
+                return None;
+            }
+            let input = aho_corasick::Input::new(self.data).range(self.pos..);
+            let m = scanner.automaton.try_find(input).ok()??;
+            self.at = Some((m.start(), 0));
+        }
+    }
+}
 
 /// A validated structure with what identification prepared.
 struct Accepted {
@@ -137,10 +203,8 @@ struct Candidates<'d> {
     data: &'d [u8],
     /// Matches not yet handed out, smallest start first.
     pending: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>>,
-    /// End of the last match seen: how far the search has read.
-    scanned_to: usize,
     /// The search; `None` once the data is exhausted.
-    iter: Option<aho_corasick::FindOverlappingIter<'d, 'd>>,
+    iter: Option<Starts<'d>>,
     last: Option<(usize, usize)>,
 }
 
@@ -159,8 +223,7 @@ impl<'d> Candidates<'d> {
         Candidates {
             data,
             pending,
-            scanned_to: 0,
-            iter: Some(scanner.automaton.find_overlapping_iter(data)),
+            iter: Some(Starts::new(data, 0)),
             last: None,
         }
     }
@@ -170,11 +233,10 @@ impl<'d> Candidates<'d> {
     fn skip_to(&mut self, offset: usize) {
         self.pending
             .retain(|std::cmp::Reverse((s, _))| *s >= offset);
-        if self.iter.is_some() && offset > self.scanned_to {
-            let offset = offset.min(self.data.len());
-            let input = aho_corasick::Input::new(self.data).range(offset..);
-            self.iter = Some(SCANNER.automaton.find_overlapping_iter(input));
-            self.scanned_to = offset;
+        if let Some(iter) = self.iter.as_mut() {
+            if offset > iter.searched_to() {
+                *iter = Starts::new(self.data, offset);
+            }
         }
     }
 
@@ -183,18 +245,17 @@ impl<'d> Candidates<'d> {
         let scanner = &*SCANNER;
         loop {
             if let Some(iter) = self.iter.as_mut() {
-                match iter.next() {
-                    Some(m) => {
-                        self.scanned_to = m.end();
-                        let (handler, magic_offset) = scanner.patterns[m.pattern().as_usize()];
-                        if let Some(s) = m.start().checked_sub(magic_offset) {
+                match iter.next(scanner) {
+                    Some((pattern, start)) => {
+                        let (handler, magic_offset) = scanner.patterns[pattern];
+                        if let Some(s) = start.checked_sub(magic_offset) {
                             if s >= covered_end {
                                 self.pending.push(std::cmp::Reverse((s, handler)));
                             }
                         }
-                        // Matches come in order of their end, so any later one starts at or after
-                        // `end - reach`: everything pending before that is final.
-                        let safe = m.end().saturating_sub(scanner.reach);
+                        // Matches come in order of their start, so any later structure starts at
+                        // or after `start - reach`: everything pending before that is final.
+                        let safe = start.saturating_sub(scanner.reach);
                         let ready = self
                             .pending
                             .peek()
@@ -939,8 +1000,9 @@ mod tests {
     /// filtered by what accepted structures cover. The lazy [`Candidates`] must agree with it.
     fn eager_carve(data: &[u8]) -> Vec<(usize, &'static str, usize)> {
         let scanner = &*SCANNER;
-        let mut found: Vec<(usize, usize)> = scanner
-            .automaton
+        // The reference search: every overlapping match of every magic.
+        let automaton = AhoCorasick::new(&scanner.needles).unwrap();
+        let mut found: Vec<(usize, usize)> = automaton
             .find_overlapping_iter(data)
             .filter_map(|m| {
                 let (h, off) = scanner.patterns[m.pattern().as_usize()];
