@@ -14,6 +14,12 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A usage error (exit 2) whose message names the problem.
+fn usage_error(out: &Output, needle: &str) {
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains(needle), "{}", text(&out.stderr));
+}
+
 fn demo_image(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("demo.bin");
     std::fs::write(&path, iotassay_demo::build_image().unwrap()).unwrap();
@@ -98,12 +104,7 @@ fn unpack_writes_the_tree_and_a_manifest() {
         "-o",
         out_dir.to_str().unwrap(),
     ]);
-    assert_eq!(again.status.code(), Some(2));
-    assert!(
-        text(&again.stderr).contains("not empty"),
-        "{}",
-        text(&again.stderr)
-    );
+    usage_error(&again, "not empty");
     // …and allowed with it.
     let forced = iotassay(&[
         "unpack",
@@ -124,12 +125,7 @@ fn a_missing_image_is_a_clear_input_error() {
         "-o",
         tmp.path().join("o").to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("/nonexistent/fw.bin"),
-        "{}",
-        text(&out.stderr)
-    );
+    usage_error(&out, "/nonexistent/fw.bin");
 }
 
 #[test]
@@ -397,12 +393,7 @@ fn scan_writes_reports_and_report_renders_them_again() {
         "--out",
         again.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("not an assessment JSON"),
-        "{}",
-        text(&out.stderr)
-    );
+    usage_error(&out, "not an assessment JSON");
     let out = iotassay(&[
         "report",
         out_dir.join("assessment.json").to_str().unwrap(),
@@ -411,10 +402,5 @@ fn scan_writes_reports_and_report_renders_them_again() {
         "--out",
         again.to_str().unwrap(),
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("unknown report format \"pdf\""),
-        "{}",
-        text(&out.stderr)
-    );
+    usage_error(&out, "unknown report format \"pdf\"");
 }

@@ -311,11 +311,7 @@ fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepte
             }
             continue;
         };
-        let end = id
-            .size
-            .and_then(|s| usize::try_from(s).ok())
-            .and_then(|s| start.checked_add(s))
-            .map_or(data.len(), |e| e.min(data.len()));
+        let end = id.end_within(start, data.len());
         if handler.kind() == Kind::Info {
             // The same banner matched by several magics: keep the first.
             let repeat = info.last().is_some_and(|last: &Hit| {
@@ -1024,11 +1020,7 @@ mod tests {
             let Some(id) = handler.identify(&data[start..]) else {
                 continue;
             };
-            let end = id
-                .size
-                .and_then(|s| usize::try_from(s).ok())
-                .and_then(|s| start.checked_add(s))
-                .map_or(data.len(), |e| e.min(data.len()));
+            let end = id.end_within(start, data.len());
             if handler.kind() != Kind::Info {
                 covered_end = end.max(start + 1);
             }

@@ -62,6 +62,15 @@ pub struct Identified {
 }
 
 impl Identified {
+    /// Where the structure found at `start` in data of `len` bytes ends: its size, or the end of
+    /// the data when the size is unknown or runs past it.
+    pub fn end_within(&self, start: usize, len: usize) -> usize {
+        self.size
+            .and_then(|s| usize::try_from(s).ok())
+            .and_then(|s| start.checked_add(s))
+            .map_or(len, |e| e.min(len))
+    }
+
     pub fn new(size: Option<u64>, description: impl Into<String>) -> Self {
         Identified {
             size,
