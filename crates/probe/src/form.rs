@@ -494,24 +494,30 @@ const FAILURE_WORDS: &[&str] = &[
     "history.back",
 ];
 
-/// GET `path`, following same-device redirects (at most [`MAX_REDIRECTS`]) with `jar`'s cookies.
-/// Returns the final path and response.
+/// GET `path` (or take `fetched`, its answer already in hand), following same-device redirects
+/// (at most [`MAX_REDIRECTS`]) with `jar`'s cookies. Returns the final path and response.
 async fn get_following(
     gate: &Gate,
     addr: Target,
     path: &str,
+    mut fetched: Option<Response>,
     jar: &mut Jar,
     wait: Duration,
 ) -> Result<(String, Response), String> {
     let mut path = path.to_string();
     for hop in 0..=MAX_REDIRECTS {
-        let r = http::request(
-            gate,
-            addr,
-            &http::build("GET", addr.addr, &path, false, &jar.header()),
-            wait,
-        )
-        .await?;
+        let r = match fetched.take() {
+            Some(r) => r,
+            None => {
+                http::request(
+                    gate,
+                    addr,
+                    &http::build("GET", addr.addr, &path, false, &jar.header()),
+                    wait,
+                )
+                .await?
+            }
+        };
         jar.take(&r);
         match (r.status, r.header("location")) {
             (300..=399, Some(loc)) if hop < MAX_REDIRECTS => {
@@ -525,17 +531,20 @@ async fn get_following(
     Err("too many redirects".into())
 }
 
-/// Find the login form a device shows at `/`: on the page itself, or after same-device redirects
-/// and `<meta refresh>` hops. Returns the form and the first page's `<title>`.
+/// Find the login form a device shows at `/` (`root` is its answer to `GET /`): on the page
+/// itself, or after same-device redirects and `<meta refresh>` hops. Returns the form and the
+/// `<title>` of the page that shows it.
 pub async fn discover(
     gate: &Gate,
     addr: Target,
+    root: &Response,
     wait: Duration,
 ) -> Result<Option<(LoginForm, Option<String>)>, String> {
     let mut path = "/".to_string();
+    let mut fetched = Some(root.clone());
     let mut jar = Jar::default();
     for _ in 0..=MAX_REDIRECTS {
-        let (at, r) = get_following(gate, addr, &path, &mut jar, wait).await?;
+        let (at, r) = get_following(gate, addr, &path, fetched.take(), &mut jar, wait).await?;
         if let Some(form) = find_login_form(&r.body, &at, Some(addr)) {
             return Ok(Some((form, title(&r.body))));
         }
@@ -564,7 +573,7 @@ pub async fn attempt(
     };
     // A fresh session: new cookies and hidden values (CSRF tokens are often bound to both).
     let mut jar = Jar::default();
-    let (page, shown) = match get_following(gate, addr, &form.page, &mut jar, wait).await {
+    let (page, shown) = match get_following(gate, addr, &form.page, None, &mut jar, wait).await {
         Ok(x) => x,
         Err(e) => return Try::unclear(e),
     };
@@ -627,7 +636,7 @@ pub async fn attempt(
             let Some(next) = resolve_same_device(&fresh.action, loc, Some(addr)) else {
                 return Try::unclear(format!("{how}: redirects off the device to {loc}"));
             };
-            match get_following(gate, addr, &next, &mut jar, wait).await {
+            match get_following(gate, addr, &next, None, &mut jar, wait).await {
                 Ok((at, r)) => (at, r),
                 Err(e) => return Try::unclear(format!("{how}: {e}")),
             }

@@ -501,7 +501,7 @@ async fn http_checks(
     let form = if challenge.is_some() && root.status == 401 {
         None
     } else {
-        match form::discover(gate, target, o.read_timeout).await {
+        match form::discover(gate, target, &root, o.read_timeout).await {
             Ok(f) => f,
             Err(e) => {
                 lock(out).notes.push(format!(
