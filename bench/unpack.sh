@@ -5,13 +5,15 @@
 #   2. squashfs-only inputs: iotassay vs Debian's `unsquashfs -p 2`;
 #   3. a 256 MiB synthetic SquashFS (xz) built with mksquashfs from a tree of real binaries:
 #      wall time and peak memory of iotassay vs `unsquashfs -p 2`.
-# Needs: hyperfine, squashfs-tools, GNU time (`apt-get install hyperfine squashfs-tools time`).
+# The tools run alternately, run by run (bench/interleave.py), and ratios are of median wall times,
+# so a VM that gets busier or quieter during the benchmark affects both alike.
+# Needs: python3, squashfs-tools, GNU time (`apt-get install squashfs-tools time`).
 # Usage: bench/unpack.sh [--quick]   (--quick: fewer runs, skips the synthetic image)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 quick=0; [ "${1:-}" = "--quick" ] && quick=1
-runs=5; [ $quick = 1 ] && runs=2
+runs=15; [ $quick = 1 ] && runs=3
 target=${CARGO_TARGET_DIR:-$here/target}
 cargo build --release -q -p iotassay
 bin="$target/release/iotassay"
@@ -23,7 +25,8 @@ trap 'rm -rf "$work"' EXIT
 results="$work/results"; mkdir -p "$results"
 have_binwalk=0; command -v binwalk >/dev/null && binwalk --help 2>&1 | grep -q -- '--extract\|-e' && have_binwalk=1
 
-mean() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["mean"])' "$1" "$2"; }
+median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"; }
+interleave() { python3 "$here/bench/interleave.py" "$@"; }
 # CPU seconds (user + system, children included) per run: steadier than wall time on a busy machine.
 cpu() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r["user"]+r["system"])' "$1" "$2"; }
 # binwalk v3 extracts SquashFS with `sasquatch`, which Debian does not package; Debian's unsquashfs
@@ -47,18 +50,18 @@ count_files() { find "$1" -type f -o -type l 2>/dev/null | wc -l; }
 
 echo "## Full recursive unpack of the real images"
 echo
-printf '| image | iotassay (ms) | binwalk -eM (ms) | speed-up | CPU iotassay (ms) | CPU binwalk (ms) | CPU ratio | files iotassay | files binwalk |\n|---|---|---|---|---|---|---|---|---|\n'
+printf '| image | iotassay (ms, median) | binwalk -eM (ms, median) | speed-up | CPU iotassay (ms) | CPU binwalk (ms) | CPU ratio | files iotassay | files binwalk |\n|---|---|---|---|---|---|---|---|---|\n'
 for img in "$corpus"/real/*; do
   name=$(basename "$img")
   out="$work/i"; bout="$work/b"
   cmds=("$bin unpack $img -o $out")
   [ $have_binwalk = 1 ] && cmds+=("binwalk -q -eM -C $bout $img")
-  hyperfine --prepare "rm -rf $out $bout" --style none --warmup 1 --runs $runs --export-json "$results/$name.json" "${cmds[@]}" >/dev/null
-  ti=$(mean "$results/$name.json" 0)
+  interleave --prepare "rm -rf $out $bout" --warmup 2 --runs $runs --json "$results/$name.json" "${cmds[@]}"
+  ti=$(median "$results/$name.json" 0)
   rm -rf "$out"; "$bin" unpack "$img" -o "$out" >/dev/null 2>&1 || true
   fi=$(count_files "$out"); fi=$((fi - 1)) # manifest.json
   if [ $have_binwalk = 1 ]; then
-    tb=$(mean "$results/$name.json" 1)
+    tb=$(median "$results/$name.json" 1)
     rm -rf "$bout"; binwalk -q -eM -C "$bout" "$img" >/dev/null 2>&1 || true
     fb=$(count_files "$bout")
     ci=$(cpu "$results/$name.json" 0); cb=$(cpu "$results/$name.json" 1)
@@ -94,10 +97,10 @@ for img in "${sq_inputs[@]}"; do
   name=$(basename "$img")
   r=$runs; w=1
   [ "$(stat -c %s "$img")" -gt $((64 << 20)) ] && { r=3; w=0; } # the big image: fewer runs
-  hyperfine --prepare "rm -rf $work/i $work/u" --style none --warmup $w --runs $r --export-json "$results/sq-$name.json" \
+  interleave --prepare "rm -rf $work/i $work/u" --warmup $w --runs $r --json "$results/sq-$name.json" \
     "$bin unpack $img -o $work/i" \
-    "unsquashfs -q -n -p 2 -d $work/u $img" >/dev/null
-  ti=$(mean "$results/sq-$name.json" 0); tu=$(mean "$results/sq-$name.json" 1)
+    "unsquashfs -q -n -p 2 -d $work/u $img"
+  ti=$(median "$results/sq-$name.json" 0); tu=$(median "$results/sq-$name.json" 1)
   python3 -c "import sys; i,u=float(sys.argv[1]),float(sys.argv[2]); print(f'| $name | {i*1e3:.1f} | {u*1e3:.1f} | {i/u:.2f} |')" "$ti" "$tu"
 done
 if [ $quick = 0 ]; then

@@ -1,7 +1,8 @@
 //! Carving and recursion: find structures in bytes, extract them, and do it again on what they
 //! yield, within a depth limit and an output budget.
 //!
-//! Candidates come from one Aho-Corasick pass over every handler's magics; each candidate is
+//! Candidates come from one Aho-Corasick pass over every handler's magics ([`crate::scan`]), or
+//! from the survey a stream decoder took of its output while decoding; each candidate is
 //! validated by its handler, in offset order, and a validated structure hides the candidates inside
 //! it. Structures of one blob are extracted in parallel (rayon); handlers may parallelise inside.
 //! Payloads (decompressed streams, container partitions) are carved again at any offset; files of a
@@ -10,10 +11,9 @@
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
@@ -23,6 +23,7 @@ use crate::manifest::{
     Input, Manifest, Node, NodeKind, Region, RegionStatus, Stats, Warning, SCHEMA,
 };
 use crate::path::SafePath;
+use crate::scan::{Search, Survey, SCANNER};
 use crate::store::DiskStore;
 
 /// Default recursion depth: deep enough for flash dump → container → LZMA → cpio → gzip → tar…
@@ -77,116 +78,6 @@ pub struct Hit {
     pub description: String,
 }
 
-struct Scanner {
-    /// Finds the next position where some magic starts (leftmost match).
-    automaton: AhoCorasick,
-    /// Pattern index → magic.
-    needles: Vec<&'static [u8]>,
-    /// Pattern index → (handler index, offset of the magic inside the structure).
-    patterns: Vec<(usize, usize)>,
-    /// Pattern indices by the first byte of their magic.
-    by_first: Vec<Vec<usize>>,
-    /// Handlers without a magic number: tried at offset 0 only.
-    at_start_only: Vec<usize>,
-    /// Largest offset of a magic inside its structure.
-    reach: usize,
-}
-
-static SCANNER: LazyLock<Scanner> = LazyLock::new(|| {
-    let mut needles: Vec<&'static [u8]> = Vec::new();
-    let mut patterns = Vec::new();
-    let mut at_start_only = Vec::new();
-    for (h, handler) in formats::all().iter().enumerate() {
-        for magic in handler.magics() {
-            if magic.bytes.is_empty() {
-                at_start_only.push(h);
-            } else {
-                needles.push(magic.bytes);
-                patterns.push((h, magic.offset));
-            }
-        }
-    }
-    // A full DFA: every input byte of every payload goes through this automaton, and the
-    // default (contiguous NFA) spent a sixth of a flash dump's unpack time here. A leftmost
-    // search for where the next magic starts, then a check of every magic there, is a third
-    // faster than reporting overlapping matches (3 MB decompressed kernel: 8.9 → 6.2 ms).
-    let mut distinct = needles.clone();
-    distinct.sort_unstable();
-    distinct.dedup();
-    let automaton = AhoCorasick::builder()
-        .kind(Some(AhoCorasickKind::DFA))
-        .match_kind(MatchKind::LeftmostFirst)
-        .build(&distinct)
-        .expect("magic patterns are valid");
-    let mut by_first = vec![Vec::new(); 256];
-    for (i, n) in needles.iter().enumerate() {
-        by_first[usize::from(n[0])].push(i);
-    }
-    let reach = patterns
-        .iter()
-        .map(|&(_, offset)| offset)
-        .max()
-        .unwrap_or(0);
-    Scanner {
-        automaton,
-        needles,
-        patterns,
-        by_first,
-        at_start_only,
-        reach,
-    }
-});
-
-/// Every (pattern, start) of the magics in `data`, by start, from a position on.
-struct Starts<'d> {
-    data: &'d [u8],
-    /// Where the search resumes.
-    pos: usize,
-    /// A position where some magic starts, and the next of its first byte's patterns to check.
-    at: Option<(usize, usize)>,
-}
-
-impl<'d> Starts<'d> {
-    fn new(data: &'d [u8], pos: usize) -> Self {
-        Starts {
-            data,
-            pos,
-            at: None,
-        }
-    }
-
-    /// No match starting before this is still to come.
-    fn searched_to(&self) -> usize {
-        self.at.map_or(self.pos, |(p, _)| p)
-    }
-
-    fn next(&mut self, scanner: &Scanner) -> Option<(usize, usize)> {
-        loop {
-            if let Some((p, i)) = self.at {
-                let rest = self.data.get(p..).unwrap_or(&[]);
-                let group = rest
-                    .first()
-                    .map_or(&[][..], |&b| &scanner.by_first[usize::from(b)]);
-                if let Some(&pattern) = group.get(i) {
-                    self.at = Some((p, i + 1));
-                    if rest.starts_with(scanner.needles[pattern]) {
-                        return Some((pattern, p));
-                    }
-                    continue;
-                }
-                self.at = None;
-                self.pos = p + 1;
-            }
-            if self.pos >= self.data.len() {
-                return None;
-            }
-            let input = aho_corasick::Input::new(self.data).range(self.pos..);
-            let m = scanner.automaton.try_find(input).ok()??;
-            self.at = Some((m.start(), 0));
-        }
-    }
-}
-
 /// A validated structure with what identification prepared.
 struct Accepted {
     start: usize,
@@ -204,12 +95,13 @@ struct Candidates<'d> {
     /// Matches not yet handed out, smallest start first.
     pending: std::collections::BinaryHeap<std::cmp::Reverse<(usize, usize)>>,
     /// The search; `None` once the data is exhausted.
-    iter: Option<Starts<'d>>,
+    iter: Option<Search<'d>>,
     last: Option<(usize, usize)>,
 }
 
 impl<'d> Candidates<'d> {
-    fn new(data: &'d [u8]) -> Self {
+    /// `survey`: what a pipelined decode already found in `data`, if anything.
+    fn new(data: &'d [u8], survey: Option<&'d Survey>) -> Self {
         let scanner = &*SCANNER;
         let mut pending = std::collections::BinaryHeap::new();
         if !data.is_empty() {
@@ -223,7 +115,7 @@ impl<'d> Candidates<'d> {
         Candidates {
             data,
             pending,
-            iter: Some(Starts::new(data, 0)),
+            iter: Some(Search::new(data, survey, 0)),
             last: None,
         }
     }
@@ -235,7 +127,7 @@ impl<'d> Candidates<'d> {
             .retain(|std::cmp::Reverse((s, _))| *s >= offset);
         if let Some(iter) = self.iter.as_mut() {
             if offset > iter.searched_to() {
-                *iter = Starts::new(self.data, offset);
+                iter.skip_to(self.data, offset);
             }
         }
     }
@@ -245,7 +137,7 @@ impl<'d> Candidates<'d> {
         let scanner = &*SCANNER;
         loop {
             if let Some(iter) = self.iter.as_mut() {
-                match iter.next(scanner) {
+                match iter.next() {
                     Some((pattern, start)) => {
                         let (handler, magic_offset) = scanner.patterns[pattern];
                         if let Some(s) = start.checked_sub(magic_offset) {
@@ -279,13 +171,17 @@ impl<'d> Candidates<'d> {
 
 /// Find every structure in `data` at any offset. Info structures are reported but do not hide what
 /// follows them. Returns the accepted structures and the info hits.
-fn carve(data: &[u8], warn: &mut dyn FnMut(Option<u64>, String)) -> (Vec<Accepted>, Vec<Hit>) {
+fn carve(
+    data: &[u8],
+    survey: Option<&Survey>,
+    warn: &mut dyn FnMut(Option<u64>, String),
+) -> (Vec<Accepted>, Vec<Hit>) {
     let all = formats::all();
     let mut accepted = Vec::new();
     let mut info = Vec::new();
     let mut covered_end = 0usize;
     let mut calls = 0usize;
-    let mut candidates = Candidates::new(data);
+    let mut candidates = Candidates::new(data, survey);
     let _work = crate::format::IdentifyBudget::for_data(data.len());
     let mut work_warned = false;
     while let Some((start, h)) = candidates.next(covered_end) {
@@ -379,7 +275,7 @@ fn identify_whole(data: &[u8]) -> Option<Accepted> {
 /// Recognise the structures of `data` (top level only, like a signature scan), including info hits.
 pub fn scan(data: &[u8]) -> (Vec<Hit>, Vec<String>) {
     let mut warnings = Vec::new();
-    let (accepted, info) = carve(data, &mut |off, why| {
+    let (accepted, info) = carve(data, None, &mut |off, why| {
         warnings.push(match off {
             Some(o) => format!("{o:#x}: {why}"),
             None => why,
@@ -466,11 +362,11 @@ impl<'a> Run<'a> {
     }
 
     /// Carve `data` (a payload or the input) and extract everything found.
-    fn carve_blob(&self, data: &[u8], origin: &Origin) {
+    fn carve_blob(&self, data: &[u8], survey: Option<&Survey>, origin: &Origin) {
         if self.aborted.load(Ordering::Relaxed) {
             return;
         }
-        let (accepted, info) = carve(data, &mut |off, why| {
+        let (accepted, info) = carve(data, survey, &mut |off, why| {
             self.warn(&origin.source, off, None, why)
         });
         for hit in info {
@@ -556,6 +452,14 @@ impl<'a> Run<'a> {
     }
 }
 
+/// How the engine looks inside content it has just stored.
+enum LookInside<'a> {
+    /// Carve at any offset (a payload), with what the decode that produced it surveyed.
+    Carve(&'a [u8], Option<&'a Survey>),
+    /// Only a whole-file format at the first byte (a file of a file system or archive).
+    WholeFile(&'a [u8]),
+}
+
 /// The [`Emit`] handed to a handler for one region.
 struct RegionEmit<'r, 'a> {
     run: &'r Run<'a>,
@@ -583,9 +487,7 @@ impl RegionEmit<'_, '_> {
             ));
         }
     }
-}
 
-impl RegionEmit<'_, '_> {
     /// Write a streamed file chunk by chunk: charge the budget, hash, write to the output file and,
     /// when there is no output folder or contents are kept, collect it in memory.
     /// Returns (bytes, sha256, collected content, output file).
@@ -660,6 +562,27 @@ impl RegionEmit<'_, '_> {
         }
         Ok((total, hex::encode(hasher.finalize()), kept, file))
     }
+
+    /// Write a file's content to the store and return its SHA-256 (from the survey of a pipelined
+    /// decode when there is one of exactly these bytes).
+    fn store_content(
+        &self,
+        path: &SafePath,
+        data: &[u8],
+        survey: Option<&Survey>,
+        meta: crate::format::Meta,
+    ) -> String {
+        let sha = match survey.filter(|s| s.covers(data)) {
+            Some(s) => hex::encode(s.sha256()),
+            None => hex::encode(Sha256::digest(data)),
+        };
+        if let Some(store) = &self.run.store {
+            if let Err(e) = store.file(path, data, meta.mode, meta.mtime) {
+                self.output_error(path, e);
+            }
+        }
+        sha
+    }
 }
 
 impl Emit for RegionEmit<'_, '_> {
@@ -677,7 +600,7 @@ impl Emit for RegionEmit<'_, '_> {
         let mut inner = SafePath::sanitise(entry.path);
         let is_content = matches!(
             entry.body,
-            Body::File(_) | Body::Payload(_) | Body::Stream { .. }
+            Body::File(_) | Body::Payload { .. } | Body::Stream { .. }
         );
         if inner.is_root() {
             if !is_content {
@@ -703,7 +626,7 @@ impl Emit for RegionEmit<'_, '_> {
             device: None,
             data: None,
         };
-        let mut recurse: Option<(&[u8], bool)> = None;
+        let mut recurse: Option<LookInside> = None;
         // Content of a streamed file, when recursion needs it whole: kept in memory, or mapped
         // back from the output file.
         let mut streamed_slot: Option<Arc<[u8]>> = None;
@@ -717,19 +640,18 @@ impl Emit for RegionEmit<'_, '_> {
                     }
                 }
             }
-            Body::File(data) | Body::Payload(data) => {
-                let payload = matches!(entry.body, Body::Payload(_));
-                node.kind = if payload {
-                    NodeKind::Payload
-                } else {
-                    NodeKind::File
-                };
+            Body::File(data) | Body::Payload { data, .. } => {
                 run.charge(data.len() as u64)?;
                 node.size = data.len() as u64;
-                node.sha256 = Some(hex::encode(Sha256::digest(data)));
-                if let Some(store) = &run.store {
-                    if let Err(e) = store.file(&path, data, meta.mode, meta.mtime) {
-                        self.output_error(&path, e);
+                match entry.body {
+                    // Stored (and hashed) beside its carve, below.
+                    Body::Payload { survey, .. } => {
+                        node.kind = NodeKind::Payload;
+                        recurse = Some(LookInside::Carve(data, survey));
+                    }
+                    _ => {
+                        node.sha256 = Some(self.store_content(&path, data, None, meta));
+                        recurse = Some(LookInside::WholeFile(data));
                     }
                 }
                 if run.options.keep_data {
@@ -739,7 +661,6 @@ impl Emit for RegionEmit<'_, '_> {
                 if let Some(progress) = &run.options.progress {
                     progress(files, run.bytes_out.load(Ordering::Relaxed));
                 }
-                recurse = Some((data, payload));
             }
             Body::Stream { size, chunks } => {
                 node.kind = NodeKind::File;
@@ -806,23 +727,21 @@ impl Emit for RegionEmit<'_, '_> {
             Body::Fifo => node.kind = NodeKind::Fifo,
             Body::Socket => node.kind = NodeKind::Socket,
         }
-        run.nodes
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(node);
         if let Some(data) = streamed_slot.as_deref().or(mapped_slot.as_deref()) {
-            recurse = Some((data, false));
+            recurse = Some(LookInside::WholeFile(data));
         }
 
-        if let Some((data, payload)) = recurse {
+        if let Some(inside) = recurse {
             let origin = Origin {
                 parent: Some(self.region),
                 source: path.to_string(),
                 dest: path.with_suffix(".extracted"),
                 depth: self.depth + 1,
             };
-            if origin.depth > run.options.max_depth {
-                if payload {
+            let too_deep = origin.depth > run.options.max_depth;
+            match inside {
+                LookInside::Carve(data, survey) if too_deep => {
+                    node.sha256 = Some(self.store_content(&path, data, survey, meta));
                     run.warn(
                         &origin.source,
                         None,
@@ -833,12 +752,27 @@ impl Emit for RegionEmit<'_, '_> {
                         ),
                     );
                 }
-            } else if payload {
-                run.carve_blob(data, &origin);
-            } else if let Some(a) = identify_whole(data) {
-                run.extract(data, a, &origin);
+                LookInside::Carve(data, survey) => {
+                    // A payload is often a decompressed kernel or root file system of many MB:
+                    // writing and hashing it need not hold up finding what is inside.
+                    let (sha, ()) = rayon::join(
+                        || self.store_content(&path, data, survey, meta),
+                        || run.carve_blob(data, survey, &origin),
+                    );
+                    node.sha256 = Some(sha);
+                }
+                LookInside::WholeFile(_) if too_deep => {}
+                LookInside::WholeFile(data) => {
+                    if let Some(a) = identify_whole(data) {
+                        run.extract(data, a, &origin);
+                    }
+                }
             }
         }
+        run.nodes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(node);
         Ok(())
     }
 
@@ -889,7 +823,11 @@ pub fn unpack(
         dest: SafePath::root(),
         depth: 0,
     };
-    run.carve_blob(data, &origin);
+    // The input's own hash (a flash dump is many MB) is taken while the carve runs.
+    let ((), input_sha256) = rayon::join(
+        || run.carve_blob(data, None, &origin),
+        || hex::encode(Sha256::digest(data)),
+    );
 
     let regions = run.regions.into_inner().unwrap_or_else(|e| e.into_inner());
     let mut nodes = run.nodes.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -919,7 +857,7 @@ pub fn unpack(
         input: Input {
             name: name.to_string(),
             size: data.len() as u64,
-            sha256: hex::encode(Sha256::digest(data)),
+            sha256: input_sha256,
         },
         regions,
         nodes,
@@ -997,7 +935,7 @@ mod tests {
     fn eager_carve(data: &[u8]) -> Vec<(usize, &'static str, usize)> {
         let scanner = &*SCANNER;
         // The reference search: every overlapping match of every magic.
-        let automaton = AhoCorasick::new(&scanner.needles).unwrap();
+        let automaton = aho_corasick::AhoCorasick::new(&scanner.needles).unwrap();
         let mut found: Vec<(usize, usize)> = automaton
             .find_overlapping_iter(data)
             .filter_map(|m| {
@@ -1029,8 +967,8 @@ mod tests {
         out
     }
 
-    fn lazy_carve(data: &[u8]) -> Vec<(usize, &'static str, usize)> {
-        let (accepted, info) = carve(data, &mut |_, _| {});
+    fn lazy_carve(data: &[u8], survey: Option<&Survey>) -> Vec<(usize, &'static str, usize)> {
+        let (accepted, info) = carve(data, survey, &mut |_, _| {});
         let mut out: Vec<_> = accepted
             .iter()
             .map(|a| (a.start, a.handler.name(), a.end))
@@ -1054,7 +992,14 @@ mod tests {
                     .any(|h| h.name() == a.1 && h.kind() == Kind::Info)
         });
         eager.sort();
-        assert_eq!(lazy_carve(data), eager, "{name}");
+        assert_eq!(lazy_carve(data, None), eager, "{name}");
+        // The same from a survey taken in odd-sized chunks, as a pipelined decode takes it.
+        let mut surveyor = crate::scan::Surveyor::new();
+        for chunk in data.chunks(65_537) {
+            surveyor.feed(chunk);
+        }
+        let survey = surveyor.finish();
+        assert_eq!(lazy_carve(data, Some(&survey)), eager, "{name}, surveyed");
     }
 
     #[test]

@@ -9,6 +9,8 @@
 use std::cell::Cell;
 use std::fmt;
 
+use crate::scan::Survey;
+
 /// A magic byte string that may start a structure of some format.
 #[derive(Debug, Clone, Copy)]
 pub struct Magic {
@@ -56,6 +58,9 @@ pub struct Identified {
     /// Work done while identifying that extraction can reuse (e.g. a decompressed stream), so
     /// nothing is decoded twice.
     pub prepared: Option<Vec<u8>>,
+    /// What the decode that prepared the output learnt about it on the side (its magics and
+    /// SHA-256), so the engine does not scan or hash it again.
+    pub survey: Option<Survey>,
     /// Problems found while identifying (offset relative to the structure, reason), e.g. a CRC
     /// mismatch seen during the decode. `extract` reports them with [`Emit::warn`].
     pub warnings: Vec<(u64, String)>,
@@ -76,6 +81,7 @@ impl Identified {
             size,
             description: description.into(),
             prepared: None,
+            survey: None,
             warnings: Vec::new(),
         }
     }
@@ -87,6 +93,7 @@ impl fmt::Debug for Identified {
             .field("size", &self.size)
             .field("description", &self.description)
             .field("prepared", &self.prepared.as_ref().map(|p| p.len()))
+            .field("survey", &self.survey)
             .field("warnings", &self.warnings)
             .finish()
     }
@@ -151,8 +158,12 @@ pub enum Body<'a> {
     /// format is recognised at its first byte.
     File(&'a [u8]),
     /// The payload of a compressed stream or a container partition (a kernel, a root file system).
-    /// The engine scans it for structures at any offset.
-    Payload(&'a [u8]),
+    /// The engine scans it for structures at any offset, using `survey` when the decode that
+    /// produced `data` already did (see [`Body::payload`] for the usual case without).
+    Payload {
+        data: &'a [u8],
+        survey: Option<&'a Survey>,
+    },
     /// A large regular file delivered chunk by chunk, in order, so it never sits in memory whole
     /// (the engine writes each chunk out as it comes). `size` is the length the structure declares.
     /// A chunk that fails ends the file: what came before is kept and the error is reported.
@@ -176,12 +187,19 @@ pub enum Body<'a> {
     Socket,
 }
 
+impl<'a> Body<'a> {
+    /// A payload nothing has surveyed yet.
+    pub fn payload(data: &'a [u8]) -> Self {
+        Body::Payload { data, survey: None }
+    }
+}
+
 impl std::fmt::Debug for Body<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Body::Dir => f.write_str("Dir"),
             Body::File(d) => write!(f, "File({} bytes)", d.len()),
-            Body::Payload(d) => write!(f, "Payload({} bytes)", d.len()),
+            Body::Payload { data, .. } => write!(f, "Payload({} bytes)", data.len()),
             Body::Stream { size, .. } => write!(f, "Stream({size} bytes)"),
             Body::Symlink(t) => write!(f, "Symlink({:?})", String::from_utf8_lossy(t)),
             Body::Hardlink(t) => write!(f, "Hardlink({:?})", String::from_utf8_lossy(t)),

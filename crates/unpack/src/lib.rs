@@ -12,6 +12,7 @@ pub mod format;
 pub mod formats;
 pub mod manifest;
 pub mod path;
+pub mod scan;
 pub mod store;
 pub mod testing;
 

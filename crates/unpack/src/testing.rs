@@ -110,9 +110,9 @@ impl Emit for Collector {
                 self.charge(d.len() as u64)?;
                 CollectedKind::File(d.to_vec())
             }
-            Body::Payload(d) => {
-                self.charge(d.len() as u64)?;
-                CollectedKind::Payload(d.to_vec())
+            Body::Payload { data, .. } => {
+                self.charge(data.len() as u64)?;
+                CollectedKind::Payload(data.to_vec())
             }
             Body::Stream { chunks, .. } => {
                 let mut data = Vec::new();

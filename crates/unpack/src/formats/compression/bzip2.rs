@@ -22,7 +22,7 @@ fn level(data: &[u8]) -> Option<u8> {
 pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     level(data)?;
     let mut z = Decompress::new(false);
-    let (out, used, end) = stream::drive(&[data], limit, None, |input, output| {
+    let driven = stream::drive(&[data], limit, None, true, |input, output| {
         let (in0, out0) = (z.total_in(), z.total_out());
         let result = z.decompress(input, output);
         Step {
@@ -33,9 +33,10 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
         }
     });
     Some(Decoded {
-        out,
-        size: used,
-        end,
+        out: driven.out,
+        survey: driven.survey,
+        size: driven.consumed,
+        end: driven.end,
         warnings: Vec::new(),
     })
 }

@@ -4,7 +4,7 @@
 
 use flate2::{Decompress, FlushDecompress, Status};
 
-use super::stream::{self, Decoded, End, Step};
+use super::stream::{self, Decoded, Driven, End, Step};
 use crate::bytes::{le_u16, le_u32};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic, Meta};
 
@@ -83,10 +83,10 @@ pub fn parse_header(data: &[u8]) -> Option<Header<'_>> {
     })
 }
 
-/// Inflate raw deflate data: returns output, bytes consumed and how it ended.
-pub fn inflate(data: &[u8], limit: u64, size_hint: Option<u64>) -> (Vec<u8>, usize, End) {
+/// Inflate raw deflate data (surveying the output with `survey`, see [`stream::drive`]).
+pub fn inflate(data: &[u8], limit: u64, size_hint: Option<u64>, survey: bool) -> Driven {
     let mut z = Decompress::new(false);
-    stream::drive(&[data], limit, size_hint, |input, output| {
+    stream::drive(&[data], limit, size_hint, survey, |input, output| {
         let (in0, out0) = (z.total_in(), z.total_out());
         let result = z.decompress(input, output, FlushDecompress::None);
         Step {
@@ -102,7 +102,12 @@ pub fn inflate(data: &[u8], limit: u64, size_hint: Option<u64>) -> (Vec<u8>, usi
 pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     let header = parse_header(data)?;
     let body = data.get(header.len..)?;
-    let (out, used, end) = inflate(body, limit, None);
+    let Driven {
+        out,
+        consumed: used,
+        end,
+        survey,
+    } = inflate(body, limit, None, true);
     let mut warnings = Vec::new();
     if header.bad_header_crc {
         warnings.push((0, "gzip header CRC16 mismatch".to_string()));
@@ -130,6 +135,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
                 }
                 return Some(Decoded {
                     out,
+                    survey,
                     size: deflate_end + 8,
                     end: End::Complete,
                     warnings,
@@ -138,6 +144,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
             _ => {
                 return Some(Decoded {
                     out,
+                    survey,
                     size: data.len(),
                     end: End::Truncated,
                     warnings,
@@ -148,6 +155,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     };
     Some(Decoded {
         out,
+        survey,
         size: deflate_end,
         end,
         warnings,

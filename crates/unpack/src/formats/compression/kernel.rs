@@ -94,7 +94,10 @@ fn emit_kernel(out: &dyn Emit, found: Found, base: usize) -> Result<(), Error> {
     out.entry(Entry {
         path: b"vmlinux",
         meta: Meta::default(),
-        body: Body::Payload(&found.decoded.out),
+        body: Body::Payload {
+            data: &found.decoded.out,
+            survey: found.decoded.survey.as_ref(),
+        },
     })
 }
 
@@ -110,7 +113,7 @@ fn emit_raw(
     out.entry(Entry {
         path: name.as_bytes(),
         meta: Meta::default(),
-        body: Body::Payload(data.get(at..).unwrap_or_default()),
+        body: Body::payload(data.get(at..).unwrap_or_default()),
     })
 }
 
@@ -374,7 +377,7 @@ impl Format for BzImage {
         out.entry(Entry {
             path: name.as_bytes(),
             meta: Meta::default(),
-            body: Body::Payload(payload),
+            body: Body::payload(payload),
         })
     }
 }

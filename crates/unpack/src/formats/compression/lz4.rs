@@ -138,6 +138,7 @@ pub fn decode_frame(data: &[u8], limit: u64) -> Option<Decoded> {
         _ => consumed,
     };
     Some(Decoded {
+        survey: None,
         out,
         size,
         end,
@@ -161,6 +162,7 @@ pub fn decode_legacy(data: &[u8], limit: u64) -> Option<Decoded> {
     let mut pos = 4usize;
     let mut chunks = 0usize;
     let done = |out: Vec<u8>, size: usize, end: End| Decoded {
+        survey: None,
         out,
         size,
         end,

@@ -9,7 +9,7 @@
 
 use liblzma::stream::{Filters, Stream};
 
-use super::stream::{self, Decoded, End};
+use super::stream::{self, Decoded, Driven, End};
 use super::xz::run_lzma;
 use crate::bytes::{le_u32, le_u64};
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic, Meta};
@@ -85,14 +85,19 @@ pub fn parse_header(data: &[u8]) -> Option<Header> {
 /// (two pieces so de-obfuscated headers need no copy of the whole stream).
 fn decode_pieces(head: &[u8], tail: &[u8], limit: u64) -> Option<Decoded> {
     let header = parse_header(head)?;
-    let (out, used, end) = if header.len == 13 {
+    let Driven {
+        out,
+        consumed: used,
+        end,
+        survey,
+    } = if header.len == 13 {
         let s = Stream::new_lzma_decoder(MEMLIMIT).ok()?;
-        run_lzma(s, &[head, tail], limit, header.size)
+        run_lzma(s, &[head, tail], limit, header.size, true)
     } else {
         let mut filters = Filters::new();
         filters.lzma1_properties(head.get(..5)?).ok()?;
         let s = Stream::new_raw_decoder(&filters).ok()?;
-        run_lzma(s, &[head.get(5..)?, tail], limit, None).map_offsets(5)
+        run_lzma(s, &[head.get(5..)?, tail], limit, None, true).map_offsets(5)
     };
     let mut warnings = Vec::new();
     let end = match end {
@@ -117,6 +122,7 @@ fn decode_pieces(head: &[u8], tail: &[u8], limit: u64) -> Option<Decoded> {
     }
     Some(Decoded {
         out,
+        survey,
         size: used,
         end,
         warnings,
@@ -127,18 +133,14 @@ trait MapOffsets {
     fn map_offsets(self, by: usize) -> Self;
 }
 
-impl MapOffsets for (Vec<u8>, usize, End) {
+impl MapOffsets for Driven {
     /// Shift consumed length and error offset by a header the decoder did not see.
-    fn map_offsets(self, by: usize) -> Self {
-        let (out, used, end) = self;
-        let end = match end {
-            End::Corrupt { offset, reason } => End::Corrupt {
-                offset: offset + by as u64,
-                reason,
-            },
-            other => other,
-        };
-        (out, used + by, end)
+    fn map_offsets(mut self, by: usize) -> Self {
+        if let End::Corrupt { offset, .. } = &mut self.end {
+            *offset += by as u64;
+        }
+        self.consumed += by;
+        self
     }
 }
 
@@ -158,7 +160,8 @@ pub fn decode_raw(data: &[u8], props: u8, dict: u32, limit: u64) -> Option<(Vec<
     let mut filters = Filters::new();
     filters.lzma1_properties(&header).ok()?;
     let s = Stream::new_raw_decoder(&filters).ok()?;
-    Some(run_lzma(s, &[data], limit, None))
+    let d = run_lzma(s, &[data], limit, None, false);
+    Some((d.out, d.consumed, d.end))
 }
 
 fn describe(header: &Header, d: &Decoded) -> String {

@@ -154,6 +154,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     let mut pos = h.len;
     let finish = |out, size, end, warnings| {
         Some(Decoded {
+            survey: None,
             out,
             size,
             end,

@@ -7,6 +7,7 @@
 use crate::format::{
     identify_work, identify_work_done, Body, Emit, Entry, Error, Identified, Meta,
 };
+use crate::scan::{Survey, Surveyor};
 
 /// Output limit of the decode done by `identify`. Past it the stream is reported with an unknown
 /// size and `extract` decodes again under the real budget.
@@ -47,6 +48,8 @@ pub enum End {
 #[derive(Debug)]
 pub struct Decoded {
     pub out: Vec<u8>,
+    /// What the decode surveyed of `out` on the side (see [`drive`]).
+    pub survey: Option<Survey>,
     /// Bytes of the structure consumed: header, compressed data and trailer.
     pub size: usize,
     pub end: End,
@@ -106,16 +109,18 @@ pub struct Step {
 /// Run a push decoder over `pieces` (concatenated input), producing at most `limit` bytes.
 ///
 /// `step(input, output)` must consume from `input`, write to `output`, and report an error string
-/// for corrupt data (the output produced before the error is kept). Returns the output, the input consumed and how it ended (`Corrupt` offsets are
-/// relative to the start of `pieces`). Every iteration either makes progress or stops, and output
-/// never exceeds `limit` (one extra byte of room tells a stream of exactly `limit` bytes from a
-/// longer one).
+/// for corrupt data (the output produced before the error is kept). `Corrupt` offsets are relative
+/// to the start of `pieces`. Every iteration either makes progress or stops, and output never
+/// exceeds `limit` (one extra byte of room tells a stream of exactly `limit` bytes from a longer
+/// one). With `survey`, an output that grows past [`SURVEY_FROM`] is surveyed (magics, SHA-256)
+/// on a second thread while the decoder goes on, for outputs the engine will carve.
 pub fn drive(
     pieces: &[&[u8]],
     limit: u64,
     size_hint: Option<u64>,
-    mut step: impl FnMut(&[u8], &mut [u8]) -> Step,
-) -> (Vec<u8>, usize, End) {
+    survey: bool,
+    step: impl FnMut(&[u8], &mut [u8]) -> Step,
+) -> Driven {
     let limit = usize::try_from(limit).unwrap_or(usize::MAX);
     // A declared size is trusted only as far as the input could plausibly expand.
     let input_len = pieces.iter().fold(0usize, |n, p| n.saturating_add(p.len()));
@@ -125,88 +130,212 @@ pub fn drive(
         .min(limit)
         .min(MAX_RESERVE)
         .min(input_len.saturating_mul(16).max(1 << 20));
-    // `out[..filled]` is output; `out[filled..]` is zeroed room the decoder may write into. Room
-    // is zeroed once and reused across steps (a step rarely fills all of it), and the declared
-    // size is reserved only once the decoder has produced a first step's worth: a false magic
-    // hit then costs a small buffer, not the pages of a large reservation.
+    let mut decoder = Decoder {
+        pieces,
+        piece: 0,
+        pos: 0,
+        consumed: 0,
+        limit,
+        step,
+    };
+    // `out[..filled]` is output; `out[filled..]` is zeroed room the decoder writes into, zeroed
+    // once and used across steps. Steps start small (cheap rejection of false hits) and the
+    // declared size is reserved only once the decoder has produced a first step's worth: a false
+    // magic hit then costs a small buffer, not the pages of a large reservation.
     let mut out: Vec<u8> = Vec::new();
     let mut filled = 0usize;
-    let mut piece = 0usize;
-    let mut pos = 0usize;
-    let mut consumed = 0usize;
+    let mut surveyor: Option<Surveyor> = None;
     loop {
-        // Move to the next piece once the current one is used up (never past the last).
-        while piece + 1 < pieces.len() && pieces.get(piece).is_some_and(|p| pos >= p.len()) {
-            piece += 1;
-            pos = 0;
-        }
-        let input = pieces.get(piece).and_then(|p| p.get(pos..)).unwrap_or(&[]);
-        // Bounded input per step, so the expansion check below runs often enough.
-        let input = input
-            .get(..input.len().min(MAX_STEP_INPUT))
-            .unwrap_or(input);
-        let is_last = piece + 1 >= pieces.len();
-        let start = filled;
-        let room = start
-            .clamp(MIN_STEP, MAX_STEP)
-            .min(limit.saturating_add(1).saturating_sub(start));
-        if room == 0 {
-            return finish(out, filled, consumed, End::Limit);
-        }
-        let need = start.saturating_add(room);
-        if need > out.len() {
-            if start >= MIN_STEP && reserve > out.capacity() {
+        if filled == out.len() {
+            let room = filled
+                .clamp(MIN_STEP, MAX_STEP)
+                .min(limit.saturating_add(1).saturating_sub(filled));
+            if room == 0 {
+                return finish(out, filled, decoder.consumed, End::Limit, surveyor);
+            }
+            let mut len = filled + room;
+            if filled >= MIN_STEP && reserve >= len {
                 // The stream is real: take its declared size (plus the byte that tells the end)
                 // in one allocation instead of doubling through it.
-                out.reserve_exact(reserve.saturating_add(1).saturating_sub(out.len()));
+                len = reserve.saturating_add(1).min(limit.saturating_add(1));
+                out.reserve_exact(len - out.len());
             }
-            out.resize(need, 0);
+            out.resize(len, 0);
         }
-        let s = step(input, out.get_mut(start..need).unwrap_or(&mut []));
-        let produced = s.produced.min(room);
-        filled = start + produced;
-        let used = s.consumed.min(input.len());
-        pos += used;
-        consumed += used;
-        if filled > limit {
-            return finish(out, limit, consumed, End::Limit);
+        if survey && surveyor.is_none() && filled >= SURVEY_FROM {
+            let mut s = Surveyor::new();
+            s.feed(&out[..filled]);
+            surveyor = Some(s);
         }
-        if let Some(reason) = s.error {
-            let offset = consumed as u64;
-            return finish(out, filled, consumed, End::Corrupt { offset, reason });
-        }
-        if consumed
-            > filled
-                .saturating_mul(8)
-                .saturating_add(MAX_NON_EXPANDING_INPUT)
-        {
-            let offset = consumed as u64;
-            let reason = "the compressed data does not expand: not a real stream".to_string();
-            return finish(out, filled, consumed, End::Corrupt { offset, reason });
-        }
-        if s.done {
-            return finish(out, filled, consumed, End::Complete);
-        }
-        if used == 0 && produced == 0 {
-            if input.is_empty() && is_last {
-                return finish(out, filled, consumed, End::Truncated);
+        let ended = match surveyor.take() {
+            None => {
+                let room = (out.len() - filled).min(filled.clamp(MIN_STEP, MAX_STEP));
+                let (produced, ended) = decoder.step(&mut out[filled..filled + room], filled);
+                filled += produced;
+                ended
             }
-            if !input.is_empty() {
-                let offset = consumed as u64;
-                let reason = "the decoder stopped making progress".to_string();
-                return finish(out, filled, consumed, End::Corrupt { offset, reason });
+            Some(s) => {
+                let (produced, ended, s) = decoder.steps_surveyed(&mut out[filled..], filled, s);
+                filled += produced;
+                surveyor = s;
+                ended
             }
+        };
+        if let Some(end) = ended {
+            let kept = if end == End::Limit { limit } else { filled };
+            return finish(out, kept, decoder.consumed, end, surveyor);
         }
     }
 }
 
-/// The output of [`drive`]: the filled part of the buffer, spare room given back when it is large.
-fn finish(mut out: Vec<u8>, filled: usize, consumed: usize, end: End) -> (Vec<u8>, usize, End) {
-    out.truncate(filled);
-    if out.capacity() - filled > (1 << 20).max(filled / 8) {
+/// Output a stream must reach before [`drive`] surveys it on a second thread: below it, scanning
+/// afterwards costs less than starting a thread.
+pub const SURVEY_FROM: usize = 256 << 10;
+/// Output per decode step while surveying: the survey trails the decoder by at most this much.
+const SURVEY_STEP: usize = 128 << 10;
+
+/// What [`drive`] produced.
+pub struct Driven {
+    pub out: Vec<u8>,
+    /// Input consumed.
+    pub consumed: usize,
+    pub end: End,
+    /// The survey of `out` (only when asked for, `out` grew past [`SURVEY_FROM`], and the survey
+    /// covers exactly `out`).
+    pub survey: Option<Survey>,
+}
+
+/// The input side of [`drive`]: where the decoder stands in `pieces`, and the checks after a step.
+struct Decoder<'p, F> {
+    pieces: &'p [&'p [u8]],
+    piece: usize,
+    pos: usize,
+    consumed: usize,
+    limit: usize,
+    step: F,
+}
+
+impl<F: FnMut(&[u8], &mut [u8]) -> Step> Decoder<'_, F> {
+    /// One decode step into `room`, the output from offset `filled` on. Returns the bytes produced
+    /// and, when the decode is over, how it ended.
+    fn step(&mut self, room: &mut [u8], filled: usize) -> (usize, Option<End>) {
+        // Move to the next piece once the current one is used up (never past the last).
+        while self.piece + 1 < self.pieces.len()
+            && self
+                .pieces
+                .get(self.piece)
+                .is_some_and(|p| self.pos >= p.len())
+        {
+            self.piece += 1;
+            self.pos = 0;
+        }
+        let input = self
+            .pieces
+            .get(self.piece)
+            .and_then(|p| p.get(self.pos..))
+            .unwrap_or(&[]);
+        // Bounded input per step, so the expansion check below runs often enough.
+        let input = input
+            .get(..input.len().min(MAX_STEP_INPUT))
+            .unwrap_or(input);
+        let is_last = self.piece + 1 >= self.pieces.len();
+        let s = (self.step)(input, room);
+        let produced = s.produced.min(room.len());
+        let filled = filled + produced;
+        let used = s.consumed.min(input.len());
+        self.pos += used;
+        self.consumed += used;
+        let corrupt = |consumed: usize, reason: String| End::Corrupt {
+            offset: consumed as u64,
+            reason,
+        };
+        let ended = if filled > self.limit {
+            Some(End::Limit)
+        } else if let Some(reason) = s.error {
+            Some(corrupt(self.consumed, reason))
+        } else if self.consumed
+            > filled
+                .saturating_mul(8)
+                .saturating_add(MAX_NON_EXPANDING_INPUT)
+        {
+            let reason = "the compressed data does not expand: not a real stream".to_string();
+            Some(corrupt(self.consumed, reason))
+        } else if s.done {
+            Some(End::Complete)
+        } else if used == 0 && produced == 0 && input.is_empty() && is_last {
+            Some(End::Truncated)
+        } else if used == 0 && produced == 0 && !input.is_empty() {
+            let reason = "the decoder stopped making progress".to_string();
+            Some(corrupt(self.consumed, reason))
+        } else {
+            None
+        };
+        (produced, ended)
+    }
+
+    /// Steps filling `room` (the output from offset `filled` on) while a second thread surveys each
+    /// piece as it is produced. Returns the bytes produced, how the decode ended if it did, and
+    /// the surveyor (which has seen everything produced).
+    fn steps_surveyed(
+        &mut self,
+        room: &mut [u8],
+        filled: usize,
+        mut surveyor: Surveyor,
+    ) -> (usize, Option<End>, Option<Surveyor>) {
+        let (tx, rx) = std::sync::mpsc::channel::<&[u8]>();
+        std::thread::scope(|scope| {
+            let worker = std::thread::Builder::new()
+                .name("survey".into())
+                .spawn_scoped(scope, move || {
+                    for chunk in rx {
+                        surveyor.feed(chunk);
+                    }
+                    surveyor
+                });
+            let Ok(worker) = worker else {
+                // No thread to be had: decode on without a survey.
+                let (produced, ended) = self.step(room, filled);
+                return (produced, ended, None);
+            };
+            let mut rest = room;
+            let mut produced = 0;
+            let mut ended = None;
+            while !rest.is_empty() && ended.is_none() {
+                let n = rest.len().min(SURVEY_STEP);
+                let (p, e) = self.step(&mut rest[..n], filled + produced);
+                let (chunk, after) = std::mem::take(&mut rest).split_at_mut(p);
+                // The worker only fails to receive if it panicked; the join below tells.
+                let _ = tx.send(chunk);
+                rest = after;
+                produced += p;
+                ended = e;
+            }
+            drop(tx);
+            (produced, ended, worker.join().ok())
+        })
+    }
+}
+
+/// The output of [`drive`]: the first `kept` bytes, spare room given back when it is large, and
+/// the survey when it covers exactly them.
+fn finish(
+    mut out: Vec<u8>,
+    kept: usize,
+    consumed: usize,
+    end: End,
+    surveyor: Option<Surveyor>,
+) -> Driven {
+    out.truncate(kept);
+    if out.capacity() - kept > (1 << 20).max(kept / 8) {
         out.shrink_to_fit();
     }
-    (out, consumed, end)
+    let survey = surveyor.map(Surveyor::finish).filter(|s| s.covers(&out));
+    Driven {
+        out,
+        consumed,
+        end,
+        survey,
+    }
 }
 
 /// The identify step of a stream handler: decode (bounded), keep the output when the decode proves
@@ -240,6 +369,7 @@ pub fn identify_stream(
         size: Some(decoded.size as u64),
         description,
         prepared: Some(decoded.out),
+        survey: decoded.survey,
         warnings,
     })
 }
@@ -254,8 +384,8 @@ pub fn extract_stream(
     name: &[u8],
     meta: Meta,
 ) -> Result<(), Error> {
-    let (bytes, warnings) = match id.prepared {
-        Some(p) => (p, id.warnings),
+    let (bytes, survey, warnings) = match id.prepared {
+        Some(p) => (p, id.survey, id.warnings),
         None => {
             let decoded = decode(data, out.budget())
                 .ok_or_else(|| Error::malformed(0, "invalid stream header"))?;
@@ -272,7 +402,7 @@ pub fn extract_stream(
                 _ => {}
             }
             let warnings = decoded.all_warnings();
-            (decoded.out, warnings)
+            (decoded.out, decoded.survey, warnings)
         }
     };
     for (offset, reason) in warnings {
@@ -281,7 +411,10 @@ pub fn extract_stream(
     out.entry(Entry {
         path: name,
         meta,
-        body: Body::Payload(&bytes),
+        body: Body::Payload {
+            data: &bytes,
+            survey: survey.as_ref(),
+        },
     })
 }
 
@@ -371,32 +504,101 @@ mod tests {
         let _ = format_time(i64::MAX / 2);
     }
 
+    /// A "decoder" that copies input to output, ending when the input does.
+    fn copy(i: &[u8], o: &mut [u8]) -> Step {
+        let n = i.len().min(o.len());
+        o[..n].copy_from_slice(&i[..n]);
+        Step {
+            consumed: n,
+            produced: n,
+            done: false,
+            error: None,
+        }
+    }
+
     #[test]
     fn drive_stops_at_the_limit_and_on_stalls() {
-        // A "decoder" that copies input to output.
-        let copy = |i: &[u8], o: &mut [u8]| {
-            let n = i.len().min(o.len());
-            o[..n].copy_from_slice(&i[..n]);
-            Step {
-                consumed: n,
-                produced: n,
-                done: false,
-                error: None,
-            }
-        };
         let data = vec![1u8; 100_000];
-        let (out, used, end) = drive(&[&data], 1000, None, copy);
-        assert_eq!((out.len(), end), (1000, End::Limit));
-        assert!(used >= 1000);
-        let (out, used, end) = drive(&[&data[..10], &data[10..20]], 1000, None, copy);
-        assert_eq!((out.len(), used, end), (20, 20, End::Truncated));
+        let d = drive(&[&data], 1000, None, false, copy);
+        assert_eq!((d.out.len(), d.end), (1000, End::Limit));
+        assert!(d.consumed >= 1000);
+        let d = drive(&[&data[..10], &data[10..20]], 1000, None, false, copy);
+        assert_eq!((d.out.len(), d.consumed, d.end), (20, 20, End::Truncated));
         let stall = |_: &[u8], _: &mut [u8]| Step {
             consumed: 0,
             produced: 0,
             done: false,
             error: None,
         };
-        let (_, _, end) = drive(&[&data], 1000, None, stall);
-        assert!(matches!(end, End::Corrupt { .. }));
+        let d = drive(&[&data], 1000, None, false, stall);
+        assert!(matches!(d.end, End::Corrupt { .. }));
+    }
+
+    /// Data with gzip and squashfs magics every few KiB, some across 128 KiB step boundaries.
+    fn data_with_magics(len: usize) -> Vec<u8> {
+        let mut data: Vec<u8> = (0..len).map(|i| (i * 7 % 251) as u8).collect();
+        for at in (1000..len - 8)
+            .step_by(4093)
+            .chain([SURVEY_STEP * 3 - 2, SURVEY_FROM - 1])
+        {
+            data[at..at + 4].copy_from_slice(if at % 2 == 0 {
+                b"hsqs"
+            } else {
+                b"\x1f\x8b\x08\x00"
+            });
+        }
+        data
+    }
+
+    #[test]
+    fn drive_surveys_a_large_output_exactly_as_a_scan_would() {
+        let data = data_with_magics(3_000_000);
+        for hint in [None, Some(3_000_000), Some(1_000_000), Some(9_000_000)] {
+            // Several pieces, so steps also end at piece boundaries.
+            let (a, b) = data.split_at(1_234_567);
+            let d = drive(&[a, b], 1 << 30, hint, true, copy);
+            assert_eq!(d.out, data, "{hint:?}");
+            let survey = d.survey.expect("a 3 MB output is surveyed");
+            assert!(survey.covers(&data));
+            assert_eq!(
+                survey.sha256(),
+                <[u8; 32]>::from(<sha2::Sha256 as sha2::Digest>::digest(&data))
+            );
+            let live: Vec<_> = crate::scan::Search::new(&data, None, 0).collect();
+            let surveyed: Vec<_> = crate::scan::Search::new(&data, Some(&survey), 0).collect();
+            assert!(live.len() > 700);
+            let sorted = |mut v: Vec<(usize, usize)>| {
+                v.sort_unstable_by_key(|&(pattern, p)| (p, pattern));
+                v
+            };
+            assert_eq!(sorted(surveyed), sorted(live), "{hint:?}");
+        }
+    }
+
+    #[test]
+    fn drive_surveys_only_when_asked_and_only_what_it_returns() {
+        let data = data_with_magics(1_000_000);
+        assert!(drive(&[&data], 1 << 30, None, false, copy).survey.is_none());
+        // Too small to be worth a thread.
+        let small = &data[..SURVEY_FROM - 1];
+        assert!(drive(&[small], 1 << 30, None, true, copy).survey.is_none());
+        // Cut at the limit: the survey saw the byte past it, so it is not of the output.
+        let d = drive(&[&data], 600_000, None, true, copy);
+        assert_eq!((d.out.len(), d.end), (600_000, End::Limit));
+        assert!(d.survey.is_none());
+        // A decoder failing half way: the survey is of what was kept.
+        let mut left = 700_000usize;
+        let failing = |i: &[u8], o: &mut [u8]| {
+            let mut s = copy(&i[..i.len().min(left)], o);
+            left -= s.produced;
+            if left == 0 {
+                s.error = Some("bad block".into());
+            }
+            s
+        };
+        let d = drive(&[&data], 1 << 30, None, true, failing);
+        assert_eq!(d.out.len(), 700_000);
+        assert!(matches!(d.end, End::Corrupt { .. }));
+        assert!(d.survey.is_some_and(|s| s.covers(&d.out)));
     }
 }

@@ -4,7 +4,7 @@
 
 use liblzma::stream::{Action, Status, Stream};
 
-use super::stream::{self, Decoded, End, Step};
+use super::stream::{self, Decoded, Driven, Step};
 use crate::bytes::le_u32;
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic, Meta};
 
@@ -46,14 +46,16 @@ pub fn lzma_error(e: liblzma::stream::Error) -> String {
     }
 }
 
-/// Drive a liblzma decoder over `pieces`.
+/// Drive a liblzma decoder over `pieces` (surveying the output with `survey`, see
+/// [`stream::drive`]).
 pub fn run_lzma(
     mut s: Stream,
     pieces: &[&[u8]],
     limit: u64,
     size_hint: Option<u64>,
-) -> (Vec<u8>, usize, End) {
-    stream::drive(pieces, limit, size_hint, |input, output| {
+    survey: bool,
+) -> Driven {
+    stream::drive(pieces, limit, size_hint, survey, |input, output| {
         let (in0, out0) = (s.total_in(), s.total_out());
         let result = s.process(input, output, Action::Run);
         Step {
@@ -69,11 +71,12 @@ pub fn run_lzma(
 pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     check_name(data)?;
     let s = Stream::new_stream_decoder(MEMLIMIT, 0).ok()?;
-    let (out, used, end) = run_lzma(s, &[data], limit, None);
+    let driven = run_lzma(s, &[data], limit, None, true);
     Some(Decoded {
-        out,
-        size: used,
-        end,
+        out: driven.out,
+        survey: driven.survey,
+        size: driven.consumed,
+        end: driven.end,
         warnings: Vec::new(),
     })
 }

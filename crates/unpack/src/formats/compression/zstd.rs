@@ -6,7 +6,7 @@
 use zstd::stream::raw::{Decoder, InBuffer, Operation, OutBuffer};
 use zstd::zstd_safe;
 
-use super::stream::{self, Decoded, End, Step};
+use super::stream::{self, Decoded, Driven, End, Step};
 use crate::bytes::le_u32;
 use crate::format::{Emit, Error, Format, Identified, Kind, Magic, Meta};
 
@@ -135,7 +135,12 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     let total = input.len();
     let mut decoder = Decoder::new().ok()?;
     let mut fed = 0usize;
-    let (out, used, end) = stream::drive(&[input], limit, None, |input, output| {
+    let Driven {
+        out,
+        consumed: used,
+        end,
+        survey,
+    } = stream::drive(&[input], limit, None, true, |input, output| {
         let mut inb = InBuffer::around(input);
         let mut outb = OutBuffer::around(output);
         let result = decoder.run(&mut inb, &mut outb);
@@ -171,6 +176,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
     };
     Some(Decoded {
         out,
+        survey,
         size: layout.first + used,
         end,
         warnings: Vec::new(),

@@ -56,7 +56,7 @@ pub(crate) fn payload(out: &dyn Emit, name: &str, data: &[u8]) -> Result<(), Err
     out.entry(Entry {
         path: name.as_bytes(),
         meta: Meta::default(),
-        body: Body::Payload(data),
+        body: Body::payload(data),
     })
 }
 

@@ -336,7 +336,7 @@ fn extract(data: &[u8], out: &dyn Emit) -> Result<(), Error> {
         out.entry(Entry {
             path: name.as_bytes(),
             meta: Meta::default(),
-            body: Body::Payload(&content),
+            body: Body::payload(&content),
         })?;
     }
     Ok(())
