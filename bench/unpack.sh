@@ -24,6 +24,7 @@ work=$(mktemp -d /dev/shm/iotassay-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 results="$work/results"; mkdir -p "$results"
 have_binwalk=0; command -v binwalk >/dev/null && binwalk --help 2>&1 | grep -q -- '--extract\|-e' && have_binwalk=1
+command -v jefferson >/dev/null || echo "note: jefferson is not installed: binwalk will not extract JFFS2 (pip install jefferson)" >&2
 
 median() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]["median"])' "$1" "$2"; }
 interleave() { python3 "$here/bench/interleave.py" "$@"; }
@@ -31,7 +32,9 @@ interleave() { python3 "$here/bench/interleave.py" "$@"; }
 cpu() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print(r["user"]+r["system"])' "$1" "$2"; }
 # binwalk v3 extracts SquashFS with `sasquatch`, which Debian does not package; Debian's unsquashfs
 # takes the same `sasquatch IMAGE` call (extracting to ./squashfs-root) for standard SquashFS 4, so
-# a stand-in lets binwalk do the work it would do on a fully equipped machine.
+# a stand-in lets binwalk do the work it would do on a fully equipped machine (vendor SquashFS
+# variants, e.g. Broadcom's v2 LZMA, still need the real sasquatch, which nothing here provides).
+# JFFS2 needs `jefferson` (`pip install jefferson`); without it binwalk extracts no JFFS2 at all.
 shim="$work/shim"; mkdir -p "$shim"
 printf '#!/bin/sh\nexec unsquashfs -no-exit-code "$@"\n' >"$shim/sasquatch"; chmod +x "$shim/sasquatch"
 export PATH="$shim:$PATH"
@@ -46,7 +49,11 @@ peak_anon_kib() {
   done
   echo $max
 }
-count_files() { find "$1" -type f -o -type l 2>/dev/null | wc -l; }
+# What each tool recovered: our manifest's nodes other than folders (device nodes are recorded
+# there, not created); binwalk's files and links, without the link to the input it puts at the top
+# (it writes a 0-byte placeholder file for each device node).
+count_ours() { python3 -c 'import json,sys; print(sum(n["kind"] != "dir" for n in json.load(open(sys.argv[1]))["nodes"]))' "$1/manifest.json" 2>/dev/null || echo 0; }
+count_binwalk() { find "$1" -mindepth 2 \( -type f -o -type l \) 2>/dev/null | wc -l; }
 
 echo "## Full recursive unpack of the real images"
 echo
@@ -59,11 +66,11 @@ for img in "$corpus"/real/*; do
   interleave --prepare "rm -rf $out $bout" --warmup 2 --runs $runs --json "$results/$name.json" "${cmds[@]}"
   ti=$(median "$results/$name.json" 0)
   rm -rf "$out"; "$bin" unpack "$img" -o "$out" >/dev/null 2>&1 || true
-  fi=$(count_files "$out"); fi=$((fi - 1)) # manifest.json
+  fi=$(count_ours "$out")
   if [ $have_binwalk = 1 ]; then
     tb=$(median "$results/$name.json" 1)
     rm -rf "$bout"; binwalk -q -eM -C "$bout" "$img" >/dev/null 2>&1 || true
-    fb=$(count_files "$bout")
+    fb=$(count_binwalk "$bout")
     ci=$(cpu "$results/$name.json" 0); cb=$(cpu "$results/$name.json" 1)
     python3 -c "import sys; i,b,ci,cb=map(float,sys.argv[1:5]); print(f'| $name | {i*1e3:.1f} | {b*1e3:.1f} | {b/i:.1f}x | {ci*1e3:.0f} | {cb*1e3:.0f} | {cb/ci:.1f}x | $fi | $fb |')" "$ti" "$tb" "$ci" "$cb"
   else

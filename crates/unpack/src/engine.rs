@@ -310,7 +310,18 @@ struct Run<'a> {
     nodes: Mutex<Vec<Node>>,
     warnings: Mutex<Vec<Warning>>,
     max_depth_seen: AtomicU64,
+    /// Drops a range of the memory-mapped input's pages from our resident set (they stay in the
+    /// page cache and fault back in when read again); called on the whole input every
+    /// [`RELEASE_INPUT_EVERY`] bytes of output, and behind the hash of the input.
+    release_input: Option<&'a ReleaseFn<'a>>,
 }
+
+/// Releases `len` bytes of the mapped input from `offset` (see [`Run::release_input`]).
+type ReleaseFn<'a> = dyn Fn(usize, usize) + Sync + 'a;
+
+/// Output between two releases of the mapped input: a large image is read about once, front to
+/// back, so without them every page of it would stay mapped (and counted) until the end.
+const RELEASE_INPUT_EVERY: u64 = 64 << 20;
 
 /// Where the blob being carved came from.
 #[derive(Clone)]
@@ -440,6 +451,11 @@ impl<'a> Run<'a> {
 
     fn charge(&self, bytes: u64) -> Result<(), Error> {
         let before = self.bytes_out.fetch_add(bytes, Ordering::SeqCst);
+        if let Some(release) = self.release_input {
+            if before / RELEASE_INPUT_EVERY != before.saturating_add(bytes) / RELEASE_INPUT_EVERY {
+                release(0, usize::MAX);
+            }
+        }
         if before.saturating_add(bytes) > self.budget {
             let reason = format!(
                 "output budget of {} bytes exhausted (likely a decompression bomb); raise it with --budget",
@@ -801,6 +817,17 @@ pub fn unpack(
     output: Option<&Path>,
     options: &Options,
 ) -> std::io::Result<Manifest> {
+    unpack_with(name, data, output, options, None)
+}
+
+/// [`unpack`], with a way to release the pages of a memory-mapped `data`.
+fn unpack_with(
+    name: &str,
+    data: &[u8],
+    output: Option<&Path>,
+    options: &Options,
+    release_input: Option<&ReleaseFn<'_>>,
+) -> std::io::Result<Manifest> {
     let started = Instant::now();
     let store = output.map(DiskStore::new).transpose()?;
     let run = Run {
@@ -816,6 +843,7 @@ pub fn unpack(
         nodes: Mutex::new(Vec::new()),
         warnings: Mutex::new(Vec::new()),
         max_depth_seen: AtomicU64::new(0),
+        release_input,
     };
     let origin = Origin {
         parent: None,
@@ -823,10 +851,20 @@ pub fn unpack(
         dest: SafePath::root(),
         depth: 0,
     };
-    // The input's own hash (a flash dump is many MB) is taken while the carve runs.
+    // The input's own hash (a flash dump is many MB) is taken while the carve runs, releasing
+    // what it has read so the whole input is never resident at once.
     let ((), input_sha256) = rayon::join(
         || run.carve_blob(data, None, &origin),
-        || hex::encode(Sha256::digest(data)),
+        || {
+            let mut hasher = Sha256::new();
+            for (i, piece) in data.chunks(RELEASE_INPUT_EVERY as usize).enumerate() {
+                hasher.update(piece);
+                if let Some(release) = release_input {
+                    release(i * RELEASE_INPUT_EVERY as usize, piece.len());
+                }
+            }
+            hex::encode(hasher.finalize())
+        },
     );
 
     let regions = run.regions.into_inner().unwrap_or_else(|e| e.into_inner());
@@ -923,7 +961,16 @@ pub fn unpack_file(
     // SAFETY: the map is read-only; a concurrent writer to the input could change bytes under us,
     // which every parser already tolerates (they treat all input as hostile).
     let map = unsafe { memmap2::Mmap::map(&file)? };
-    unpack(&name, &map, output, options)
+    let release = |offset: usize, len: usize| {
+        let len = len.min(map.len().saturating_sub(offset));
+        // SAFETY: a shared read-only file mapping: dropped pages are read back from the file
+        // (page cache) on the next access, so no byte anyone reads changes. Failure only means
+        // the pages stay resident.
+        let _ =
+            unsafe { map.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, offset, len) };
+    };
+    let release: Option<&ReleaseFn<'_>> = (len > RELEASE_INPUT_EVERY).then_some(&release);
+    unpack_with(&name, &map, output, options, release)
 }
 
 #[cfg(test)]
