@@ -3,16 +3,11 @@
 
 use std::path::Path;
 
+mod common;
+
+use common::{summary, unpack_mem};
 use iotassay_testkit::corpus;
 use iotassay_unpack::{unpack_file, Manifest, Node, NodeKind, Options};
-
-fn unpack_mem(relative: &str) -> Manifest {
-    let options = Options {
-        keep_data: true,
-        ..Options::default()
-    };
-    unpack_file(&corpus(relative), None, &options).expect("unpack runs")
-}
 
 /// The nodes whose path inside their structure is `inner`.
 fn nodes<'m>(m: &'m Manifest, inner: &str) -> Vec<&'m Node> {
@@ -24,27 +19,8 @@ fn content<'m>(m: &'m Manifest, inner: &str) -> &'m [u8] {
     let node = found
         .iter()
         .find(|n| n.data.is_some())
-        .unwrap_or_else(|| panic!("no file {inner} in {}: {:#?}", m.input.name, summary(m)));
+        .unwrap_or_else(|| panic!("no file {inner} in {}: {}", m.input.name, summary(m)));
     node.data.as_deref().unwrap()
-}
-
-fn summary(m: &Manifest) -> Vec<String> {
-    let mut s: Vec<String> = m
-        .regions
-        .iter()
-        .map(|r| {
-            format!(
-                "region {} {:#x} {} {:?} {}",
-                r.source, r.offset, r.format, r.status, r.description
-            )
-        })
-        .collect();
-    s.extend(
-        m.warnings
-            .iter()
-            .map(|w| format!("warning {} {:?} {}", w.source, w.offset, w.reason)),
-    );
-    s
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -63,7 +39,7 @@ fn openwrt_15_05_sysupgrade_yields_shadow_with_empty_root_password() {
     // The squashfs was found at its known offset inside the TP-Link container.
     assert!(
         m.regions.iter().any(|r| r.format == "squashfs"),
-        "{:#?}",
+        "{}",
         summary(&m)
     );
     assert!(m.aborted.is_none());
@@ -98,11 +74,7 @@ fn tplink_flashdump_yields_kernel_and_rootfs() {
         .iter()
         .filter_map(|n| n.data.as_deref())
         .any(|d| contains(d, b"Linux version 2.6.36"));
-    assert!(
-        kernel,
-        "the LZMA kernel is decompressed: {:#?}",
-        summary(&m)
-    );
+    assert!(kernel, "the LZMA kernel is decompressed: {}", summary(&m));
 }
 
 #[test]
@@ -112,7 +84,7 @@ fn broadcom_squashfs_v2_yields_busybox() {
         .nodes
         .iter()
         .find(|n| n.inner_path.ends_with("bin/busybox") && n.data.is_some())
-        .unwrap_or_else(|| panic!("no busybox: {:#?}", summary(&m)));
+        .unwrap_or_else(|| panic!("no busybox: {}", summary(&m)));
     let data = busybox.data.as_deref().unwrap();
     assert_eq!(&data[..4], b"\x7fELF");
     assert!(contains(data, b"BusyBox v1.00"));
@@ -164,7 +136,7 @@ fn dirtraversal_tar_leaves_nothing_outside_the_output() {
     .unwrap();
     assert!(
         m.regions.iter().any(|r| r.format == "tar"),
-        "{:#?}",
+        "{}",
         summary(&m)
     );
     // Nothing was written beside the output folder.
@@ -218,14 +190,14 @@ fn openwrt_12_09_factory_kernel_has_no_false_container_and_keeps_its_initramfs()
     let m = unpack_mem("real/openwrt-12.09-tl-wr703n-factory.bin");
     // The 3.3.8 kernel carries TP-Link's header parser, whose constants once read as a header.
     let tplink: Vec<_> = m.regions.iter().filter(|r| r.format == "tplink").collect();
-    assert_eq!(tplink.len(), 1, "{:#?}", summary(&m));
+    assert_eq!(tplink.len(), 1, "{}", summary(&m));
     assert!(m
         .regions
         .iter()
         .any(|r| r.format == "linux-banner" && r.description.starts_with("Linux version 3.3.8")));
     assert!(
         m.regions.iter().any(|r| r.format == "cpio"),
-        "{:#?}",
+        "{}",
         summary(&m)
     );
     let shadow = content(&m, "etc/shadow");

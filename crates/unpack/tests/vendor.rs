@@ -2,40 +2,11 @@
 //! identified as its container, decrypted or repaired where the key is published, and what it holds
 //! is carved again — a SquashFS, a zip, a nested container — down to the known test files.
 
+mod common;
+
+use common::{summary, unpack_mem};
 use iotassay_testkit::corpus;
-use iotassay_unpack::{scan, unpack, unpack_file, Manifest, NodeKind, Options, RegionStatus};
-
-fn unpack_mem(relative: &str) -> Manifest {
-    let options = Options {
-        keep_data: true,
-        ..Options::default()
-    };
-    unpack_file(&corpus(relative), None, &options).expect("unpack runs")
-}
-
-fn summary(m: &Manifest) -> String {
-    let mut s: Vec<String> = m
-        .regions
-        .iter()
-        .map(|r| {
-            format!(
-                "region {} {:#x} {} {:?} {}",
-                r.source, r.offset, r.format, r.status, r.description
-            )
-        })
-        .collect();
-    s.extend(
-        m.nodes
-            .iter()
-            .map(|n| format!("node {} ({:?})", n.path, n.kind)),
-    );
-    s.extend(
-        m.warnings
-            .iter()
-            .map(|w| format!("warning {} {:?} {}", w.source, w.offset, w.reason)),
-    );
-    s.join("\n")
-}
+use iotassay_unpack::{scan, unpack, Manifest, NodeKind, Options, RegionStatus};
 
 /// The formats of the regions, outermost first (the order extraction recorded them in).
 fn formats(m: &Manifest) -> Vec<&str> {
