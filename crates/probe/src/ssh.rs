@@ -237,30 +237,41 @@ impl SshFacts {
 
 /// Complete a key exchange (no authentication) to see the host key the server signs with.
 pub async fn host_key(gate: &Gate, addr: SocketAddr, wait: Duration) -> Result<HostKey, String> {
-    let (stream, slot) = gate.connect(addr).await?.into_parts();
     let seen = Arc::new(std::sync::Mutex::new(None));
-    let handler = AcceptAnyHostKey(Some(seen.clone()));
+    session(gate, addr, wait, seen.clone(), async |_| Ok(())).await?;
+    let key = seen.lock().map_err(|_| "poisoned")?.take();
+    key.ok_or_else(|| "the key exchange showed no host key".to_string())
+}
+
+/// Connect through the gate, complete the key exchange (recording the host key in `seen`), run
+/// `then` on the session and disconnect, all within `wait`.
+async fn session<T>(
+    gate: &Gate,
+    addr: SocketAddr,
+    wait: Duration,
+    seen: Arc<std::sync::Mutex<Option<HostKey>>>,
+    then: impl AsyncFnOnce(&mut russh::client::Handle<AcceptAnyHostKey>) -> Result<T, String>,
+) -> Result<T, String> {
+    let (stream, slot) = gate.connect(addr).await?.into_parts();
     let config = Arc::new(russh::client::Config {
         inactivity_timeout: Some(wait),
         ..Default::default()
     });
     let work = async move {
         let _slot = slot;
-        let handle = russh::client::connect_stream(config, stream, handler)
-            .await
-            .map_err(|e| format!("handshake: {e}"))?;
+        let mut handle =
+            russh::client::connect_stream(config, stream, AcceptAnyHostKey(Some(seen)))
+                .await
+                .map_err(|e| format!("handshake: {e}"))?;
+        let result = then(&mut handle).await;
         let _ = handle
             .disconnect(russh::Disconnect::ByApplication, "", "en")
             .await;
-        Ok::<_, String>(())
+        result
     };
-    match tokio::time::timeout(wait, work).await {
-        Err(_) => return Err(format!("no key exchange within {} ms", wait.as_millis())),
-        Ok(Err(e)) => return Err(e),
-        Ok(Ok(())) => {}
-    }
-    let key = seen.lock().map_err(|_| "poisoned")?.take();
-    key.ok_or_else(|| "the key exchange showed no host key".to_string())
+    tokio::time::timeout(wait, work)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {} ms", wait.as_millis())))
 }
 
 /// End of the identification line (`SSH-…\r\n`), after any lines before it.
@@ -318,41 +329,21 @@ async fn login(
     wait: Duration,
     seen: Arc<std::sync::Mutex<Option<HostKey>>>,
 ) -> Try {
-    let conn = match gate.connect(addr).await {
-        Ok(c) => c,
-        Err(e) => return Try::unclear(e),
-    };
-    let config = Arc::new(russh::client::Config {
-        inactivity_timeout: Some(wait),
-        ..Default::default()
-    });
-    let (stream, slot) = conn.into_parts();
-    let work = async move {
-        let _slot = slot;
-        let mut handle =
-            russh::client::connect_stream(config, stream, AcceptAnyHostKey(Some(seen)))
-                .await
-                .map_err(|e| format!("handshake: {e}"))?;
-        let result = match &cred {
+    let result = session(gate, addr, wait, seen, async |handle| {
+        match &cred {
             None => handle.authenticate_none("root").await,
             Some(c) => handle.authenticate_password(&c.user, &c.password).await,
         }
-        .map_err(|e| format!("authentication: {e}"))?;
-        let _ = handle
-            .disconnect(russh::Disconnect::ByApplication, "", "en")
-            .await;
-        Ok::<_, String>(result)
-    };
-    match tokio::time::timeout(wait, work).await {
-        Err(_) => Try::unclear(format!("no answer within {} ms", wait.as_millis())),
-        Ok(Err(e)) => Try::unclear(e),
-        Ok(Ok(russh::client::AuthResult::Success)) => {
-            Try::new(Outcome::Accepted, "USERAUTH_SUCCESS")
-        }
-        Ok(Ok(russh::client::AuthResult::Failure {
+        .map_err(|e| format!("authentication: {e}"))
+    })
+    .await;
+    match result {
+        Err(e) => Try::unclear(e),
+        Ok(russh::client::AuthResult::Success) => Try::new(Outcome::Accepted, "USERAUTH_SUCCESS"),
+        Ok(russh::client::AuthResult::Failure {
             remaining_methods,
             partial_success,
-        })) => {
+        }) => {
             let methods: Vec<&str> = remaining_methods.iter().map(|m| m.into()).collect();
             Try::new(
                 if partial_success {
