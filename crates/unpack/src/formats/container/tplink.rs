@@ -29,6 +29,7 @@ const SALT_BOOT: [u8; 16] = [
 /// TP-Link firmware header.
 pub struct TpLink;
 
+#[derive(Clone)]
 struct Header {
     version: u32,
     vendor: Option<String>,
@@ -207,53 +208,62 @@ impl Format for TpLink {
         let h =
             parse(data).ok_or_else(|| Error::malformed(0, "TP-Link header no longer validates"))?;
         let end = h.fw_len.min(data.len());
-        check_md5(&data[..end], &h, out);
-        // Images that carry a boot loader hold the header, 128 KiB of boot loader, then a second
-        // header whose offsets are relative to itself.
-        let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(3);
-        let (image, h) = match inner_header(&data[..end], &h) {
-            Some(inner) => {
-                parts.push(("bootloader".into(), &data[HEADER_LEN..BOOT_BASE]));
-                (&data[BOOT_BASE..end], inner)
-            }
-            None => (&data[..end], h),
-        };
-        let end = image.len();
-        let kernel_end = (h.kernel_ofs + h.kernel_len).min(end);
-        if kernel_end < h.kernel_ofs + h.kernel_len {
-            out.warn(h.kernel_ofs as u64, "kernel truncated".into());
-        }
-        parts.push((
-            "kernel".into(),
-            image.get(h.kernel_ofs..kernel_end).unwrap_or_default(),
-        ));
-
-        let declared = (h.rootfs_len > 0 && fs_at(image, h.rootfs_ofs)).then_some(h.rootfs_ofs);
-        let after_kernel = [kernel_end, kernel_end.next_multiple_of(4)]
-            .into_iter()
-            .find(|&at| at < end && fs_at(image, at));
-        let (start, stop) = match (declared, after_kernel) {
-            (Some(at), _) => (at, (at + h.rootfs_len).min(end)),
-            (None, Some(at)) => {
-                out.warn(
-                    h.rootfs_ofs as u64,
-                    format!("no file system at the header's rootfs offset; using the one right after the kernel at {at:#x}"),
-                );
-                (at, end)
-            }
-            (None, None) if h.rootfs_len > 0 && h.rootfs_ofs < end => {
-                (h.rootfs_ofs, (h.rootfs_ofs + h.rootfs_len).min(end))
-            }
-            (None, None) => {
-                if h.rootfs_len > 0 {
-                    out.warn(h.rootfs_ofs as u64, "rootfs lies beyond the data".into());
-                }
-                return payloads(out, &parts);
-            }
-        };
-        parts.push(("rootfs".into(), &image[start..stop]));
-        payloads(out, &parts)
+        // The MD5 (of several MB in a flash dump) is checked while the partitions are extracted.
+        let ((), extracted) = rayon::join(
+            || check_md5(&data[..end], &h, out),
+            || extract_parts(data, end, &h, out),
+        );
+        extracted
     }
+}
+
+/// Emit the partitions of the image `data[..end]` whose outer header is `h`.
+fn extract_parts(data: &[u8], end: usize, h: &Header, out: &dyn Emit) -> Result<(), Error> {
+    // Images that carry a boot loader hold the header, 128 KiB of boot loader, then a second
+    // header whose offsets are relative to itself.
+    let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(3);
+    let (image, h) = match inner_header(&data[..end], h) {
+        Some(inner) => {
+            parts.push(("bootloader".into(), &data[HEADER_LEN..BOOT_BASE]));
+            (&data[BOOT_BASE..end], inner)
+        }
+        None => (&data[..end], h.clone()),
+    };
+    let end = image.len();
+    let kernel_end = (h.kernel_ofs + h.kernel_len).min(end);
+    if kernel_end < h.kernel_ofs + h.kernel_len {
+        out.warn(h.kernel_ofs as u64, "kernel truncated".into());
+    }
+    parts.push((
+        "kernel".into(),
+        image.get(h.kernel_ofs..kernel_end).unwrap_or_default(),
+    ));
+
+    let declared = (h.rootfs_len > 0 && fs_at(image, h.rootfs_ofs)).then_some(h.rootfs_ofs);
+    let after_kernel = [kernel_end, kernel_end.next_multiple_of(4)]
+        .into_iter()
+        .find(|&at| at < end && fs_at(image, at));
+    let (start, stop) = match (declared, after_kernel) {
+        (Some(at), _) => (at, (at + h.rootfs_len).min(end)),
+        (None, Some(at)) => {
+            out.warn(
+                h.rootfs_ofs as u64,
+                format!("no file system at the header's rootfs offset; using the one right after the kernel at {at:#x}"),
+            );
+            (at, end)
+        }
+        (None, None) if h.rootfs_len > 0 && h.rootfs_ofs < end => {
+            (h.rootfs_ofs, (h.rootfs_ofs + h.rootfs_len).min(end))
+        }
+        (None, None) => {
+            if h.rootfs_len > 0 {
+                out.warn(h.rootfs_ofs as u64, "rootfs lies beyond the data".into());
+            }
+            return payloads(out, &parts);
+        }
+    };
+    parts.push(("rootfs".into(), &image[start..stop]));
+    payloads(out, &parts)
 }
 
 /// Verify the salted MD5 when the whole image is present; a mismatch is a warning (the image may
