@@ -295,6 +295,30 @@ impl Iterator for Search<'_> {
     }
 }
 
+/// Fuzz entry point: a survey taken in chunks whose sizes the input chooses finds exactly what a
+/// live search finds, and hashes exactly the bytes. Panics on a difference.
+pub fn fuzz_survey(input: &[u8]) {
+    let (sizes, data) = input.split_at(input.len().min(8));
+    let mut surveyor = Surveyor::new();
+    let mut sizes = sizes.iter().cycle().map(|&n| usize::from(n).max(1));
+    let mut at = 0;
+    while at < data.len() {
+        let n = sizes.next().unwrap_or(1).min(data.len() - at);
+        surveyor.feed(&data[at..at + n]);
+        at += n;
+    }
+    let survey = surveyor.finish();
+    assert!(survey.covers(data));
+    assert_eq!(survey.sha256(), <[u8; 32]>::from(Sha256::digest(data)));
+    if let Some(hits) = &survey.hits {
+        let mut live: Vec<_> = Starts::new(data, 0)
+            .map(|(pattern, p)| (p, pattern))
+            .collect();
+        live.sort_unstable();
+        assert_eq!(*hits, live);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,6 +412,15 @@ mod tests {
             Search::new(&data[1..], Some(&survey), 0),
             Search::Live(_)
         ));
+    }
+
+    #[test]
+    fn the_fuzz_entry_point_holds_on_magics_and_on_nothing() {
+        let mut input = vec![3, 250, 1, 17, 64, 2, 9, 128];
+        input.extend(magic_soup());
+        fuzz_survey(&input);
+        fuzz_survey(&[]);
+        fuzz_survey(&[5]);
     }
 
     #[test]
