@@ -50,10 +50,11 @@ peak_anon_kib() {
   echo $max
 }
 # What each tool recovered: our manifest's nodes other than folders (device nodes are recorded
-# there, not created); binwalk's files and links, without the link to the input it puts at the top
-# (it writes a 0-byte placeholder file for each device node).
+# there, not created); everything binwalk wrote other than folders (device nodes as unsquashfs
+# creates them, or 0-byte placeholders from its own extractors), without the link to the input it
+# puts at the top.
 count_ours() { python3 -c 'import json,sys; print(sum(n["kind"] != "dir" for n in json.load(open(sys.argv[1]))["nodes"]))' "$1/manifest.json" 2>/dev/null || echo 0; }
-count_binwalk() { find "$1" -mindepth 2 \( -type f -o -type l \) 2>/dev/null | wc -l; }
+count_binwalk() { find "$1" -mindepth 2 ! -type d 2>/dev/null | wc -l; }
 
 echo "## Full recursive unpack of the real images"
 echo
