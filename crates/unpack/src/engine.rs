@@ -257,10 +257,7 @@ fn identify_whole(data: &[u8]) -> Option<Accepted> {
             continue;
         }
         if let Some(id) = handler.identify(data) {
-            let end = id
-                .size
-                .and_then(|s| usize::try_from(s).ok())
-                .map_or(data.len(), |s| s.min(data.len()));
+            let end = id.end_within(0, data.len());
             return Some(Accepted {
                 start: 0,
                 end,

@@ -299,49 +299,40 @@ impl Iterator for Search<'_> {
 /// live search finds, and hashes exactly the bytes. Panics on a difference.
 pub fn fuzz_survey(input: &[u8]) {
     let (sizes, data) = input.split_at(input.len().min(8));
-    let mut surveyor = Surveyor::new();
-    let mut sizes = sizes.iter().cycle().map(|&n| usize::from(n).max(1));
-    let mut at = 0;
-    while at < data.len() {
-        let n = sizes.next().unwrap_or(1).min(data.len() - at);
-        surveyor.feed(&data[at..at + n]);
-        at += n;
-    }
-    let survey = surveyor.finish();
+    let sizes: Vec<usize> = sizes.iter().map(|&n| usize::from(n)).collect();
+    let survey = surveyed(data, &sizes);
     assert!(survey.covers(data));
     assert_eq!(survey.sha256(), <[u8; 32]>::from(Sha256::digest(data)));
     if let Some(hits) = &survey.hits {
-        let mut live: Vec<_> = Starts::new(data, 0)
-            .map(|(pattern, p)| (p, pattern))
-            .collect();
-        live.sort_unstable();
-        assert_eq!(*hits, live);
+        assert_eq!(*hits, live(data));
     }
+}
+
+/// Every (start, pattern) a live search finds in `data`, ordered as a survey keeps them.
+fn live(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut v: Vec<_> = Starts::new(data, 0)
+        .map(|(pattern, p)| (p, pattern))
+        .collect();
+    v.sort_unstable();
+    v
+}
+
+/// A survey of `data` fed in chunks of `chunk_sizes` bytes, cycling (0 counts as 1).
+fn surveyed(data: &[u8], chunk_sizes: &[usize]) -> Survey {
+    let mut s = Surveyor::new();
+    let mut sizes = chunk_sizes.iter().cycle();
+    let mut at = 0;
+    while at < data.len() {
+        let n = sizes.next().map_or(1, |&n| n.max(1)).min(data.len() - at);
+        s.feed(&data[at..at + n]);
+        at += n;
+    }
+    s.finish()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn live(data: &[u8]) -> Vec<(usize, usize)> {
-        let mut v: Vec<_> = Starts::new(data, 0)
-            .map(|(pattern, p)| (p, pattern))
-            .collect();
-        v.sort_unstable();
-        v
-    }
-
-    fn surveyed(data: &[u8], chunk_sizes: &[usize]) -> Survey {
-        let mut s = Surveyor::new();
-        let mut at = 0;
-        let mut sizes = chunk_sizes.iter().cycle();
-        while at < data.len() {
-            let n = (*sizes.next().unwrap()).clamp(1, data.len() - at);
-            s.feed(&data[at..at + n]);
-            at += n;
-        }
-        s.finish()
-    }
 
     /// Magic numbers of many formats packed densely, so chunk boundaries cut through them.
     fn magic_soup() -> Vec<u8> {
