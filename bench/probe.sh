@@ -8,8 +8,9 @@
 # `nmap -sV --script telnet-brute,ssh-brute,http-default-accounts` on the same ports, side by side:
 # wall time and what each reports. nmap's brute scripts get the same candidates as the probe's
 # first nine (users root/admin × the Mirai passwords), so both try comparable lists.
-# Not a test. Run as root (standard ports, the admin test account of .ci/run). Needs the Debian
-# packages of .ci/run. Usage: bench/probe.sh  (NMAP=0 skips nmap; the reports stay in $OUT,
+# Not a test. Run as root (standard ports; telnetd and dropbear run in a mount namespace of their
+# own whose passwd/shadow hold the test account admin/admin, so the host gets no account). Needs
+# the Debian packages scripts/test installs. Usage: bench/probe.sh  (NMAP=0 skips nmap; the reports stay in $OUT,
 # default /tmp/iotassay-probe-bench)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd); cd "$here"
@@ -21,7 +22,11 @@ out=${OUT:-/tmp/iotassay-probe-bench}; mkdir -p "$out"
 work=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-id admin >/dev/null 2>&1 || { echo "the admin/admin test account is missing (.ci/run creates it)" >&2; exit 2; }
+# The telnet and SSH servers authenticate against /etc/passwd and /etc/shadow: theirs are the bench's.
+printf 'root:x:0:0:root:/root:/bin/sh\nadmin:x:65534:65534:probe bench account:/tmp:/bin/sh\n' > "$work/passwd"
+printf 'root:*:19000:0:99999:7:::\nadmin:%s:19000:0:99999:7:::\n' "$(openssl passwd -6 admin)" > "$work/shadow"
+accounts=(unshare --mount --propagation private -- sh -c
+  'mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/shadow && shift 2 && exec "$@"' sh "$work/passwd" "$work/shadow")
 start() { "$@" >>"$work/servers.log" 2>&1 & pids+=($!); }
 
 dropbearkey -t ed25519 -f "$work/key" >/dev/null 2>&1
@@ -65,8 +70,8 @@ printf 'agentaddress udp:%s:161\nrocommunity public 127.0.0.0/8\n' "$ip" > "$wor
 printf 'admin\nadmin\n' | PURE_DBFILE="$work/ftp.pdb" pure-pw useradd admin -u 65534 -g 65534 -d "$work/ftp" -f "$work/ftp.passwd" -m >/dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj /CN=bench -keyout "$work/k.pem" -out "$work/c.pem" 2>/dev/null
 
-start busybox telnetd -F -b "$ip" -p 23 -l /bin/login
-start dropbear -F -E -p "$ip:22" -r "$work/key"
+start "${accounts[@]}" busybox telnetd -F -b "$ip" -p 23 -l /bin/login
+start "${accounts[@]}" dropbear -F -E -p "$ip:22" -r "$work/key"
 start lighttpd -D -f "$work/lighttpd.conf"
 start lighttpd -D -f "$work/form.conf"
 start nginx -c "$work/nginx.conf" -p "$work" -g 'daemon off;'

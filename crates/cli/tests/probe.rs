@@ -36,7 +36,7 @@ fn live_services_are_compared_with_the_scan_and_the_declaration() {
     let dropbear = Path::new("/usr/sbin/dropbear");
     assert!(
         dropbear.exists(),
-        "dropbear is missing: install the Debian package dropbear-bin (.ci/run does)"
+        "dropbear is missing: install the Debian package dropbear-bin (scripts/test does)"
     );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

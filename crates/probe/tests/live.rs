@@ -4,9 +4,11 @@
 //! Each test asserts the exact verdicts and findings, including none on the hardened servers and
 //! no false success on servers that accept any password or answer 200 everywhere.
 //!
-//! `.ci/run` installs the servers and creates the one system account the telnet and SSH servers
-//! need (`admin` / `admin`: they authenticate only against /etc/passwd). A missing server is a
-//! failure naming its Debian package, never a skip.
+//! `scripts/test` installs the servers. The telnet and SSH servers authenticate only against
+//! /etc/passwd and /etc/shadow, so they run in a mount namespace of their own (`unshare --mount`)
+//! in which a passwd and a shadow of the test's own, holding the one account `admin` / `admin`, are
+//! bound over the host's: no account is ever created on the host. A missing server is a failure
+//! naming its Debian package, never a skip.
 
 use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -34,20 +36,61 @@ fn need(program: &str, package: &str) -> PathBuf {
             return p;
         }
     }
-    panic!("{program} is missing: install the Debian package `{package}` (.ci/run does)");
+    panic!("{program} is missing: install the Debian package `{package}` (scripts/test does)");
 }
 
-fn need_admin_account() {
-    let passwd = std::fs::read_to_string("/etc/passwd").unwrap_or_default();
-    assert!(
-        passwd.lines().any(|l| l.starts_with("admin:")),
-        "the test account admin/admin is missing: .ci/run creates it (useradd admin; chpasswd)"
-    );
+/// sha512crypt of `admin` (`openssl passwd -6 -salt iotassaytest admin`).
+const ADMIN_HASH: &str = "$6$iotassaytest$x/g4amwWYHf5pQPDy6i1fhgVY0yJOcnu85Lh.XNxUabOa5uGlDb1uqEY5/KT2w5SKHsrheBHCdGDrQ0fsvp6/0";
+
+/// How a server is started: as it is, or in a mount namespace of its own whose /etc/passwd and
+/// /etc/shadow are the test's (root, and `admin` / `admin` with the unprivileged uid 65534).
+#[derive(Clone, Copy, PartialEq)]
+enum Accounts {
+    Host,
+    TestOnly,
+}
+
+/// Writes the namespace's passwd and shadow into `dir/accounts/` (once) and returns the command
+/// that starts `program` inside the namespace: `unshare --mount --propagation private` (root is
+/// needed for it, as for the servers themselves), the two files bound over the host's, then exec.
+/// A user namespace is not used: an identity mapping needs newuidmap and /etc/subuid entries on the
+/// host (the very change this avoids), and a root-only mapping makes initgroups() fail in login
+/// and dropbear.
+fn in_test_accounts(dir: &Path, program: &Path) -> Command {
+    let unshare = need("unshare", "util-linux");
+    let accounts = dir.join("accounts");
+    std::fs::create_dir_all(&accounts).unwrap();
+    std::fs::write(
+        accounts.join("passwd"),
+        "root:x:0:0:root:/root:/bin/sh\nadmin:x:65534:65534:probe test account:/tmp:/bin/sh\n",
+    )
+    .unwrap();
+    std::fs::write(
+        accounts.join("shadow"),
+        format!("root:*:19000:0:99999:7:::\nadmin:{ADMIN_HASH}:19000:0:99999:7:::\n"),
+    )
+    .unwrap();
+    let mut c = Command::new(unshare);
+    c.args(["--mount", "--propagation", "private", "--", "/bin/sh", "-c"])
+        .arg(r#"mount --bind "$1" /etc/passwd && mount --bind "$2" /etc/shadow && shift 2 && exec "$@""#)
+        .arg("sh")
+        .arg(accounts.join("passwd"))
+        .arg(accounts.join("shadow"))
+        .arg(program);
+    c
 }
 
 fn spawn(dir: &Path, name: &str, program: &Path, args: &[&str]) -> Server {
+    spawn_as(dir, name, program, args, Accounts::Host)
+}
+
+fn spawn_as(dir: &Path, name: &str, program: &Path, args: &[&str], accounts: Accounts) -> Server {
     let log = std::fs::File::create(dir.join(format!("{name}.log"))).unwrap();
-    let child = Command::new(program)
+    let mut command = match accounts {
+        Accounts::Host => Command::new(program),
+        Accounts::TestOnly => in_test_accounts(dir, program),
+    };
+    let child = command
         .args(args)
         .current_dir(dir)
         .stdin(Stdio::null())
@@ -129,7 +172,6 @@ fn f(check: &str, port: u16) -> (String, u16) {
 
 #[test]
 fn telnet_default_no_auth_and_accept_any() {
-    need_admin_account();
     let busybox = need("busybox", "busybox-static");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
@@ -164,11 +206,12 @@ done
         (2326, unique.to_str().unwrap()),
     ] {
         let p = port.to_string();
-        let mut s = spawn(
+        let mut s = spawn_as(
             d,
             &format!("telnetd-{port}"),
             &busybox,
             &["telnetd", "-F", "-b", ip, "-p", &p, "-l", login],
+            Accounts::TestOnly,
         );
         wait_tcp(d, &mut s, &format!("{ip}:{port}"));
         servers.push(s);
@@ -249,7 +292,6 @@ done
 
 #[test]
 fn ssh_default_and_hardened() {
-    need_admin_account();
     let dropbear = need("dropbear", "dropbear-bin");
     let keygen = need("dropbearkey", "dropbear-bin");
     let dir = tempfile::tempdir().unwrap();
@@ -276,7 +318,7 @@ fn ssh_default_and_hardened() {
     assert!(ok.status.success(), "{ok:?}");
     let ip = "127.0.77.2";
     let key = key.to_str().unwrap();
-    let mut old_key = spawn(
+    let mut old_key = spawn_as(
         d,
         "dropbear-rsa1024",
         &dropbear,
@@ -289,19 +331,22 @@ fn ssh_default_and_hardened() {
             "-r",
             rsa.to_str().unwrap(),
         ],
+        Accounts::TestOnly,
     );
-    let mut open = spawn(
+    let mut open = spawn_as(
         d,
         "dropbear-open",
         &dropbear,
         &["-F", "-E", "-p", "127.0.77.2:2222", "-r", key],
+        Accounts::TestOnly,
     );
     // Hardened: password logins disabled (-s), keys only.
-    let mut hard = spawn(
+    let mut hard = spawn_as(
         d,
         "dropbear-hard",
         &dropbear,
         &["-F", "-E", "-s", "-p", "127.0.77.2:2223", "-r", key],
+        Accounts::TestOnly,
     );
     wait_tcp(d, &mut open, "127.0.77.2:2222");
     wait_tcp(d, &mut hard, "127.0.77.2:2223");
@@ -1050,7 +1095,7 @@ fn rtsp_basic_digest_and_open_stream() {
         Path::new("/usr/lib/x86_64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists()
             || Path::new("/usr/lib/aarch64-linux-gnu/girepository-1.0/GstRtspServer-1.0.typelib").exists(),
         "GStreamer's RTSP server is missing: install the Debian packages gir1.2-gst-rtsp-server-1.0 \
-         python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good (.ci/run does)"
+         python3-gi gstreamer1.0-plugins-base gstreamer1.0-plugins-good (scripts/test does)"
     );
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();

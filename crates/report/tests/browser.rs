@@ -1,5 +1,5 @@
 //! The HTML report and the label in a real browser: headless Chromium (Debian's `chromium`, which
-//! `.ci/run` installs; `IOTASSAY_CHROMIUM` names another binary). The screenshot must show the
+//! `scripts/test` installs; `IOTASSAY_CHROMIUM` names another binary). The screenshot must show the
 //! scorecard in its colours, the DOM after the script ran must hold the filtered findings, and the
 //! page must log nothing to the console (no script error, no CSP violation).
 
@@ -24,7 +24,7 @@ fn chromium() -> PathBuf {
             }
         }
     }
-    panic!("headless Chromium is needed: apt-get install chromium (as .ci/run does), or set IOTASSAY_CHROMIUM");
+    panic!("headless Chromium is needed: apt-get install chromium (as scripts/test does), or set IOTASSAY_CHROMIUM");
 }
 
 struct Run {
