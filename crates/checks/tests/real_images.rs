@@ -33,9 +33,10 @@ struct Image {
 }
 
 /// One fact. Exactly one of the selectors is set: a `check` (a finding of that check whose JSON
-/// contains every `text`), a `component` (name, and `version` when given), a `path` (a node of the
-/// unpacked tree whose path inside its structure is this), a `guideline` (its `status`), or `os`
-/// (text the inventory's OS description contains).
+/// contains every `text`; with `at`, one evidence item of it at that path must hold them all), a
+/// `component` (name, and `version` when given: as found, or as a package release of it such as
+/// opkg's `1.19.4-6`), a `path` (a node of the unpacked tree whose path inside its structure is
+/// this), a `guideline` (its `status`), or `os` (text the inventory's OS description contains).
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Fact {
@@ -44,6 +45,7 @@ struct Fact {
     check: Option<String>,
     #[serde(default)]
     text: Vec<String>,
+    at: Option<String>,
     component: Option<String>,
     version: Option<String>,
     path: Option<String>,
@@ -53,6 +55,10 @@ struct Fact {
 }
 
 impl Fact {
+    fn contains_all(&self, json: &str) -> bool {
+        self.text.iter().all(|t| json.contains(t.as_str()))
+    }
+
     /// Whether the assessment (and the manifest it came from) shows this fact.
     fn holds(&self, a: &Assessment, json: &Value, manifest: &Manifest) -> bool {
         let selectors = [
@@ -74,15 +80,25 @@ impl Fact {
                 .into_iter()
                 .flatten()
                 .filter(|f| f["check"] == check.as_str())
-                .any(|f| {
-                    let text = f.to_string();
-                    self.text.iter().all(|t| text.contains(t.as_str()))
+                .any(|f| match &self.at {
+                    None => self.contains_all(&f.to_string()),
+                    Some(at) => f["evidence"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter(|e| e["path"] == at.as_str())
+                        .any(|e| self.contains_all(&e.to_string())),
                 });
         }
         if let Some(name) = &self.component {
             return a.inventory.components.iter().any(|c| {
                 c.name.eq_ignore_ascii_case(name)
-                    && self.version.as_ref().is_none_or(|v| &c.version == v)
+                    && self.version.as_ref().is_none_or(|v| {
+                        &c.version == v
+                            || c.version
+                                .strip_prefix(v.as_str())
+                                .is_some_and(|r| r.starts_with('-'))
+                    })
             });
         }
         if let Some(path) = &self.path {
