@@ -23,8 +23,9 @@ use crate::manifest::{
     Input, Manifest, Node, NodeKind, Region, RegionStatus, Stats, Warning, SCHEMA,
 };
 use crate::path::SafePath;
-use crate::scan::{Search, Survey, SCANNER};
+use crate::scan::{Search, SCANNER};
 use crate::store::DiskStore;
+use crate::survey::Survey;
 
 /// Default recursion depth: deep enough for flash dump → container → LZMA → cpio → gzip → tar…
 pub const DEFAULT_MAX_DEPTH: u32 = 16;

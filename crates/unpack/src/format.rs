@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::scan::Survey;
+use crate::survey::Survey;
 
 /// A magic byte string that may start a structure of some format.
 #[derive(Debug, Clone, Copy)]

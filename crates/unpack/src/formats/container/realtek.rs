@@ -62,9 +62,9 @@ impl Section {
 /// The `cvimg` sum: big-endian 16-bit words, an odd last byte added as it is.
 fn word_sum(data: &[u8]) -> u16 {
     let mut words = data.chunks_exact(2);
-    let mut sum = words
-        .by_ref()
-        .fold(0u16, |s, w| s.wrapping_add(u16::from_be_bytes([w[0], w[1]])));
+    let mut sum = words.by_ref().fold(0u16, |s, w| {
+        s.wrapping_add(u16::from_be_bytes([w[0], w[1]]))
+    });
     if let [last] = words.remainder() {
         sum = sum.wrapping_add(u16::from(*last));
     }
@@ -208,7 +208,13 @@ impl Format for Realtek {
 /// A tag as a file name part (it is alphanumeric already; kept explicit for safety).
 fn sanitise_tag(tag: &[u8; 4]) -> String {
     tag.iter()
-        .map(|&b| if b.is_ascii_alphanumeric() { b as char } else { '_' })
+        .map(|&b| {
+            if b.is_ascii_alphanumeric() {
+                b as char
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -245,7 +251,9 @@ mod tests {
             assert_eq!(s.end(), img.len());
             let id = Realtek.identify(&img).expect("identifies");
             assert!(id.warnings.is_empty());
-            assert!(id.description.contains("cs6c (load 0x80500000, flash 0x10000"));
+            assert!(id
+                .description
+                .contains("cs6c (load 0x80500000, flash 0x10000"));
             let (c, r) = Collector::run(&Realtek, &img, 1 << 20).unwrap();
             r.unwrap();
             assert_eq!(c.file("0-cs6c").unwrap(), body);
@@ -254,7 +262,11 @@ mod tests {
             let mut bad = img.clone();
             bad[HEADER_LEN] ^= 0x40;
             let id = Realtek.identify(&bad).expect("known tag");
-            assert!(id.description.contains("checksum BAD"), "{}", id.description);
+            assert!(
+                id.description.contains("checksum BAD"),
+                "{}",
+                id.description
+            );
             let (c, r) = Collector::run(&Realtek, &bad, 1 << 20).unwrap();
             r.unwrap();
             let w = c.warnings.lock().unwrap().clone();

@@ -16,7 +16,7 @@ use backhand::traits::filesystem::{BackhandInnerNode, BackhandNode};
 use backhand::FilesystemReaderTrait;
 use rayon::prelude::*;
 
-use super::v4_stream::{BlockStream, Layout, STREAM_THRESHOLD};
+use super::v4_stream::{fragment_entry, BlockStream, Layout, STREAM_THRESHOLD};
 use super::{date, emit, kib, split_dev};
 use crate::bytes::Endian;
 use crate::format::{Body, Emit, Error, Format, Identified, Kind as FormatKind, Magic, Meta};
@@ -256,7 +256,7 @@ fn extract_fs(
             Ok(Ok(_)) => emit(out, rel_path(node), meta(node), Body::File(&writer.buf)),
             Ok(Err(e)) => {
                 out.warn(
-                    file.blocks_start(),
+                    data_offset(data, layout, file),
                     format!(
                         "{}: {}",
                         String::from_utf8_lossy(rel_path(node)),
@@ -267,7 +267,7 @@ fn extract_fs(
             }
             Err(_) => {
                 out.warn(
-                    file.blocks_start(),
+                    data_offset(data, layout, file),
                     format!(
                         "{}: the SquashFS reader panicked",
                         String::from_utf8_lossy(rel_path(node))
@@ -277,6 +277,20 @@ fn extract_fs(
             }
         }
     })
+}
+
+/// Where a file's data lies in the image, for warnings: its first block, or for a file held
+/// whole in a fragment, that fragment's block (when the fragment table can be read).
+fn data_offset(
+    data: &[u8],
+    layout: Option<Layout>,
+    file: &backhand::traits::filesystem::BackhandSquashfsFileReader,
+) -> u64 {
+    let in_fragment_only = file.block_sizes().is_empty() && file.frag_index() != u32::MAX as usize;
+    layout
+        .filter(|_| in_fragment_only)
+        .and_then(|l| fragment_entry(data, &l, u32::try_from(file.frag_index()).ok()?).ok())
+        .map_or(file.blocks_start(), |(at, _)| at)
 }
 
 /// Why backhand failed. Built without its `error-strings` feature (which would pull in a logging
@@ -294,7 +308,9 @@ fn backhand_reason(e: &backhand::BackhandError) -> String {
         E::Unreachable | E::UnexpectedInode | E::UnsupportedInode => {
             "unexpected or unsupported inode".into()
         }
-        E::CorruptedOrInvalidSquashfs => "corrupted data (a block does not decompress or is out of place)".into(),
+        E::CorruptedOrInvalidSquashfs => {
+            "corrupted data (a block does not decompress or is out of place)".into()
+        }
         E::InvalidCompressionOption => "invalid compression options".into(),
         E::InvalidFilePath | E::UndefineFileName | E::DuplicatedFileName => {
             "invalid, missing or duplicated file name".into()
