@@ -22,11 +22,31 @@ const MAX_SECTION: usize = 64 << 20;
 /// Sections followed in one chain.
 const MAX_SECTIONS: usize = 16;
 
-/// Signatures of the Realtek SDK and known vendor tags, as found at the start of an image.
-const KNOWN: &[&[u8; 4]] = &[
-    b"cs6b", b"cr6b", b"r6br", b"cs6c", b"cr6c", b"r6cr", b"csys", b"csro", b"w6bp", b"w6cp",
-    b"webp", b"F6LB", b"R6LB",
+/// The signatures of the Realtek SDK and known vendor tags at the start of a section, then a root
+/// file system section under a tag nobody listed: its SquashFS follows the header (the checksum
+/// must then hold).
+const MAGICS: &[Magic] = &[
+    Magic::at_start(b"cs6b"),
+    Magic::at_start(b"cr6b"),
+    Magic::at_start(b"r6br"),
+    Magic::at_start(b"cs6c"),
+    Magic::at_start(b"cr6c"),
+    Magic::at_start(b"r6cr"),
+    Magic::at_start(b"csys"),
+    Magic::at_start(b"csro"),
+    Magic::at_start(b"w6bp"),
+    Magic::at_start(b"w6cp"),
+    Magic::at_start(b"webp"),
+    Magic::at_start(b"F6LB"),
+    Magic::at_start(b"R6LB"),
+    Magic::at(HEADER_LEN, b"hsqs"),
+    Magic::at(HEADER_LEN, b"sqsh"),
 ];
+
+/// Whether `signature` is one of the SDK's or a known vendor tag.
+fn known(signature: &[u8; 4]) -> bool {
+    MAGICS.iter().any(|m| m.offset == 0 && m.bytes == signature)
+}
 
 /// Realtek RTL819x firmware image (`cvimg` sections).
 pub struct Realtek;
@@ -107,7 +127,7 @@ pub(crate) fn section(data: &[u8], at: usize) -> Option<Section> {
 /// checksum; each next one, directly after the previous, is followed while its signature is
 /// known or its checksum is valid.
 pub(crate) fn chain(data: &[u8]) -> Option<Vec<Section>> {
-    let believed = |s: &Section| s.checksum_ok || KNOWN.contains(&&s.signature);
+    let believed = |s: &Section| s.checksum_ok || known(&s.signature);
     let first = section(data, 0).filter(believed)?;
     let mut sections = vec![first];
     while sections.len() < MAX_SECTIONS {
@@ -128,25 +148,6 @@ impl Format for Realtek {
         Kind::Container
     }
     fn magics(&self) -> &'static [Magic] {
-        const MAGICS: &[Magic] = &[
-            Magic::at_start(b"cs6b"),
-            Magic::at_start(b"cr6b"),
-            Magic::at_start(b"r6br"),
-            Magic::at_start(b"cs6c"),
-            Magic::at_start(b"cr6c"),
-            Magic::at_start(b"r6cr"),
-            Magic::at_start(b"csys"),
-            Magic::at_start(b"csro"),
-            Magic::at_start(b"w6bp"),
-            Magic::at_start(b"w6cp"),
-            Magic::at_start(b"webp"),
-            Magic::at_start(b"F6LB"),
-            Magic::at_start(b"R6LB"),
-            // A root file system section under a tag nobody listed: its SquashFS follows the
-            // header (the checksum must then hold).
-            Magic::at(HEADER_LEN, b"hsqs"),
-            Magic::at(HEADER_LEN, b"sqsh"),
-        ];
         MAGICS
     }
 
