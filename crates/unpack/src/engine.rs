@@ -23,8 +23,9 @@ use crate::manifest::{
     Input, Manifest, Node, NodeKind, Region, RegionStatus, Stats, Warning, SCHEMA,
 };
 use crate::path::SafePath;
-use crate::scan::{Search, Survey, SCANNER};
+use crate::scan::{Search, SCANNER};
 use crate::store::DiskStore;
+use crate::survey::Survey;
 
 /// Default recursion depth: deep enough for flash dump → container → LZMA → cpio → gzip → tar…
 pub const DEFAULT_MAX_DEPTH: u32 = 16;
@@ -176,6 +177,16 @@ fn carve(
     survey: Option<&Survey>,
     warn: &mut dyn FnMut(Option<u64>, String),
 ) -> (Vec<Accepted>, Vec<Hit>) {
+    carve_within(data, survey, data.len(), warn)
+}
+
+/// [`carve`], keeping only structures that start before `starts_before` (they may run past it).
+fn carve_within(
+    data: &[u8],
+    survey: Option<&Survey>,
+    starts_before: usize,
+    warn: &mut dyn FnMut(Option<u64>, String),
+) -> (Vec<Accepted>, Vec<Hit>) {
     let all = formats::all();
     let mut accepted = Vec::new();
     let mut info = Vec::new();
@@ -185,6 +196,9 @@ fn carve(
     let _work = crate::format::IdentifyBudget::for_data(data.len());
     let mut work_warned = false;
     while let Some((start, h)) = candidates.next(covered_end) {
+        if start >= starts_before {
+            break;
+        }
         if start < covered_end {
             continue;
         }
@@ -320,6 +334,19 @@ type ReleaseFn<'a> = dyn Fn(usize, usize) + Sync + 'a;
 /// back, so without them every page of it would stay mapped (and counted) until the end.
 const RELEASE_INPUT_EVERY: u64 = 64 << 20;
 
+/// A warning's reason, never empty: a decoder error that displays as nothing (or a message that
+/// ends where its cause should follow) says so instead of leaving a bare path.
+fn with_reason(reason: String) -> String {
+    let trimmed = reason.trim_end();
+    if trimmed.is_empty() {
+        "no reason given (a decoder failed without a message)".into()
+    } else if trimmed.ends_with(':') {
+        format!("{trimmed} no reason given (a decoder failed without a message)")
+    } else {
+        reason
+    }
+}
+
 /// Where the blob being carved came from.
 #[derive(Clone)]
 struct Origin {
@@ -334,6 +361,7 @@ struct Origin {
 
 impl<'a> Run<'a> {
     fn warn(&self, source: &str, offset: Option<u64>, format: Option<&str>, reason: String) {
+        let reason = with_reason(reason);
         self.warnings
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -369,10 +397,16 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Carve `data` (a payload or the input) and extract everything found.
-    fn carve_blob(&self, data: &[u8], survey: Option<&Survey>, origin: &Origin) {
+    /// Carve `data` (a payload or the input) and extract everything found. Returns the spans of
+    /// `data` the structures found explain (info hits excluded).
+    fn carve_blob(
+        &self,
+        data: &[u8],
+        survey: Option<&Survey>,
+        origin: &Origin,
+    ) -> Vec<(usize, usize)> {
         if self.aborted.load(Ordering::Relaxed) {
-            return;
+            return Vec::new();
         }
         let (accepted, info) = carve(data, survey, &mut |off, why| {
             self.warn(&origin.source, off, None, why)
@@ -391,7 +425,78 @@ impl<'a> Run<'a> {
                 status: RegionStatus::Identified,
             });
         }
+        let spans = accepted.iter().map(|a| (a.start, a.end)).collect();
         accepted
+            .into_par_iter()
+            .for_each(|a| self.extract(data, a, origin));
+        spans
+    }
+
+    /// Carve by content what a container at `data[start..end]` left unexplained: its bytes outside
+    /// every emitted partition, and the bytes of a partition that no structure found in it
+    /// explains (a partition the header places wrongly: its file system starts elsewhere, or runs
+    /// past the partition's declared end). A structure found there is extracted as a sibling of
+    /// the container, read from the container's bytes (so it may run across partition
+    /// boundaries), and a warning says the header and the content disagree.
+    fn carve_unexplained(
+        &self,
+        data: &[u8],
+        (start, end): (usize, usize),
+        explained: Vec<(usize, usize)>,
+        container: &str,
+        origin: &Origin,
+    ) {
+        let len = end - start;
+        let mut spans = explained;
+        // The container's own header at its first byte is not carved again (it would find the
+        // container itself).
+        spans.push((0, 1));
+        spans.sort_unstable();
+        let mut gaps = Vec::new();
+        let mut at = 0usize;
+        for (s, e) in spans {
+            if s > at {
+                gaps.push((at, s.min(len)));
+            }
+            at = at.max(e);
+        }
+        if at < len {
+            gaps.push((at, len));
+        }
+        let mut found = Vec::new();
+        for (gap_start, gap_end) in gaps {
+            if self.aborted.load(Ordering::Relaxed) {
+                return;
+            }
+            // Skip what a structure found in an earlier gap covers.
+            let from = start + gap_start.max(found.last().map_or(0, |a: &Accepted| a.end - start));
+            if from >= start + gap_end {
+                continue;
+            }
+            let (accepted, _info) = carve_within(
+                &data[from..end],
+                None,
+                start + gap_end - from,
+                &mut |off, why| self.warn(&origin.source, off.map(|o| o + from as u64), None, why),
+            );
+            found.extend(accepted.into_iter().map(|a| Accepted {
+                start: a.start + from,
+                end: a.end + from,
+                ..a
+            }));
+        }
+        for a in &found {
+            self.warn(
+                &origin.source,
+                Some(a.start as u64),
+                Some(a.handler.name()),
+                format!(
+                    "the {container} header and the content disagree: this {} lies in bytes the header does not account for (or places wrongly); carved by content",
+                    a.handler.name()
+                ),
+            );
+        }
+        found
             .into_par_iter()
             .for_each(|a| self.extract(data, a, origin));
     }
@@ -426,8 +531,25 @@ impl<'a> Run<'a> {
             format: name,
             depth: origin.depth,
             emitted: AtomicU64::new(0),
+            span: &data[a.start..a.end],
+            explained: Mutex::new(Vec::new()),
+            foreign: AtomicBool::new(false),
         };
         let result = a.handler.extract(&data[a.start..a.end], a.id, &emitter);
+        // What a container's header leaves unexplained is carved by content, unless it emitted
+        // content that is not its own bytes (decrypted, decompressed): then its bytes cannot be
+        // matched with what it yields.
+        if a.handler.kind() == Kind::Container
+            && emitter.emitted.load(Ordering::Relaxed) > 0
+            && !emitter.foreign.load(Ordering::Relaxed)
+            && !result.as_ref().is_err_and(Error::is_fatal)
+        {
+            let explained = emitter
+                .explained
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner());
+            self.carve_unexplained(data, (a.start, a.end), explained, name, origin);
+        }
         if let Err(e) = result {
             let offset = match &e {
                 Error::Malformed { offset, .. } => Some(a.start as u64 + offset),
@@ -484,9 +606,35 @@ struct RegionEmit<'r, 'a> {
     format: &'static str,
     depth: u32,
     emitted: AtomicU64,
+    /// The structure's bytes.
+    span: &'r [u8],
+    /// Spans of `span` that emitted content explains: files whole, payloads where the structures
+    /// found in them lie.
+    explained: Mutex<Vec<(usize, usize)>>,
+    /// Content was emitted that is not a slice of `span` (decrypted, decompressed, streamed).
+    foreign: AtomicBool,
 }
 
 impl RegionEmit<'_, '_> {
+    /// Where `content` lies in the structure's bytes, if it is a slice of them; otherwise it is
+    /// marked foreign.
+    fn locate(&self, content: &[u8]) -> Option<usize> {
+        let base = self.span.as_ptr() as usize;
+        let at = (content.as_ptr() as usize).wrapping_sub(base);
+        let inside = at <= self.span.len() && content.len() <= self.span.len() - at;
+        if !inside {
+            self.foreign.store(true, Ordering::Relaxed);
+        }
+        inside.then_some(at)
+    }
+
+    fn explain(&self, at: usize, spans: impl IntoIterator<Item = (usize, usize)>) {
+        self.explained
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend(spans.into_iter().map(|(s, e)| (at + s, at + e)));
+    }
+
     fn output_error(&self, path: &SafePath, e: std::io::Error) {
         self.run.warn(
             &self.source,
@@ -644,6 +792,8 @@ impl Emit for RegionEmit<'_, '_> {
         // back from the output file.
         let mut streamed_slot: Option<Arc<[u8]>> = None;
         let mut mapped_slot: Option<memmap2::Mmap> = None;
+        // Where a payload lies in the structure's bytes.
+        let mut payload_at: Option<usize> = None;
         match entry.body {
             Body::Dir => {
                 node.kind = NodeKind::Dir;
@@ -660,9 +810,13 @@ impl Emit for RegionEmit<'_, '_> {
                     // Stored (and hashed) beside its carve, below.
                     Body::Payload { survey, .. } => {
                         node.kind = NodeKind::Payload;
+                        payload_at = self.locate(data);
                         recurse = Some(LookInside::Carve(data, survey));
                     }
                     _ => {
+                        if let Some(at) = self.locate(data) {
+                            self.explain(at, [(0, data.len())]);
+                        }
                         node.sha256 = Some(self.store_content(&path, data, None, meta));
                         recurse = Some(LookInside::WholeFile(data));
                     }
@@ -676,6 +830,7 @@ impl Emit for RegionEmit<'_, '_> {
                 }
             }
             Body::Stream { size, chunks } => {
+                self.foreign.store(true, Ordering::Relaxed);
                 node.kind = NodeKind::File;
                 let (total, hash, kept, file) = self.write_stream(&path, size, chunks)?;
                 node.size = total;
@@ -754,6 +909,9 @@ impl Emit for RegionEmit<'_, '_> {
             let too_deep = origin.depth > run.options.max_depth;
             match inside {
                 LookInside::Carve(data, survey) if too_deep => {
+                    if let Some(at) = payload_at {
+                        self.explain(at, [(0, data.len())]);
+                    }
                     node.sha256 = Some(self.store_content(&path, data, survey, meta));
                     run.warn(
                         &origin.source,
@@ -768,10 +926,13 @@ impl Emit for RegionEmit<'_, '_> {
                 LookInside::Carve(data, survey) => {
                     // A payload is often a decompressed kernel or root file system of many MB:
                     // writing and hashing it need not hold up finding what is inside.
-                    let (sha, ()) = rayon::join(
+                    let (sha, spans) = rayon::join(
                         || self.store_content(&path, data, survey, meta),
                         || run.carve_blob(data, survey, &origin),
                     );
+                    if let Some(at) = payload_at {
+                        self.explain(at, spans);
+                    }
                     node.sha256 = Some(sha);
                 }
                 LookInside::WholeFile(_) if too_deep => {}
@@ -796,6 +957,12 @@ impl Emit for RegionEmit<'_, '_> {
             Some(self.format),
             reason,
         );
+    }
+
+    fn explained(&self, offset: u64, len: u64) {
+        let start = usize::try_from(offset).unwrap_or(usize::MAX);
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        self.explain(0, [(start, start.saturating_add(len))]);
     }
 
     fn budget(&self) -> u64 {
@@ -850,7 +1017,7 @@ fn unpack_with(
     };
     // The input's own hash (a flash dump is many MB) is taken while the carve runs, releasing
     // what it has read so the whole input is never resident at once.
-    let ((), input_sha256) = rayon::join(
+    let (_, input_sha256) = rayon::join(
         || run.carve_blob(data, None, &origin),
         || {
             let mut hasher = Sha256::new();

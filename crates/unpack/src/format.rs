@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::fmt;
 
-use crate::scan::Survey;
+use crate::survey::Survey;
 
 /// A magic byte string that may start a structure of some format.
 #[derive(Debug, Clone, Copy)]
@@ -231,6 +231,12 @@ pub trait Emit: Sync {
     /// How many more bytes may be produced before the output budget is spent. Decompressors must
     /// stop (and return [`Error::Budget`]) rather than produce more.
     fn budget(&self) -> u64;
+    /// Declare `len` bytes at `offset` (relative to the structure's start) as the structure's own
+    /// metadata — a header, a checksum — with nothing inside to look for. The engine carves by
+    /// content whatever bytes of a container its emitted partitions and these declarations leave
+    /// unexplained, so a container that places a partition wrongly loses nothing; a nested header
+    /// (a second header behind a boot loader) is declared so it is not carved as a new container.
+    fn explained(&self, _offset: u64, _len: u64) {}
 }
 
 /// Why extraction of a structure stopped.

@@ -14,6 +14,7 @@ pub mod manifest;
 pub mod path;
 pub mod scan;
 pub mod store;
+pub mod survey;
 pub mod testing;
 
 pub use engine::{scan, unpack, unpack_file, Hit, Options, ProgressFn, DEFAULT_MAX_DEPTH};

@@ -12,6 +12,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use sha2::{Digest, Sha256};
 
 use crate::formats;
+pub use crate::survey::Survey;
 
 /// Hits a survey keeps at most (16 bytes each): data made of magic numbers gets a live scan
 /// instead, which the carve's lazy search keeps bounded.
@@ -136,43 +137,6 @@ impl Iterator for Starts<'_> {
     }
 }
 
-/// What a [`Surveyor`] learnt about a buffer: its SHA-256 and, unless there were too many, where
-/// every magic in it starts.
-pub struct Survey {
-    /// Bytes surveyed.
-    len: usize,
-    sha256: [u8; 32],
-    /// (start, pattern) of every magic lying wholly in the bytes, ordered.
-    hits: Option<Vec<(usize, usize)>>,
-}
-
-impl Survey {
-    /// Whether this survey is of `data` (the same length: a survey always covers a whole output).
-    pub fn covers(&self, data: &[u8]) -> bool {
-        self.len == data.len()
-    }
-
-    pub fn sha256(&self) -> [u8; 32] {
-        self.sha256
-    }
-
-    /// Every magic of the surveyed bytes, by start, from `pos` on, as [`Starts`] would find them;
-    /// `None` when the survey gave up counting them.
-    pub(crate) fn starts_from(&self, pos: usize) -> Option<&[(usize, usize)]> {
-        let hits = self.hits.as_deref()?;
-        Some(&hits[hits.partition_point(|&(start, _)| start < pos)..])
-    }
-}
-
-impl std::fmt::Debug for Survey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Survey")
-            .field("len", &self.len)
-            .field("hits", &self.hits.as_ref().map(Vec::len))
-            .finish()
-    }
-}
-
 /// Surveys data that arrives in consecutive chunks: hashes it and finds its magics, including
 /// those that straddle two chunks.
 pub struct Surveyor {
@@ -238,11 +202,7 @@ impl Surveyor {
         if let Some(h) = hits.as_mut() {
             h.sort_unstable();
         }
-        Survey {
-            len: self.len,
-            sha256: self.hasher.finalize().into(),
-            hits,
-        }
+        Survey::new(self.len, self.hasher.finalize().into(), hits)
     }
 }
 
@@ -303,8 +263,8 @@ pub fn fuzz_survey(input: &[u8]) {
     let survey = surveyed(data, &sizes);
     assert!(survey.covers(data));
     assert_eq!(survey.sha256(), <[u8; 32]>::from(Sha256::digest(data)));
-    if let Some(hits) = &survey.hits {
-        assert_eq!(*hits, live(data));
+    if let Some(hits) = survey.starts_from(0) {
+        assert_eq!(hits, live(data));
     }
 }
 
@@ -367,7 +327,7 @@ mod tests {
                 let survey = surveyed(data, sizes);
                 assert!(survey.covers(data));
                 assert_eq!(
-                    survey.hits.as_deref(),
+                    survey.starts_from(0),
                     Some(&expected[..]),
                     "chunks {sizes:?}"
                 );
@@ -418,7 +378,7 @@ mod tests {
     fn a_survey_of_data_full_of_magics_gives_up_counting_but_still_hashes() {
         let data: Vec<u8> = b"hsqs".repeat(MAX_SURVEY_HITS + 1);
         let survey = surveyed(&data, &[1 << 16]);
-        assert!(survey.hits.is_none());
+        assert!(survey.starts_from(0).is_none());
         assert!(matches!(
             Search::new(&data, Some(&survey), 0),
             Search::Live(_)

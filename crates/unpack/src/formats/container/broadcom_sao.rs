@@ -143,6 +143,12 @@ impl Format for BroadcomSao {
         let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(objects.len());
         let mut encrypted = 0;
         for (i, o) in objects.iter().enumerate() {
+            // The object headers, and the bodies of encrypted objects (never carved: ciphertext),
+            // are accounted for.
+            out.explained(o.start as u64, HEADER_LEN as u64);
+            if o.encrypted {
+                out.explained(o.data.start as u64, o.data.len() as u64);
+            }
             let body = &data[o.data.clone()];
             if o.data_crc_ok.is_none() && be_u32(data, o.start + 52) != Some(crc32fast::hash(body))
             {

@@ -1,4 +1,4 @@
-//! Firmware containers and headers (uImage, FIT, TRX, TP-Link, MaxLinear; the vendor containers of
+//! Firmware containers and headers (uImage, FIT, TRX, TP-Link, MaxLinear, Realtek RTL819x; the vendor containers of
 //! D-Link, Buffalo, DrayTek, Senao, Dahua, Alpha Networks and Broadcom SAO) and informational
 //! signatures (boot loader and kernel banners, ELF headers, VxWorks).
 //!
@@ -22,6 +22,7 @@ pub mod draytek;
 pub mod elf;
 pub mod fit;
 pub mod maxlinear;
+pub mod realtek;
 pub mod senao;
 pub mod tplink;
 pub mod trx;
@@ -35,6 +36,7 @@ pub const HANDLERS: &[&dyn Format] = &[
     &trx::Trx,
     &tplink::TpLink,
     &maxlinear::MaxLinear,
+    &realtek::Realtek,
     &dlink::Shrs,
     &dlink::EncryptedImg,
     &dlink::Mh01,
@@ -121,6 +123,9 @@ pub fn fuzz_tplink(data: &[u8]) {
 }
 pub fn fuzz_maxlinear(data: &[u8]) {
     fuzz_with(&maxlinear::MaxLinear, data);
+}
+pub fn fuzz_realtek(data: &[u8]) {
+    fuzz_with(&realtek::Realtek, data);
 }
 pub fn fuzz_dlink(data: &[u8]) {
     fuzz_with(&dlink::Shrs, data);

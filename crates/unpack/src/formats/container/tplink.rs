@@ -50,14 +50,31 @@ struct Header {
 /// carry a boot loader, where the second header says.
 fn parse(data: &[u8]) -> Option<Header> {
     let h = parse_fields(data)?;
-    let kernel_ok = |d: &[u8], h: &Header| d.get(h.kernel_ofs..).is_some_and(kernel_plausible);
-    if kernel_ok(data, &h) {
+    if data.get(h.kernel_ofs..).is_some_and(kernel_plausible) {
         return Some(h);
     }
-    let inner_data = data.get(BOOT_BASE..)?;
-    let inner = parse_fields(inner_data)?;
-    (inner.version == h.version && inner.hw_id == h.hw_id && kernel_ok(inner_data, &inner))
-        .then_some(h)
+    inner_at(data, &h).map(|_| h)
+}
+
+/// Where the second header of an image with a boot loader sits, and that header: same version
+/// and hardware id, a kernel that starts like one. The boot loader's size varies (64 KiB on the
+/// TL-WR841N v14, 128 KiB elsewhere), so the places tried are right before the kernel the outer
+/// header points at, then the usual [`BOOT_BASE`].
+fn inner_at(data: &[u8], outer: &Header) -> Option<(usize, Header)> {
+    let before_kernel = outer.kernel_ofs.checked_sub(HEADER_LEN);
+    [before_kernel, Some(BOOT_BASE)]
+        .into_iter()
+        .flatten()
+        .filter(|&at| at >= HEADER_LEN)
+        .find_map(|at| {
+            let inner_data = data.get(at..)?;
+            let inner = parse_fields(inner_data)?;
+            let same = inner.version == outer.version && inner.hw_id == outer.hw_id;
+            let kernel = inner_data
+                .get(inner.kernel_ofs..)
+                .is_some_and(kernel_plausible);
+            (same && kernel).then_some((at, inner))
+        })
 }
 
 /// The header fields, checked for consistency.
@@ -125,15 +142,8 @@ fn kernel_plausible(kernel: &[u8]) -> bool {
     lzma
 }
 
-/// Where the inner header sits in images with a boot loader.
+/// Where the inner header usually sits in images with a boot loader (128 KiB of it).
 const BOOT_BASE: usize = HEADER_LEN + 0x20000;
-
-/// The second header of an image with a boot loader: same version and hardware id at
-/// [`BOOT_BASE`].
-fn inner_header(data: &[u8], outer: &Header) -> Option<Header> {
-    let inner = parse(data.get(BOOT_BASE..)?)?;
-    (inner.version == outer.version && inner.hw_id == outer.hw_id).then_some(inner)
-}
 
 /// Whether a root file system of a kind TP-Link devices use starts at `data[at]`.
 fn fs_at(data: &[u8], at: usize) -> bool {
@@ -192,8 +202,8 @@ impl Format for TpLink {
             h.rootfs_len,
             h.fw_len,
         );
-        if inner_header(data, &h).is_some() {
-            description.push_str(", with a boot loader");
+        if let Some((at, _)) = inner_at(data, &h) {
+            description.push_str(&format!(", with a boot loader (second header at {at:#x})"));
         }
         if h.fw_len > data.len() {
             description.push_str(&format!(", {} bytes present", data.len()));
@@ -219,13 +229,15 @@ impl Format for TpLink {
 
 /// Emit the partitions of the image `data[..end]` whose outer header is `h`.
 fn extract_parts(data: &[u8], end: usize, h: &Header, out: &dyn Emit) -> Result<(), Error> {
-    // Images that carry a boot loader hold the header, 128 KiB of boot loader, then a second
-    // header whose offsets are relative to itself.
+    // Images that carry a boot loader hold the header, the boot loader (64 or 128 KiB), then a
+    // second header whose offsets are relative to itself.
     let mut parts: Vec<(String, &[u8])> = Vec::with_capacity(3);
-    let (image, h) = match inner_header(&data[..end], h) {
-        Some(inner) => {
-            parts.push(("bootloader".into(), &data[HEADER_LEN..BOOT_BASE]));
-            (&data[BOOT_BASE..end], inner)
+    out.explained(0, HEADER_LEN as u64);
+    let (image, h) = match inner_at(&data[..end], h) {
+        Some((at, inner)) => {
+            out.explained(at as u64, HEADER_LEN as u64);
+            parts.push(("bootloader".into(), &data[HEADER_LEN..at]));
+            (&data[at..end], inner)
         }
         None => (&data[..end], h.clone()),
     };

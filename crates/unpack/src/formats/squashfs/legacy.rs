@@ -147,8 +147,10 @@ fn parse_super(data: &[u8], endian: Endian) -> Option<Super> {
     if !logs.contains(&block_log) || block_size != 1 << block_log {
         return None;
     }
-    // The 16-bit copy of the block size (0 for 64 KiB, which does not fit).
-    if u32::from(b.u16(data, 32)?) != block_size & 0xffff {
+    // The 16-bit copy of the block size (0 for 64 KiB and more, which does not fit; the mksquashfs
+    // of Realtek's RTL819x SDKs leaves whatever was in memory there, so it is only checked where
+    // the size fits).
+    if block_size <= 0xffff && u32::from(b.u16(data, 32)?) != block_size {
         return None;
     }
     let v3 = major == 3;

@@ -212,6 +212,35 @@ fn broadcom_v2_lzma() {
     assert!(entries.len() >= 430, "{}", entries.len());
 }
 
+/// The mksquashfs of Realtek's RTL819x SDKs leaves garbage in the 16-bit copy of a 64 KiB block
+/// size (0x9d1d in the D-Link DIR-600L's root file system) where others write 0: the image is
+/// still SquashFS and extracts the same.
+#[test]
+fn v2_garbage_in_the_16_bit_block_size_of_64_kib_blocks() {
+    for fixture in [
+        "real/broadcom-squashfs-v2-be-lzma.bin",
+        "formats/squashFS__lzma_be.sqfs2",
+    ] {
+        let data = corpus_bytes(fixture);
+        assert_eq!(
+            &data[32..36],
+            b"\x00\x00\x00\x10",
+            "{fixture}: 64 KiB blocks"
+        );
+        let mut realtek = data.clone();
+        realtek[32..34].copy_from_slice(&[0x9d, 0x1d]);
+        let (clean, r, _) = run(&data);
+        r.unwrap();
+        let (odd, r, desc) = run(&realtek);
+        assert_eq!(r, Ok(()), "{fixture}: {desc}");
+        assert_eq!(
+            by_path(clean).keys().collect::<Vec<_>>(),
+            by_path(odd).keys().collect::<Vec<_>>(),
+            "{fixture}"
+        );
+    }
+}
+
 /// `ls -l` style permission string to mode bits (including setuid/setgid/sticky).
 fn parse_perms(p: &str) -> u32 {
     let c: Vec<char> = p.chars().collect();

@@ -16,7 +16,7 @@ use backhand::traits::filesystem::{BackhandInnerNode, BackhandNode};
 use backhand::FilesystemReaderTrait;
 use rayon::prelude::*;
 
-use super::v4_stream::{BlockStream, Layout, STREAM_THRESHOLD};
+use super::v4_stream::{fragment_entry, BlockStream, Layout, STREAM_THRESHOLD};
 use super::{date, emit, kib, split_dev};
 use crate::bytes::Endian;
 use crate::format::{Body, Emit, Error, Format, Identified, Kind as FormatKind, Magic, Meta};
@@ -165,7 +165,7 @@ impl Format for SquashfsV4 {
                     };
                     return extract_fs(fs.as_ref(), data, layout, out);
                 }
-                Ok(Err(e)) => last_error = format!("{target}: {e:?}"),
+                Ok(Err(e)) => last_error = format!("{target}: {}", backhand_reason(&e)),
                 Err(_) => last_error = format!("{target}: the SquashFS reader panicked"),
             }
         }
@@ -256,14 +256,18 @@ fn extract_fs(
             Ok(Ok(_)) => emit(out, rel_path(node), meta(node), Body::File(&writer.buf)),
             Ok(Err(e)) => {
                 out.warn(
-                    0,
-                    format!("{}: {e}", String::from_utf8_lossy(rel_path(node))),
+                    data_offset(data, layout, file),
+                    format!(
+                        "{}: {}",
+                        String::from_utf8_lossy(rel_path(node)),
+                        backhand_reason(&e)
+                    ),
                 );
                 Ok(())
             }
             Err(_) => {
                 out.warn(
-                    0,
+                    data_offset(data, layout, file),
                     format!(
                         "{}: the SquashFS reader panicked",
                         String::from_utf8_lossy(rel_path(node))
@@ -273,6 +277,55 @@ fn extract_fs(
             }
         }
     })
+}
+
+/// Where a file's data lies in the image, for warnings: its first block, or for a file held
+/// whole in a fragment, that fragment's block (when the fragment table can be read).
+fn data_offset(
+    data: &[u8],
+    layout: Option<Layout>,
+    file: &backhand::traits::filesystem::BackhandSquashfsFileReader,
+) -> u64 {
+    let in_fragment_only = file.block_sizes().is_empty() && file.frag_index() != u32::MAX as usize;
+    layout
+        .filter(|_| in_fragment_only)
+        .and_then(|l| fragment_entry(data, &l, u32::try_from(file.frag_index()).ok()?).ok())
+        .map_or(file.blocks_start(), |(at, _)| at)
+}
+
+/// Why backhand failed. Built without its `error-strings` feature (which would pull in a logging
+/// framework), its errors display as nothing, so the reason is read from the variant.
+fn backhand_reason(e: &backhand::BackhandError) -> String {
+    use backhand::BackhandError as E;
+    match e {
+        E::StdIo(io) if io.to_string().is_empty() => format!("read failed ({:?})", io.kind()),
+        E::StdIo(io) => format!("data unreadable: {io}"),
+        E::Deku(_) => "a structure does not parse".into(),
+        E::StringUtf8(_) | E::StrUtf8(_) => "a name is not valid UTF-8".into(),
+        E::UnsupportedCompression(c) => format!("unsupported compression {c}"),
+        E::MissingCompressor => "no compressor for this image".into(),
+        E::FileNotFound => "file not found".into(),
+        E::Unreachable | E::UnexpectedInode | E::UnsupportedInode => {
+            "unexpected or unsupported inode".into()
+        }
+        E::CorruptedOrInvalidSquashfs => {
+            "corrupted data (a block does not decompress or is out of place)".into()
+        }
+        E::InvalidCompressionOption => "invalid compression options".into(),
+        E::InvalidFilePath | E::UndefineFileName | E::DuplicatedFileName => {
+            "invalid, missing or duplicated file name".into()
+        }
+        E::TryReserveError(_) => "a declared size is too large to allocate".into(),
+        E::InvalidIdTable | E::IdNotFoundInTable => "owner id missing from the id table".into(),
+        E::UnsupportedSquashfsVersion(major, minor) => {
+            format!("unsupported SquashFS version {major}.{minor}")
+        }
+        E::NumericConversion(what) => format!("numeric field out of range: {what}"),
+        E::SystemTime(_) => "invalid time".into(),
+        E::MutexPoisoned => "internal lock poisoned".into(),
+        E::InternalState(what) => format!("internal state error: {what}"),
+        E::CompressionInit(what) => format!("decompressor could not start: {what}"),
+    }
 }
 
 /// A writer that refuses to grow past the size the inode declares.

@@ -110,7 +110,11 @@ fn metadata_block(data: &[u8], layout: &Layout, at: u64) -> Result<Vec<u8>, Stri
 }
 
 /// The fragment-table entry `index`: (start, size word).
-fn fragment_entry(data: &[u8], layout: &Layout, index: u32) -> Result<(u64, u32), String> {
+pub(crate) fn fragment_entry(
+    data: &[u8],
+    layout: &Layout,
+    index: u32,
+) -> Result<(u64, u32), String> {
     if index >= layout.frag_count {
         return Err(format!(
             "fragment {index} beyond the table of {}",
