@@ -86,19 +86,7 @@ printf '| image | iotassay (ms) | unsquashfs (ms) | ratio (iotassay/unsquashfs) 
 sq_inputs=("$corpus/real/tplink-mt7628-rootfs.squashfs")
 if [ $quick = 0 ]; then
   synth="$work/synthetic-256M.sqfs"
-  tree="$work/tree"; mkdir -p "$tree"
-  # Real binaries and libraries from this machine until the xz image reaches ~256 MiB
-  # (xz packs ELF files about 3-4x, so ~850 MiB of input).
-  budget=$((850 * 1024 * 1024)); used=0; n=0
-  while IFS= read -r -d '' f; do
-    s=$(stat -c %s "$f"); [ "$s" -gt 0 ] || continue
-    n=$((n + 1)); d="$tree/$((n / 500))"; mkdir -p "$d"
-    cp -p "$f" "$d/$n-$(basename "$f")" 2>/dev/null || continue
-    used=$((used + s)); [ $used -ge $budget ] && break
-  done < <(find /usr/bin /usr/lib /usr/libexec "$HOME/.rustup" -xdev -type f -size +4k -print0 2>/dev/null)
-  mksquashfs "$tree" "$synth" -comp xz -noappend -quiet -processors 2 >/dev/null
-  rm -rf "$tree"
-  echo "(synthetic image: $(du -m "$synth" | cut -f1) MiB from $n files)"
+  "$here/bench/lib/synthetic-squashfs.sh" "$synth"
   sq_inputs+=("$synth")
 fi
 for img in "${sq_inputs[@]}"; do

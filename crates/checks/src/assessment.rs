@@ -232,19 +232,86 @@ pub fn attach_vulnerabilities(a: &mut Assessment, db: &iotassay_vulndb::Db) -> R
     Ok(())
 }
 
-/// Unpack `data` in memory and assess it.
+/// Inputs from this size on are unpacked to a temporary folder and their files read mapped from
+/// it ([`Spill`]); smaller ones are unpacked in memory, which is faster while it fits easily.
+pub const SPILL_FROM: u64 = 32 << 20;
+
+/// Where `assess` keeps the unpacked files of an image.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spill {
+    /// In memory below [`SPILL_FROM`], in a temporary folder from it on.
+    Auto,
+    Memory,
+    /// In a temporary folder (under `TMPDIR`), removed when the assessment ends, even on error;
+    /// file contents are mapped from it, so memory stays bounded whatever the image unpacks to.
+    Disk,
+}
+
+impl Spill {
+    fn to_disk(self, input_len: u64) -> bool {
+        match self {
+            Spill::Auto => input_len >= SPILL_FROM,
+            Spill::Memory => false,
+            Spill::Disk => true,
+        }
+    }
+}
+
+/// Unpack `data` (in memory, or to a temporary folder when it is large) and assess it.
 pub fn assess(
     name: &str,
     data: &[u8],
     unpack: &Options,
     options: &CheckOptions,
 ) -> std::io::Result<Assessment> {
+    let len = data.len() as u64;
+    assess_with(len, unpack, options, Spill::Auto, |out, unpack| {
+        iotassay_unpack::unpack(name, data, out, unpack)
+    })
+}
+
+/// Assess the image at `path`, mapped rather than read (its pages are released as the unpack goes
+/// through it), with its files kept as `spill` says.
+pub fn assess_file(
+    path: &std::path::Path,
+    unpack: &Options,
+    options: &CheckOptions,
+    spill: Spill,
+) -> std::io::Result<Assessment> {
+    let len = std::fs::metadata(path)?.len();
+    assess_with(len, unpack, options, spill, |out, unpack| {
+        iotassay_unpack::unpack_file(path, out, unpack)
+    })
+}
+
+/// Unpack with `run` (into the temporary folder it is given, if any) keeping every file's content,
+/// then assess.
+fn assess_with(
+    input_len: u64,
+    unpack: &Options,
+    options: &CheckOptions,
+    spill: Spill,
+    run: impl FnOnce(Option<&std::path::Path>, &Options) -> std::io::Result<Manifest>,
+) -> std::io::Result<Assessment> {
     let started = Instant::now();
     let unpack = Options {
         keep_data: true,
         ..unpack.clone()
     };
-    let manifest = iotassay_unpack::unpack(name, data, None, &unpack)?;
+    let folder = if spill.to_disk(input_len) {
+        Some(
+            tempfile::Builder::new()
+                .prefix("iotassay-scan.")
+                .tempdir()?,
+        )
+    } else {
+        None
+    };
+    let manifest = run(folder.as_ref().map(|f| f.path()), &unpack)?;
+    // The mapped contents keep their files; their names are no longer needed.
+    if let Some(folder) = folder {
+        folder.close()?;
+    }
     Ok(assess_manifest(
         &manifest,
         options,

@@ -25,8 +25,8 @@ pub mod updates;
 pub mod verdict;
 
 pub use assessment::{
-    assess, assess_manifest, attach_declaration, attach_vulnerabilities, Assessment,
-    GuidelineStatus, GuidelineSummary, Vulnerabilities,
+    assess, assess_file, assess_manifest, attach_declaration, attach_vulnerabilities, Assessment,
+    GuidelineStatus, GuidelineSummary, Spill, Vulnerabilities,
 };
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
 pub use iotassay_findings::{Finding, Severity};

@@ -166,6 +166,11 @@ struct ScanArgs {
     /// import` fills, when it exists; without one, vulnerabilities are "not assessed").
     #[arg(long)]
     db: Option<PathBuf>,
+    /// Where the unpacked files are kept while checked: `memory`, `disk` (a temporary folder
+    /// under TMPDIR, removed at the end; contents mapped from it, so memory stays bounded) or
+    /// `auto` (disk from a 32 MiB image on).
+    #[arg(long, value_name = "WHERE", default_value = "auto", value_parser = ["auto", "memory", "disk"])]
+    spill: String,
     #[command(flatten)]
     limits: Limits,
 }
@@ -568,6 +573,7 @@ fn demo(out: Option<PathBuf>) -> Result<ExitCode> {
         &[],
         iotassay_checks::DEFAULT_MAX_COMPONENT_AGE_YEARS,
         &limits,
+        iotassay_checks::Spill::Auto,
     )?;
     std::fs::write(&json, serde_json::to_vec_pretty(&assessment)?)
         .with_context(|| format!("cannot write {}", json.display()))?;
@@ -584,8 +590,18 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         .as_deref()
         .map(read_declaration)
         .transpose()?;
-    let mut assessment =
-        assess_with_progress(&args.image, &args.wordlist, args.max_age, &args.limits)?;
+    let spill = match args.spill.as_str() {
+        "memory" => iotassay_checks::Spill::Memory,
+        "disk" => iotassay_checks::Spill::Disk,
+        _ => iotassay_checks::Spill::Auto,
+    };
+    let mut assessment = assess_with_progress(
+        &args.image,
+        &args.wordlist,
+        args.max_age,
+        &args.limits,
+        spill,
+    )?;
     // The database the user named must open; the default one is used only when it exists.
     let db_path = match args.db.clone() {
         Some(p) => Some(p),
@@ -709,6 +725,7 @@ fn assess_with_progress(
     wordlists: &[PathBuf],
     max_component_age_years: u32,
     limits: &Limits,
+    spill: iotassay_checks::Spill,
 ) -> Result<iotassay_checks::Assessment> {
     let mut extra = Vec::new();
     for w in wordlists {
@@ -729,12 +746,6 @@ fn assess_with_progress(
         bail!("{} is not a readable file", image.display());
     }
     let bar = spinner();
-    let data = std::fs::File::open(image)
-        .and_then(|f| {
-            // SAFETY: read-only map; every parser treats the bytes as hostile anyway.
-            unsafe { memmap2::Mmap::map(&f) }
-        })
-        .with_context(|| format!("cannot read {}", image.display()))?;
     let name = image
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -748,7 +759,7 @@ fn assess_with_progress(
         keep_data: true,
         progress: None,
     };
-    let assessment = iotassay_checks::assess(&name, &data, &unpack, &options)
+    let assessment = iotassay_checks::assess_file(image, &unpack, &options, spill)
         .with_context(|| format!("cannot assess {}", image.display()))?;
     if let Some(bar) = bar {
         bar.finish_and_clear();

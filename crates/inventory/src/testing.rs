@@ -1,10 +1,8 @@
 //! Building synthetic manifests for tests (this crate's and downstream crates'): regions and nodes
 //! with content in memory, as an unpack with `keep_data: true` would produce them.
 
-use std::sync::Arc;
-
 use iotassay_unpack::manifest::{Input, Stats, SCHEMA};
-use iotassay_unpack::{Kind, Manifest, Node, NodeKind, Region, RegionStatus};
+use iotassay_unpack::{Content, Kind, Manifest, Node, NodeKind, Region, RegionStatus};
 
 /// Builds a [`Manifest`] region by region, node by node.
 #[derive(Debug, Clone)]
@@ -99,7 +97,7 @@ impl ManifestBuilder {
             sha256: None,
             link_target: link.map(str::to_string),
             device: None,
-            data: data.map(Arc::from),
+            data: data.map(Content::from),
         });
         self
     }

@@ -1,10 +1,10 @@
 //! The unpacked image seen as file systems: lookups by path, detection of the root file systems,
 //! and symlink resolution that never leaves the root it starts in.
 //!
-//! Everything here reads the [`Manifest`] and the contents it holds in memory
-//! ([`Node::data`], present when the image was unpacked with `keep_data: true`); nothing touches the
-//! host's disk, so a hostile symlink (`etc/passwd -> /etc/shadow`) can only ever name another node of
-//! the same image.
+//! Everything here reads the [`Manifest`] and the contents it holds ([`Node::data`], present when
+//! the image was unpacked with `keep_data: true`: in memory, or mapped from the very file the
+//! unpack created for the node in its output folder); nothing opens a host path, so a hostile
+//! symlink (`etc/passwd -> /etc/shadow`) can only ever name another node of the same image.
 
 use std::collections::{HashMap, HashSet};
 

@@ -85,19 +85,14 @@ pub fn c_string(field: &[u8]) -> String {
 /// Returns [`Error::Budget`] when the limit is hit (a decompression bomb or simply a budget that is
 /// spent), and [`Error::Malformed`] with `offset` for a decoding error, keeping the reason.
 pub fn read_bounded(
-    mut reader: impl Read,
+    reader: impl Read,
     limit: u64,
     offset: u64,
     what: &str,
 ) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    let mut taken = (&mut reader).take(limit.saturating_add(1));
-    match taken.read_to_end(&mut out) {
-        Ok(_) if out.len() as u64 > limit => Err(Error::Budget(format!(
-            "{what} at offset {offset:#x} expands beyond the remaining budget of {limit} bytes"
-        ))),
-        Ok(_) => Ok(out),
-        Err(e) => Err(Error::malformed(offset, format!("{what}: {e}"))),
+    match read_bounded_partial(reader, limit, offset, what)? {
+        (out, None) => Ok(out),
+        (_, Some(e)) => Err(e),
     }
 }
 
@@ -109,22 +104,72 @@ pub fn read_bounded_partial(
     offset: u64,
     what: &str,
 ) -> Result<(Vec<u8>, Option<Error>), Error> {
+    const STEP: usize = 64 * 1024;
+    let most = usize::try_from(limit)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
     let mut out = Vec::new();
-    let mut buf = vec![0u8; 64 * 1024];
+    let mut buf = vec![0u8; STEP];
     loop {
         match reader.read(&mut buf) {
-            Ok(0) => return Ok((out, None)),
+            Ok(0) => {
+                trim(&mut out);
+                return Ok((out, None));
+            }
             Ok(n) => {
                 if (out.len() + n) as u64 > limit {
                     return Err(Error::Budget(format!(
                         "{what} at offset {offset:#x} expands beyond the remaining budget of {limit} bytes"
                     )));
                 }
+                let len = out.len();
+                grow_within(&mut out, len + n, len >= STEP, most);
                 out.extend_from_slice(&buf[..n]);
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Ok((out, Some(Error::malformed(offset, format!("{what}: {e}"))))),
+            Err(e) => {
+                trim(&mut out);
+                return Ok((out, Some(Error::malformed(offset, format!("{what}: {e}")))));
+            }
         }
+    }
+}
+
+/// Give back the spare room [`grow_within`] reserved, when the output is small enough to copy:
+/// shrinking moves the bytes to a new block, so a large output keeps its reservation (address
+/// space, not memory) rather than exist twice for the copy.
+pub fn trim(out: &mut Vec<u8>) {
+    const COPY_AT_MOST: usize = 64 << 20;
+    if out.len() <= COPY_AT_MOST && out.capacity() - out.len() > (1 << 20).max(out.len() / 8) {
+        out.shrink_to_fit();
+    }
+}
+
+/// Make room in `out` for `len` bytes of decoded output without ever holding two copies of a large
+/// output, and never reserving more than `most` bytes (the output limit plus one).
+///
+/// Growing a vector by doubling copies it into a block twice its size: at the moment of the copy
+/// both are resident, so a decode stopped by a 1 GiB limit peaked at 2 GiB. Once the output is
+/// `real` (past a first step, so not a false hit on random bytes), the rest of the limit is
+/// reserved in one block instead: address space only, since pages cost memory when written, and
+/// output is written as it is decoded. Only when that reservation is refused (a limit larger than
+/// the address space or the overcommit policy allows) does the buffer grow by doubling, still
+/// capped at `most`.
+pub fn grow_within(out: &mut Vec<u8>, len: usize, real: bool, most: usize) {
+    if out.capacity() >= len {
+        return;
+    }
+    if real
+        && out
+            .try_reserve_exact(most.saturating_sub(out.len()))
+            .is_ok()
+        && out.capacity() >= len
+    {
+        return;
+    }
+    let doubled = out.capacity().saturating_mul(2).clamp(len, most.max(len));
+    if out.try_reserve_exact(doubled - out.len()).is_err() {
+        out.reserve_exact(len - out.len());
     }
 }
 

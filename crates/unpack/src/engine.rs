@@ -17,8 +17,10 @@ use std::time::Instant;
 use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
+use crate::content::{Content, Pager};
 use crate::format::{Body, Emit, Entry, Error, Format, Identified, Kind};
 use crate::formats;
+use crate::formats::compression::stream::IdentifyLimit;
 use crate::manifest::{
     Input, Manifest, Node, NodeKind, Region, RegionStatus, Stats, Warning, SCHEMA,
 };
@@ -46,7 +48,9 @@ pub struct Options {
     /// Most bytes of content to produce in total. `None`: 64× the input, at least 1 GiB (so small
     /// inputs that compress well still unpack), at most 8 GiB.
     pub budget: Option<u64>,
-    /// Keep every file's content in [`Node::data`] (for in-memory analysis).
+    /// Keep every file's content in [`Node::data`] for analysis: in memory, or, when the unpack
+    /// writes to an output folder, mapped from the files written there (see [`crate::content`]),
+    /// so an image whose files do not fit in memory can still be read whole.
     pub keep_data: bool,
     pub progress: Option<ProgressFn>,
 }
@@ -325,6 +329,8 @@ struct Run<'a> {
     /// page cache and fault back in when read again); called on the whole input every
     /// [`RELEASE_INPUT_EVERY`] bytes of output, and behind the hash of the input.
     release_input: Option<&'a ReleaseFn<'a>>,
+    /// The mapped contents kept ([`Options::keep_data`] with an output folder).
+    pager: Arc<Pager>,
 }
 
 /// Releases `len` bytes of the mapped input from `offset` (see [`Run::release_input`]).
@@ -408,9 +414,11 @@ impl<'a> Run<'a> {
         if self.aborted.load(Ordering::Relaxed) {
             return Vec::new();
         }
+        let limit = IdentifyLimit::new(self.budget_left());
         let (accepted, info) = carve(data, survey, &mut |off, why| {
             self.warn(&origin.source, off, None, why)
         });
+        drop(limit);
         for hit in info {
             self.add_region(Region {
                 id: 0,
@@ -568,6 +576,12 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Output bytes the budget still allows.
+    fn budget_left(&self) -> u64 {
+        self.budget
+            .saturating_sub(self.bytes_out.load(Ordering::Relaxed))
+    }
+
     fn charge(&self, bytes: u64) -> Result<(), Error> {
         let before = self.bytes_out.fetch_add(bytes, Ordering::SeqCst);
         if let Some(release) = self.release_input {
@@ -671,8 +685,15 @@ impl RegionEmit<'_, '_> {
             },
             None => None,
         };
-        let collect = run.options.keep_data || run.store.is_none();
-        let mut kept = collect.then(|| Vec::with_capacity(size.min(64 << 20) as usize));
+        // Without an output file the content is collected in memory (for recursion, and for
+        // `keep_data`); with one it is mapped back from it afterwards. The declared size is
+        // reserved (up to the budget) so collecting never copies the content as it grows.
+        let mut kept = file.is_none().then(|| {
+            let mut kept = Vec::new();
+            let _ =
+                kept.try_reserve_exact(usize::try_from(size.min(run.budget_left())).unwrap_or(0));
+            kept
+        });
         let mut hasher = Sha256::new();
         let mut total = 0u64;
         let mut index = 0;
@@ -725,24 +746,31 @@ impl RegionEmit<'_, '_> {
     }
 
     /// Write a file's content to the store and return its SHA-256 (from the survey of a pipelined
-    /// decode when there is one of exactly these bytes).
+    /// decode when there is one of exactly these bytes) and, with [`Options::keep_data`], the
+    /// content to keep: mapped from the written file, or a copy when nothing was written.
     fn store_content(
         &self,
         path: &SafePath,
         data: &[u8],
         survey: Option<&Survey>,
         meta: crate::format::Meta,
-    ) -> String {
+    ) -> (String, Option<Content>) {
         let sha = match survey.filter(|s| s.covers(data)) {
             Some(s) => hex::encode(s.sha256()),
             None => hex::encode(Sha256::digest(data)),
         };
-        if let Some(store) = &self.run.store {
-            if let Err(e) = store.file(path, data, meta.mode, meta.mtime) {
-                self.output_error(path, e);
-            }
-        }
-        sha
+        let written = self.run.store.as_ref().and_then(|store| {
+            store
+                .file(path, data, meta.mode, meta.mtime)
+                .map_err(|e| self.output_error(path, e))
+                .ok()
+        });
+        let kept = self.run.options.keep_data.then(|| {
+            written
+                .and_then(|f| self.run.pager.content(&f, data.len() as u64))
+                .unwrap_or_else(|| Content::from(data))
+        });
+        (sha, kept)
     }
 }
 
@@ -790,8 +818,7 @@ impl Emit for RegionEmit<'_, '_> {
         let mut recurse: Option<LookInside> = None;
         // Content of a streamed file, when recursion needs it whole: kept in memory, or mapped
         // back from the output file.
-        let mut streamed_slot: Option<Arc<[u8]>> = None;
-        let mut mapped_slot: Option<memmap2::Mmap> = None;
+        let mut streamed_slot: Option<Content> = None;
         // Where a payload lies in the structure's bytes.
         let mut payload_at: Option<usize> = None;
         match entry.body {
@@ -817,12 +844,10 @@ impl Emit for RegionEmit<'_, '_> {
                         if let Some(at) = self.locate(data) {
                             self.explain(at, [(0, data.len())]);
                         }
-                        node.sha256 = Some(self.store_content(&path, data, None, meta));
+                        let (sha, kept) = self.store_content(&path, data, None, meta);
+                        (node.sha256, node.data) = (Some(sha), kept);
                         recurse = Some(LookInside::WholeFile(data));
                     }
-                }
-                if run.options.keep_data {
-                    node.data = Some(Arc::from(data));
                 }
                 let files = run.files.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(progress) = &run.options.progress {
@@ -840,17 +865,14 @@ impl Emit for RegionEmit<'_, '_> {
                         self.output_error(&path, e);
                     }
                 }
-                match kept {
-                    Some(data) => {
-                        let data: Arc<[u8]> = Arc::from(data);
-                        if run.options.keep_data {
-                            node.data = Some(data.clone());
-                        }
-                        streamed_slot = Some(data);
-                    }
-                    // SAFETY: a file we created and finished writing; read-only map.
-                    None => mapped_slot = file.and_then(|f| unsafe { memmap2::Mmap::map(&f) }.ok()),
+                let content = match kept {
+                    Some(data) => Some(Content::from(data)),
+                    None => file.and_then(|f| run.pager.content(&f, total)),
+                };
+                if run.options.keep_data {
+                    node.data = content.clone();
                 }
+                streamed_slot = content;
                 let files = run.files.fetch_add(1, Ordering::Relaxed) + 1;
                 if let Some(progress) = &run.options.progress {
                     progress(files, run.bytes_out.load(Ordering::Relaxed));
@@ -895,7 +917,7 @@ impl Emit for RegionEmit<'_, '_> {
             Body::Fifo => node.kind = NodeKind::Fifo,
             Body::Socket => node.kind = NodeKind::Socket,
         }
-        if let Some(data) = streamed_slot.as_deref().or(mapped_slot.as_deref()) {
+        if let Some(data) = streamed_slot.as_deref() {
             recurse = Some(LookInside::WholeFile(data));
         }
 
@@ -912,7 +934,8 @@ impl Emit for RegionEmit<'_, '_> {
                     if let Some(at) = payload_at {
                         self.explain(at, [(0, data.len())]);
                     }
-                    node.sha256 = Some(self.store_content(&path, data, survey, meta));
+                    let (sha, kept) = self.store_content(&path, data, survey, meta);
+                    (node.sha256, node.data) = (Some(sha), kept);
                     run.warn(
                         &origin.source,
                         None,
@@ -926,18 +949,21 @@ impl Emit for RegionEmit<'_, '_> {
                 LookInside::Carve(data, survey) => {
                     // A payload is often a decompressed kernel or root file system of many MB:
                     // writing and hashing it need not hold up finding what is inside.
-                    let (sha, spans) = rayon::join(
+                    let ((sha, kept), spans) = rayon::join(
                         || self.store_content(&path, data, survey, meta),
                         || run.carve_blob(data, survey, &origin),
                     );
                     if let Some(at) = payload_at {
                         self.explain(at, spans);
                     }
-                    node.sha256 = Some(sha);
+                    (node.sha256, node.data) = (Some(sha), kept);
                 }
                 LookInside::WholeFile(_) if too_deep => {}
                 LookInside::WholeFile(data) => {
-                    if let Some(a) = identify_whole(data) {
+                    let limit = IdentifyLimit::new(run.budget_left());
+                    let whole = identify_whole(data);
+                    drop(limit);
+                    if let Some(a) = whole {
                         run.extract(data, a, &origin);
                     }
                 }
@@ -966,9 +992,7 @@ impl Emit for RegionEmit<'_, '_> {
     }
 
     fn budget(&self) -> u64 {
-        self.run
-            .budget
-            .saturating_sub(self.run.bytes_out.load(Ordering::Relaxed))
+        self.run.budget_left()
     }
 }
 
@@ -1008,6 +1032,7 @@ fn unpack_with(
         warnings: Mutex::new(Vec::new()),
         max_depth_seen: AtomicU64::new(0),
         release_input,
+        pager: Pager::new(),
     };
     let origin = Origin {
         parent: None,

@@ -7,6 +7,7 @@
 //! recorded in a [`manifest`] with its provenance chain.
 
 pub mod bytes;
+pub mod content;
 pub mod engine;
 pub mod format;
 pub mod formats;
@@ -17,6 +18,7 @@ pub mod store;
 pub mod survey;
 pub mod testing;
 
+pub use content::Content;
 pub use engine::{scan, unpack, unpack_file, Hit, Options, ProgressFn, DEFAULT_MAX_DEPTH};
 pub use format::{Body, ChunkSource, Emit, Entry, Error, Format, Identified, Kind, Magic, Meta};
 pub use manifest::{Manifest, Node, NodeKind, Region, RegionStatus, Warning};

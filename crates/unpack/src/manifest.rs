@@ -3,10 +3,10 @@
 //! The schema is versioned by [`SCHEMA`]; it is documented in `docs/manifest.md`.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use crate::content::Content;
 use crate::format::Kind;
 
 /// Identifies this document's layout; bump on any incompatible change.
@@ -90,9 +90,10 @@ pub struct Node {
     pub link_target: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device: Option<(u32, u32)>,
-    /// Content, when unpacking into memory. Never serialised.
+    /// Content, when the unpack keeps it ([`crate::Options::keep_data`]): in memory, or mapped
+    /// from the output folder. Never serialised.
     #[serde(skip)]
-    pub data: Option<Arc<[u8]>>,
+    pub data: Option<Content>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

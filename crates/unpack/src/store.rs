@@ -142,10 +142,11 @@ impl DiskStore {
         data: &[u8],
         mode: Option<u32>,
         mtime: Option<i64>,
-    ) -> io::Result<()> {
+    ) -> io::Result<fs::File> {
         let mut file = self.create_file(path)?;
         file.write_all(data)?;
-        finish_file(&file, mode, mtime)
+        finish_file(&file, mode, mtime)?;
+        Ok(file)
     }
 
     /// Create a new, empty file at `path` (never through a link); write it, then [`finish_file`].

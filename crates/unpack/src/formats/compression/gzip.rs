@@ -107,6 +107,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
         consumed: used,
         end,
         survey,
+        ..
     } = inflate(body, limit, None, true);
     let mut warnings = Vec::new();
     if header.bad_header_crc {

@@ -90,6 +90,7 @@ fn decode_pieces(head: &[u8], tail: &[u8], limit: u64) -> Option<Decoded> {
         consumed: used,
         end,
         survey,
+        ..
     } = if header.len == 13 {
         let s = Stream::new_lzma_decoder(MEMLIMIT).ok()?;
         run_lzma(s, &[head, tail], limit, header.size, true)

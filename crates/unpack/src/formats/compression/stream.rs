@@ -4,14 +4,44 @@
 //! Problems found by the decode that identification does (a CRC mismatch, a truncated stream)
 //! travel in [`Identified::warnings`] and are reported by [`extract_stream`].
 
+use crate::bytes::{grow_within, trim};
 use crate::format::{
     identify_work, identify_work_done, Body, Emit, Entry, Error, Identified, Meta,
 };
 use crate::scan::{Survey, Surveyor};
+use std::cell::Cell;
 
 /// Output limit of the decode done by `identify`. Past it the stream is reported with an unknown
-/// size and `extract` decodes again under the real budget.
+/// size and `extract` decodes again under the real budget. A carve under a smaller remaining
+/// budget lowers it to that budget ([`IdentifyLimit`]), so a bomb never decodes past the budget.
 pub const IDENTIFY_CAP: u64 = 256 << 20;
+
+thread_local! {
+    /// Output limit of identification decodes in the carve running on this thread.
+    static IDENTIFY_LIMIT: Cell<u64> = const { Cell::new(IDENTIFY_CAP) };
+}
+
+/// The output limit of an identification decode on this thread: [`IDENTIFY_CAP`], or less while
+/// an [`IdentifyLimit`] is in force.
+pub fn identify_limit() -> u64 {
+    IDENTIFY_LIMIT.with(Cell::get)
+}
+
+/// Lowers [`identify_limit`] on this thread to an output budget (never above [`IDENTIFY_CAP`]);
+/// the previous limit (an enclosing carve's) comes back on drop.
+pub struct IdentifyLimit(u64);
+
+impl IdentifyLimit {
+    pub fn new(budget: u64) -> Self {
+        IdentifyLimit(IDENTIFY_LIMIT.with(|c| c.replace(budget.min(IDENTIFY_CAP))))
+    }
+}
+
+impl Drop for IdentifyLimit {
+    fn drop(&mut self) {
+        IDENTIFY_LIMIT.with(|c| c.set(self.0));
+    }
+}
 
 /// Output a damaged stream must have produced before the damage for its prefix to be kept: less
 /// than this is indistinguishable from random bytes behind a magic number.
@@ -143,27 +173,38 @@ pub fn drive(
     // declared size is reserved only once the decoder has produced a first step's worth: a false
     // magic hit then costs a small buffer, not the pages of a large reservation.
     let mut out: Vec<u8> = Vec::new();
+    let mut reserved = 0usize;
     let mut filled = 0usize;
     let mut surveyor: Option<Surveyor> = None;
+    // Room is never reserved past the limit plus the byte that tells the end.
+    let most = limit.saturating_add(1);
     loop {
         if filled == out.len() {
             let room = filled
                 .clamp(MIN_STEP, MAX_STEP)
-                .min(limit.saturating_add(1).saturating_sub(filled));
+                .min(most.saturating_sub(filled));
             if room == 0 {
-                return finish(out, filled, decoder.consumed, End::Limit, surveyor);
+                return finish(
+                    out,
+                    filled,
+                    decoder.consumed,
+                    End::Limit,
+                    surveyor,
+                    reserved,
+                );
             }
             let mut len = filled + room;
             if filled >= MIN_STEP && reserve >= len {
                 // The stream is real: take its declared size (plus the byte that tells the end)
-                // in one allocation instead of doubling through it, and as one stretch of room,
-                // so a surveyed decode runs through it with one survey thread (zeroing it as the
-                // output grows instead cost 2 ms more on a 3 MB kernel in thread starts). A
-                // stream that fails after this zeroed at most what a real one of that declared
-                // size would have made us decode: the size is capped at 16x the input, 64 MiB.
-                len = reserve.saturating_add(1).min(limit.saturating_add(1));
-                out.reserve_exact(len - out.len());
+                // as one stretch of room, so a surveyed decode runs through it with one survey
+                // thread (zeroing it as the output grows instead cost 2 ms more on a 3 MB kernel
+                // in thread starts). A stream that fails after this zeroed at most what a real
+                // one of that declared size would have made us decode: the size is capped at
+                // 16x the input, 64 MiB.
+                len = reserve.saturating_add(1).min(most);
             }
+            grow_within(&mut out, len, filled >= MIN_STEP, most);
+            reserved = reserved.max(out.capacity());
             out.resize(len, 0);
         }
         if survey && surveyor.is_none() && filled >= SURVEY_FROM {
@@ -187,7 +228,7 @@ pub fn drive(
         };
         if let Some(end) = ended {
             let kept = if end == End::Limit { limit } else { filled };
-            return finish(out, kept, decoder.consumed, end, surveyor);
+            return finish(out, kept, decoder.consumed, end, surveyor, reserved);
         }
     }
 }
@@ -201,6 +242,8 @@ const SURVEY_STEP: usize = 128 << 10;
 /// What [`drive`] produced.
 pub struct Driven {
     pub out: Vec<u8>,
+    /// The most bytes the output buffer ever had reserved (never more than the limit plus one).
+    pub reserved: usize,
     /// Input consumed.
     pub consumed: usize,
     pub end: End,
@@ -328,14 +371,14 @@ fn finish(
     consumed: usize,
     end: End,
     surveyor: Option<Surveyor>,
+    reserved: usize,
 ) -> Driven {
     out.truncate(kept);
-    if out.capacity() - kept > (1 << 20).max(kept / 8) {
-        out.shrink_to_fit();
-    }
+    trim(&mut out);
     let survey = surveyor.map(Surveyor::finish).filter(|s| s.covers(&out));
     Driven {
         out,
+        reserved,
         consumed,
         end,
         survey,
@@ -352,7 +395,8 @@ pub fn identify_stream(
     if !identify_work(0) {
         return None;
     }
-    let decoded = decode(data, IDENTIFY_CAP)?;
+    let cap = identify_limit();
+    let decoded = decode(data, cap)?;
     identify_work_done((decoded.size + decoded.out.len()) as u64);
     if !decoded.plausible() {
         return None;
@@ -361,7 +405,7 @@ pub fn identify_stream(
     if decoded.end == End::Limit {
         return Some(Identified::new(
             None,
-            format!("{base}, expands beyond {} MiB", IDENTIFY_CAP >> 20),
+            format!("{base}, expands beyond {cap} bytes"),
         ));
     }
     let warnings = decoded.all_warnings();
@@ -518,6 +562,72 @@ mod tests {
             done: false,
             error: None,
         }
+    }
+
+    /// Raw deflate of `len` zeros: a decompression bomb in miniature (1000:1).
+    fn deflated_zeros(len: usize) -> Vec<u8> {
+        use std::io::Write;
+        let mut e = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        for _ in 0..len >> 20 {
+            e.write_all(&[0u8; 1 << 20]).unwrap();
+        }
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn the_output_buffer_never_reserves_past_the_limit() {
+        let bomb = deflated_zeros(48 << 20);
+        for limit in [(1 << 20) + 3, 5 << 20, 40 << 20] {
+            for hint in [None, Some(64 << 20), Some(limit as u64 / 2)] {
+                for survey in [false, true] {
+                    let mut z = flate2::Decompress::new(false);
+                    let d = drive(&[&bomb], limit as u64, hint, survey, |i, o| {
+                        let (in0, out0) = (z.total_in(), z.total_out());
+                        let r = z.decompress(i, o, flate2::FlushDecompress::None);
+                        Step {
+                            consumed: (z.total_in() - in0) as usize,
+                            produced: (z.total_out() - out0) as usize,
+                            done: matches!(r, Ok(flate2::Status::StreamEnd)),
+                            error: r.err().map(|e| e.to_string()),
+                        }
+                    });
+                    assert_eq!((d.out.len(), &d.end), (limit, &End::Limit));
+                    assert!(d.out.iter().all(|&b| b == 0));
+                    assert!(
+                        d.reserved <= limit + 1,
+                        "reserved {} bytes for a limit of {limit} ({hint:?}, {survey})",
+                        d.reserved
+                    );
+                }
+            }
+        }
+        // Under a generous limit the stream completes and keeps no large spare room.
+        let d = super::super::gzip::inflate(&bomb, 1 << 30, None, true);
+        assert_eq!((d.out.len(), d.end), (48 << 20, End::Complete));
+        assert!(d.reserved <= (1 << 30) + 1);
+        assert!(d.out.capacity() - d.out.len() <= (1 << 20).max(d.out.len() / 8));
+    }
+
+    #[test]
+    fn identification_decodes_no_further_than_the_budget() {
+        use std::io::Write;
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(&vec![0u8; 8 << 20]).unwrap();
+        let gz = e.finish().unwrap();
+        let decode = super::super::gzip::decode;
+        let id = identify_stream(&gz, decode, |_| "gzip".into()).unwrap();
+        assert_eq!(id.prepared.map(|p| p.len()), Some(8 << 20));
+        {
+            let _limit = IdentifyLimit::new(1 << 20);
+            assert_eq!(identify_limit(), 1 << 20);
+            let id = identify_stream(&gz, decode, |_| "gzip".into()).unwrap();
+            assert!(id.prepared.is_none() && id.size.is_none());
+            assert_eq!(id.description, "gzip, expands beyond 1048576 bytes");
+            // A larger budget never raises the limit past the cap.
+            let _inner = IdentifyLimit::new(u64::MAX);
+            assert_eq!(identify_limit(), IDENTIFY_CAP);
+        }
+        assert_eq!(identify_limit(), IDENTIFY_CAP);
     }
 
     #[test]

@@ -140,6 +140,7 @@ pub fn decode(data: &[u8], limit: u64) -> Option<Decoded> {
         consumed: used,
         end,
         survey,
+        ..
     } = stream::drive(&[input], limit, None, true, |input, output| {
         let mut inb = InBuffer::around(input);
         let mut outb = OutBuffer::around(output);
