@@ -258,7 +258,8 @@ impl Format for LittleFs {
         Kind::Filesystem
     }
     fn magics(&self) -> &'static [Magic] {
-        &[Magic::at(8, b"littlefs")]
+        const MAGICS: &[Magic] = &[Magic::at(8, b"littlefs")];
+        MAGICS
     }
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let g = superblock(data)?;

@@ -174,7 +174,8 @@ impl Format for McuBoot {
         Kind::Container
     }
     fn magics(&self) -> &'static [Magic] {
-        &[Magic::at_start(&[0x3d, 0xb8, 0xf3, 0x96])]
+        const MAGICS: &[Magic] = &[Magic::at_start(&[0x3d, 0xb8, 0xf3, 0x96])];
+        MAGICS
     }
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let img = parse(data)?;

@@ -230,7 +230,8 @@ impl Format for Nvs {
         Kind::Filesystem
     }
     fn magics(&self) -> &'static [Magic] {
-        &[Magic::at(8, &MAGIC)]
+        const MAGICS: &[Magic] = &[Magic::at(8, &MAGIC)];
+        MAGICS
     }
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let first = slice(data, 0, PAGE)?;

@@ -229,7 +229,8 @@ impl Format for PartitionTable {
         Kind::Container
     }
     fn magics(&self) -> &'static [Magic] {
-        &[Magic::at_start(&[0xAA, 0x50])]
+        const MAGICS: &[Magic] = &[Magic::at_start(&[0xAA, 0x50])];
+        MAGICS
     }
     fn identify(&self, data: &[u8]) -> Option<Identified> {
         let t = parse(data)?;
