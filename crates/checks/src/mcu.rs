@@ -187,7 +187,15 @@ fn wifi_anchor(s: &str) -> bool {
 
 /// Literal pairs compiled from `WiFi.begin(ssid, password)`-style code: an SSID-like and a
 /// passphrase-like string adjacent in the string pool, next to a string about Wi-Fi.
-fn adjacent_pairs(data: &[u8]) -> Vec<(usize, String, usize, String, usize, String)> {
+/// An SSID and a password literal next to a Wi-Fi string: (offset, text) of each.
+#[derive(Debug)]
+struct LiteralPair {
+    ssid: (usize, String),
+    password: (usize, String),
+    anchor: (usize, String),
+}
+
+fn adjacent_pairs(data: &[u8]) -> Vec<LiteralPair> {
     let mut out = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for needle in [&b"WiFi"[..], b"wifi", b"Wi-Fi", b"SSID"] {
@@ -230,7 +238,11 @@ fn adjacent_pairs(data: &[u8]) -> Vec<(usize, String, usize, String, usize, Stri
                 if let Some((s_at, ssid, p_at, pass)) = pair {
                     paired = true;
                     if seen.insert(p_at) {
-                        out.push((s_at, ssid, p_at, pass, anchor_at, anchor.clone()));
+                        out.push(LiteralPair {
+                            ssid: (s_at, ssid),
+                            password: (p_at, pass),
+                            anchor: (anchor_at, anchor.clone()),
+                        });
                     }
                 }
             }
@@ -289,7 +301,12 @@ impl Check for WifiCredentials {
         for img in cx.inventory.mcu.iter().filter(|i| i.is_app()) {
             for seg in segments(cx, img) {
                 let mut hits: Vec<(String, String, Vec<Evidence>)> = Vec::new();
-                for (s_at, ssid, p_at, pass, a_at, anchor) in adjacent_pairs(seg.data) {
+                for LiteralPair {
+                    ssid: (s_at, ssid),
+                    password: (p_at, pass),
+                    anchor: (a_at, anchor),
+                } in adjacent_pairs(seg.data)
+                {
                     hits.push((
                         ssid.clone(),
                         pass.clone(),
@@ -641,8 +658,9 @@ mod tests {
         let d = b"Failed\0Panda1234\0Programming\0Connected to WiFi\0Start OTA\0";
         let p = adjacent_pairs(d);
         assert_eq!(p.len(), 1, "{p:?}");
-        assert_eq!(p[0].1, "Programming");
-        assert_eq!(p[0].3, "Panda1234");
+        assert_eq!(p[0].ssid.1, "Programming");
+        assert_eq!(p[0].password.1, "Panda1234");
+        assert_eq!(p[0].anchor.1, "Connected to WiFi");
         // No Wi-Fi string nearby: nothing.
         let d = b"Failed\0Panda1234\0Programming\0Connected to server\0Start OTA\0";
         assert!(adjacent_pairs(d).is_empty());

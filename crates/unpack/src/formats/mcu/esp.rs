@@ -228,7 +228,7 @@ pub fn parse(data: &[u8]) -> Option<Image> {
 }
 
 fn parse_segments(data: &[u8], first: usize, chip: Option<u16>, hashed: bool) -> Option<Image> {
-    let count = usize::from(data[1]);
+    let count = usize::from(*data.get(1)?);
     if count == 0 || count > MAX_SEGMENTS {
         return None;
     }
