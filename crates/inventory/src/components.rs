@@ -734,19 +734,7 @@ fn uboot(found: &mut Found, tree: &FileTree<'_>) {
         let Some(version) = version_at(rest.as_bytes()) else {
             continue;
         };
-        let provenance = manifest
-            .chain(region.id)
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} @{:#x} {}",
-                    r.source.rsplit('/').next().unwrap_or(""),
-                    r.offset,
-                    r.format
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" → ");
+        let provenance = crate::tree::region_provenance(manifest, region.id);
         let ev = Evidence {
             node: region.source.clone(),
             path: format!("@{:#x} {}", region.offset, region.format),

@@ -8,12 +8,12 @@
 //! carry no version of their own, so the version is left empty rather than guessed from ESP-IDF's.
 
 use iotassay_unpack::formats::mcu::esp;
-use iotassay_unpack::{Manifest, Node, NodeKind};
+use iotassay_unpack::{Node, NodeKind};
 use memchr::memmem;
 use serde::{Deserialize, Serialize};
 
 use crate::components::{ComponentKind, Confidence};
-use crate::tree::FileTree;
+use crate::tree::{region_provenance, FileTree};
 use crate::Evidence;
 
 /// Format name of the unpacker's Espressif image handler.
@@ -58,23 +58,6 @@ impl McuImage {
     pub fn is_app(&self) -> bool {
         self.project.is_some() || self.format == MCUBOOT
     }
-}
-
-/// Provenance text of a region chain, as components cite it.
-fn region_provenance(manifest: &Manifest, region: usize) -> String {
-    manifest
-        .chain(region)
-        .iter()
-        .map(|r| {
-            format!(
-                "{} @{:#x} {}",
-                r.source.rsplit('/').next().unwrap_or(""),
-                r.offset,
-                r.format
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(" → ")
 }
 
 /// Every Espressif image the unpacker found, with its segment nodes.

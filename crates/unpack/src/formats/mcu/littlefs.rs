@@ -137,15 +137,11 @@ fn read_dir(
         for t in tags {
             let id = usize::from(t.id);
             match t.ty {
-                0x401 => {
-                    if id <= entries.len() && entries.len() < MAX_ENTRIES {
-                        entries.insert(id, DirEntry::default());
-                    }
+                0x401 if id <= entries.len() && entries.len() < MAX_ENTRIES => {
+                    entries.insert(id, DirEntry::default());
                 }
-                0x4FF => {
-                    if id < entries.len() {
-                        entries.remove(id);
-                    }
+                0x4FF if id < entries.len() => {
+                    entries.remove(id);
                 }
                 0x001 | 0x002 | 0x0FF => {
                     while entries.len() <= id && entries.len() < MAX_ENTRIES {

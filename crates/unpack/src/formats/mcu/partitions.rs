@@ -96,7 +96,10 @@ pub fn parse(data: &[u8]) -> Option<Table> {
                 label: String::from_utf8_lossy(label).into_owned(),
                 encrypted: le_u32(e, 28)? & 1 != 0,
             };
-            if p.size == 0 || p.offset % 0x1000 != 0 || p.offset.checked_add(p.size).is_none() {
+            if p.size == 0
+                || !p.offset.is_multiple_of(0x1000)
+                || p.offset.checked_add(p.size).is_none()
+            {
                 return None;
             }
             partitions.push(p);
@@ -133,7 +136,7 @@ pub fn parse(data: &[u8]) -> Option<Table> {
 pub fn table_offset(t: &Table) -> u64 {
     let first = t.partitions.iter().map(|p| u64::from(p.offset)).min();
     match first {
-        Some(f) if f < DEFAULT_OFFSET + 0x1000 && f >= 0x1000 => f - 0x1000,
+        Some(f) if (0x1000..DEFAULT_OFFSET + 0x1000).contains(&f) => f - 0x1000,
         _ => DEFAULT_OFFSET,
     }
 }
