@@ -147,7 +147,11 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
     let checks_started = Instant::now();
     let run = run_checks(&cx);
     let checks_ms = checks_started.elapsed().as_millis() as u64;
-    let guidelines = summarise(&run.checks, &run.findings, !inventory.roots.is_empty());
+    let guidelines = summarise(
+        &crate::mcu::applicable(&run.checks, &inventory),
+        &run.findings,
+        crate::mcu::examinable(&inventory),
+    );
     let mut assessment = Assessment {
         schema: SCHEMA.to_string(),
         tool: Tool {
@@ -196,7 +200,11 @@ pub fn attach_declaration(a: &mut Assessment, declaration: iotassay_declaration:
 /// Recompute verdicts and the per-guideline summary from the findings and the declaration.
 fn rejudge(a: &mut Assessment) {
     a.verdicts = judge(a, a.declaration.as_ref());
-    a.guidelines = summarise(&a.checks, &a.findings, !a.inventory.roots.is_empty());
+    a.guidelines = summarise(
+        &crate::mcu::applicable(&a.checks, &a.inventory),
+        &a.findings,
+        crate::mcu::examinable(&a.inventory),
+    );
     refresh_guidelines(&mut a.guidelines, &a.verdicts);
 }
 

@@ -42,6 +42,10 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
         &crate::passwords::WeakHash,
         &crate::passwords::SeveralRoots,
         &crate::passwords::Coverage,
+        &crate::mcu::WifiCredentials,
+        &crate::mcu::Ota,
+        &crate::mcu::CleartextEndpoints,
+        &crate::mcu::StoredCredentials,
     ];
     all
 }

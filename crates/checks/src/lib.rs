@@ -17,6 +17,7 @@ mod filescan;
 pub mod framework;
 pub mod hardening;
 pub mod input;
+pub mod mcu;
 pub mod passwords;
 pub mod privacy;
 pub mod secrets;

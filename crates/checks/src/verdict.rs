@@ -159,7 +159,7 @@ impl Verdicts {
 /// declaration; also refresh the per-guideline summary so contradictions count there.
 pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
     let catalog = Catalog::get_static();
-    let have_root = !a.inventory.roots.is_empty();
+    let have_root = crate::mcu::examinable(&a.inventory);
     let contradictions = declaration
         .map(|d| contradictions(a, d))
         .unwrap_or_default();
@@ -206,6 +206,7 @@ fn judge_one(
         .checks
         .iter()
         .filter(|c| c.provisions.iter().any(|x| x == id))
+        .filter(|c| crate::mcu::examines(&a.inventory, &c.id))
         .map(|c| c.id.clone())
         .collect();
     let statement = declaration.and_then(|d| d.provisions.iter().find(|(k, _)| k.0 == id));

@@ -115,6 +115,10 @@ pub fn cpe_product(name: &str) -> Option<(&'static str, &'static str)> {
         "linux" | "kernel" => ("linux", "linux_kernel"),
         "openwrt" => ("openwrt", "openwrt"),
         "buildroot" => ("buildroot", "buildroot"),
+        "esp-idf" => ("espressif", "esp-idf"),
+        "arduino-esp32" => ("espressif", "arduino-esp32"),
+        "lwip" => ("lwip_project", "lwip"),
+        "freertos" => ("amazon", "freertos"),
         _ => return None,
     })
 }
@@ -730,19 +734,7 @@ fn uboot(found: &mut Found, tree: &FileTree<'_>) {
         let Some(version) = version_at(rest.as_bytes()) else {
             continue;
         };
-        let provenance = manifest
-            .chain(region.id)
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} @{:#x} {}",
-                    r.source.rsplit('/').next().unwrap_or(""),
-                    r.offset,
-                    r.format
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" → ");
+        let provenance = crate::tree::region_provenance(manifest, region.id);
         let ev = Evidence {
             node: region.source.clone(),
             path: format!("@{:#x} {}", region.offset, region.format),
@@ -763,8 +755,16 @@ fn uboot(found: &mut Found, tree: &FileTree<'_>) {
 
 /// Identify every component of the image. `elf` is the inventory's ELF list (every file that
 /// starts with the ELF magic): its files are scanned for banners.
-pub fn collect(tree: &FileTree<'_>, os: &OsInfo, elf: &[ElfFile]) -> Vec<Component> {
+pub fn collect(
+    tree: &FileTree<'_>,
+    os: &OsInfo,
+    elf: &[ElfFile],
+    mcu: &[crate::mcu::McuImage],
+) -> Vec<Component> {
     let mut found = Found::default();
+    for (name, version, kind, confidence, ev) in crate::mcu::components(tree, mcu) {
+        found.generic(&name, &version, kind, confidence, ev);
+    }
     for root in tree.roots() {
         package_databases(&mut found, root, os.distribution.as_deref());
     }

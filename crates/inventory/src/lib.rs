@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 pub mod accounts;
 pub mod components;
 pub mod elf;
+pub mod mcu;
 pub mod os;
 pub mod releases;
 pub mod services;
@@ -97,6 +98,9 @@ pub struct Inventory {
     /// Third-party components with versions, CPE and purl (the SBOM), by name and version.
     #[serde(default)]
     pub components: Vec<Component>,
+    /// Microcontroller images (ESP8266 / ESP32 family) with their descriptor and signature state.
+    #[serde(default)]
+    pub mcu: Vec<mcu::McuImage>,
     /// What limited the inventory (no content in memory, no root found…).
     pub notes: Vec<String>,
     pub stats: InventoryStats,
@@ -134,7 +138,12 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
                 .into(),
         );
     }
-    if tree.roots().is_empty() {
+    if tree.roots().is_empty()
+        && !manifest
+            .regions
+            .iter()
+            .any(|r| r.format == mcu::ESP_IMAGE || r.format == mcu::MCUBOOT)
+    {
         notes.push("no root file system found (no region with etc/, bin/, lib/, usr/)".into());
     }
 
@@ -147,7 +156,8 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
             )
         },
     );
-    let components = components::collect(&tree, &os, &elf);
+    let mcu = mcu::images(&tree);
+    let components = components::collect(&tree, &os, &elf, &mcu);
     let stats = InventoryStats {
         nodes: manifest.nodes.len() as u64,
         files_with_content,
@@ -164,6 +174,7 @@ pub fn inventory(manifest: &Manifest) -> Inventory {
         special,
         services,
         components,
+        mcu,
         notes,
         stats,
     }

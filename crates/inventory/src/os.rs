@@ -507,19 +507,7 @@ impl<'m> Collector<'_, 'm> {
                 line: None,
                 offset: None,
                 text: Some(region.description.clone()),
-                provenance: manifest
-                    .chain(region.id)
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{} @{:#x} {}",
-                            r.source.rsplit('/').next().unwrap_or(""),
-                            r.offset,
-                            r.format
-                        )
-                    })
-                    .collect::<Vec<_>>()
-                    .join(" → "),
+                provenance: crate::tree::region_provenance(manifest, region.id),
             };
             let format = region.format.to_ascii_lowercase();
             let desc = region.description.to_ascii_lowercase();

@@ -532,19 +532,7 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
                 .cmp(&manifest.nodes[b].inner_path)
         });
         let r = &manifest.regions[region];
-        let provenance = manifest
-            .chain(region)
-            .iter()
-            .map(|r| {
-                format!(
-                    "{} @{:#x} {}",
-                    r.source.rsplit('/').next().unwrap_or(""),
-                    r.offset,
-                    r.format
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" → ");
+        let provenance = region_provenance(manifest, region);
         roots.push(Root {
             manifest,
             info: RootInfo {
@@ -574,6 +562,24 @@ fn detect_roots(manifest: &Manifest) -> Vec<Root<'_>> {
         ))
     });
     roots
+}
+
+/// The region chain from the input to `region`, for evidence:
+/// `fw.bin @0x0 trx → rootfs @0x1c squashfs`.
+pub fn region_provenance(manifest: &Manifest, region: usize) -> String {
+    manifest
+        .chain(region)
+        .iter()
+        .map(|r| {
+            format!(
+                "{} @{:#x} {}",
+                r.source.rsplit('/').next().unwrap_or(""),
+                r.offset,
+                r.format
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" → ")
 }
 
 #[cfg(test)]

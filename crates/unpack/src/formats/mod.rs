@@ -8,6 +8,7 @@ pub mod archive;
 pub mod compression;
 pub mod container;
 pub mod flashfs;
+pub mod mcu;
 pub mod squashfs;
 
 static ALL: LazyLock<Vec<&'static dyn Format>> = LazyLock::new(|| {
@@ -15,6 +16,7 @@ static ALL: LazyLock<Vec<&'static dyn Format>> = LazyLock::new(|| {
     all.extend_from_slice(container::HANDLERS);
     all.extend_from_slice(squashfs::HANDLERS);
     all.extend_from_slice(flashfs::HANDLERS);
+    all.extend_from_slice(mcu::HANDLERS);
     all.extend_from_slice(archive::HANDLERS);
     all.extend_from_slice(compression::HANDLERS);
     all
