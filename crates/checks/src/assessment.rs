@@ -39,6 +39,10 @@ pub struct Assessment {
     /// Per-provision verdicts and the PSTI summary, from findings, checks and the declaration.
     #[serde(default)]
     pub verdicts: Verdicts,
+    /// What could not be read (encrypted or unknown-format bytes) and the input's entropy
+    /// profile; absent when the input bytes were not at hand (`assess_manifest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opacity: Option<crate::opaque::Opacity>,
     pub timings: Timings,
 }
 
@@ -174,6 +178,7 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
         },
         declaration: None,
         verdicts: Verdicts::default(),
+        opacity: None,
         timings: Timings {
             unpack_ms,
             inventory_ms,
@@ -198,6 +203,7 @@ fn rejudge(a: &mut Assessment) {
     a.verdicts = judge(a, a.declaration.as_ref());
     a.guidelines = summarise(&a.checks, &a.findings, !a.inventory.roots.is_empty());
     refresh_guidelines(&mut a.guidelines, &a.verdicts);
+    crate::opaque::apply(a);
 }
 
 /// Match the inventory's components against a local vulnerability database and record the
@@ -245,11 +251,10 @@ pub fn assess(
         ..unpack.clone()
     };
     let manifest = iotassay_unpack::unpack(name, data, None, &unpack)?;
-    Ok(assess_manifest(
-        &manifest,
-        options,
-        started.elapsed().as_millis() as u64,
-    ))
+    let mut a = assess_manifest(&manifest, options, started.elapsed().as_millis() as u64);
+    a.opacity = Some(crate::opaque::examine(&manifest, data));
+    rejudge(&mut a);
+    Ok(a)
 }
 
 /// Per-guideline status from the checks that ran and what they found.

@@ -8,6 +8,7 @@
 
 pub mod bytes;
 pub mod engine;
+pub mod entropy;
 pub mod format;
 pub mod formats;
 pub mod manifest;
