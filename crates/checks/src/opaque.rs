@@ -61,9 +61,9 @@ pub struct Opacity {
     pub unread_bytes: u64,
 }
 
-/// The unread stretches of one blob whose regions (found in it) are `regions`.
-fn stretches<'a>(
-    manifest: &'a Manifest,
+/// The unread stretches of one blob (`source`): regions `found_in` it cover what they decoded.
+fn stretches(
+    manifest: &Manifest,
     data: &[u8],
     source: &str,
     found_in: impl Fn(&iotassay_unpack::Region) -> bool,
@@ -120,17 +120,24 @@ pub fn examine(manifest: &Manifest, data: &[u8]) -> Opacity {
         .nodes
         .iter()
         .any(|n| n.kind == NodeKind::File && n.data.is_some());
+    // Any structure identified (a header, a container, even one whose key is not published)
+    // makes the image partly readable; a magic that failed to parse is no structure.
+    let structure = manifest
+        .regions
+        .iter()
+        .any(|r| r.kind != Kind::Info && r.status != RegionStatus::Failed);
     let profile = entropy::profile(data);
     let opaque = !data.is_empty()
+        && !structure
         && !files
-        && (input_unread.max(unread_bytes) as f64) >= OPAQUE_SHARE * data.len() as f64;
+        && input_unread as f64 >= OPAQUE_SHARE * data.len() as f64;
     let (status, note) = if opaque {
         (
             Readability::Opaque,
             Some(format!(
                 "{OPAQUE}: {} of {} bytes are high-entropy data no known structure decodes \
                  (entropy {:.2} bits/byte overall)",
-                unread_bytes.min(data.len() as u64),
+                input_unread,
                 data.len(),
                 profile.overall
             )),
@@ -197,5 +204,121 @@ pub(crate) fn apply(a: &mut Assessment) {
             p.verdict = Verdict::NotAssessed;
             p.reason = OPAQUE.to_string();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use iotassay_unpack::Options;
+
+    use super::*;
+    use crate::{assess, CheckOptions};
+
+    /// Bytes from a seeded xorshift PRNG: the same "encrypted" image on every run.
+    fn random(n: usize, mut seed: u64) -> Vec<u8> {
+        (0..n)
+            .map(|_| {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                (seed >> 32) as u8
+            })
+            .collect()
+    }
+
+    fn run(name: &str, data: &[u8]) -> Assessment {
+        assess(name, data, &Options::default(), &CheckOptions::default()).expect("assessed")
+    }
+
+    #[test]
+    fn random_image_is_encrypted_or_unknown_for_every_guideline() {
+        let data = random(4 << 20, 0x5eed_1234_abcd_0001);
+        let a = run("encrypted.bin", &data);
+        let o = a.opacity.as_ref().expect("input examined");
+        assert_eq!(o.status, Readability::Opaque);
+        let note = o.note.as_deref().unwrap();
+        assert!(note.starts_with(OPAQUE), "{note}");
+        assert!(note.contains("of 4194304 bytes"), "{note}");
+        // The profile covers the whole input, about 8 bits/byte everywhere.
+        assert_eq!(o.entropy.block * o.entropy.values.len() as u64, 4 << 20);
+        assert!(o.entropy.values.len() <= entropy::MAX_POINTS);
+        assert!(o.entropy.values.iter().all(|&v| v > 7.9));
+        assert!(o.entropy.overall > 7.99);
+        assert_eq!(o.unread.len(), 1);
+        assert_eq!((o.unread[0].offset, o.unread[0].size), (0, 4 << 20));
+        assert_eq!(o.unread[0].source, "encrypted.bin");
+        assert!(a.findings.is_empty());
+        assert_eq!(a.guidelines.len(), 13);
+        for g in &a.guidelines {
+            assert_eq!(
+                g.status,
+                GuidelineStatus::NotAssessed,
+                "guideline {}",
+                g.number
+            );
+            assert_eq!(g.reason.as_deref(), Some(OPAQUE), "guideline {}", g.number);
+        }
+        assert!(a
+            .verdicts
+            .provisions
+            .iter()
+            .all(|p| p.verdict == Verdict::NotAssessed && p.reason == OPAQUE));
+        // The JSON keeps it (reports are rendered from the JSON alone).
+        let json = serde_json::to_value(&a).unwrap();
+        assert_eq!(json["opacity"]["status"], "opaque");
+        assert_eq!(json["guidelines"][0]["reason"], OPAQUE);
+    }
+
+    /// A legacy uImage header (CRCs valid, compression none) whose payload is random bytes.
+    fn uimage(payload: &[u8]) -> Vec<u8> {
+        let mut h = [0u8; 64];
+        h[0..4].copy_from_slice(&0x2705_1956u32.to_be_bytes());
+        h[12..16].copy_from_slice(&(payload.len() as u32).to_be_bytes());
+        h[24..28].copy_from_slice(&crc32fast::hash(payload).to_be_bytes());
+        h[28] = 5; // Linux
+        h[29] = 5; // MIPS
+        h[30] = 2; // kernel
+        h[32..42].copy_from_slice(b"sealed fw ");
+        let hcrc = crc32fast::hash(&h);
+        h[4..8].copy_from_slice(&hcrc.to_be_bytes());
+        let mut out = h.to_vec();
+        out.extend_from_slice(payload);
+        out
+    }
+
+    #[test]
+    fn random_body_behind_a_valid_header_is_partly_opaque() {
+        let body = random(512 << 10, 42);
+        let mut image = uimage(&body);
+        image.extend(std::iter::repeat_n(0xff, 64 << 10)); // erased flash after it
+        let a = run("sealed.bin", &image);
+        let o = a.opacity.as_ref().unwrap();
+        assert_eq!(o.status, Readability::PartlyOpaque, "{:?}", o.note);
+        assert_eq!(o.unread.len(), 1, "{:?}", o.unread);
+        let u = &o.unread[0];
+        assert!(u.source.ends_with("0x0-uimage/kernel") || u.source.contains("uimage"));
+        assert_eq!((u.offset, u.size), (0, 512 << 10));
+        assert!(u.entropy > 7.99);
+        let note = o.note.as_deref().unwrap();
+        assert!(note.contains("1 byte range could not be read"), "{note}");
+        assert!(note.contains("0x0-0x80000 (524288 bytes, "), "{note}");
+        // Not the opaque verdict: a structure was read.
+        assert!(a
+            .guidelines
+            .iter()
+            .all(|g| g.reason.as_deref() != Some(OPAQUE)));
+    }
+
+    #[test]
+    fn readable_images_have_nothing_unread() {
+        let data = iotassay_demo::build_image().expect("demo image builds");
+        let a = run("demo.bin", &data);
+        let o = a.opacity.as_ref().unwrap();
+        assert_eq!(o.status, Readability::Read, "{:?}", o.unread);
+        assert!(o.note.is_none());
+        // Plain text is nowhere near the threshold either.
+        let text = b"#!/bin/sh\necho hello\n".repeat(50_000);
+        let a = run("script.sh", &text);
+        assert_eq!(a.opacity.unwrap().status, Readability::Read);
     }
 }
