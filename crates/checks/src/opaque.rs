@@ -4,6 +4,8 @@
 //! format: nothing could be assessed" and every guideline says so, never an empty, quiet result;
 //! one with an identified header and an unreadable body gets a note naming the byte ranges.
 
+/// Bits per byte at and above which bytes count as encrypted or compressed.
+pub use iotassay_unpack::entropy::HIGH as HIGH_ENTROPY;
 use iotassay_unpack::entropy::{self, Profile};
 use iotassay_unpack::{Kind, Manifest, NodeKind, RegionStatus};
 use serde::{Deserialize, Serialize};

@@ -740,7 +740,7 @@ xmlns=\"http://www.w3.org/2000/svg\">\n<title>Entropy of {} ({} bytes per point,
 <text x=\"{W}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"10\">{:#x}</text>\n</svg>\n",
         points.join(" "),
         a.input.size,
-        hi = y(iotassay_unpack::entropy::HIGH),
+        hi = y(iotassay_checks::opaque::HIGH_ENTROPY),
         mid = H / 2.0,
         ty = H + 14.0,
     );
