@@ -39,6 +39,10 @@ pub struct Assessment {
     /// Per-provision verdicts and the PSTI summary, from findings, checks and the declaration.
     #[serde(default)]
     pub verdicts: Verdicts,
+    /// What could not be read (encrypted or unknown-format bytes) and the input's entropy
+    /// profile; absent when the input bytes were not at hand (`assess_manifest`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opacity: Option<crate::opaque::Opacity>,
     pub timings: Timings,
 }
 
@@ -178,6 +182,7 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
         },
         declaration: None,
         verdicts: Verdicts::default(),
+        opacity: None,
         timings: Timings {
             unpack_ms,
             inventory_ms,
@@ -206,6 +211,7 @@ fn rejudge(a: &mut Assessment) {
         crate::mcu::examinable(&a.inventory),
     );
     refresh_guidelines(&mut a.guidelines, &a.verdicts);
+    crate::opaque::apply(a);
 }
 
 /// Match the inventory's components against a local vulnerability database and record the
@@ -272,8 +278,7 @@ pub fn assess(
     unpack: &Options,
     options: &CheckOptions,
 ) -> std::io::Result<Assessment> {
-    let len = data.len() as u64;
-    assess_with(len, unpack, options, Spill::Auto, |out, unpack| {
+    assess_with(data, unpack, options, Spill::Auto, |out, unpack| {
         iotassay_unpack::unpack(name, data, out, unpack)
     })
 }
@@ -286,8 +291,14 @@ pub fn assess_file(
     options: &CheckOptions,
     spill: Spill,
 ) -> std::io::Result<Assessment> {
-    let len = std::fs::metadata(path)?.len();
-    assess_with(len, unpack, options, spill, |out, unpack| {
+    // The input's bytes, for what no structure explains (entropy profile, opaque stretches): a
+    // shared read-only mapping, its pages read back from the page cache.
+    let file = std::fs::File::open(path)?;
+    // SAFETY: a read-only shared mapping of a file this process does not write; a file changed
+    // underneath by another process gives wrong bytes to the entropy figures, never unsafety in
+    // safe code reading a `&[u8]` of plain bytes.
+    let input = unsafe { memmap2::Mmap::map(&file)? };
+    assess_with(&input, unpack, options, spill, |out, unpack| {
         iotassay_unpack::unpack_file(path, out, unpack)
     })
 }
@@ -295,7 +306,7 @@ pub fn assess_file(
 /// Unpack with `run` (into the temporary folder it is given, if any) keeping every file's content,
 /// then assess.
 fn assess_with(
-    input_len: u64,
+    input: &[u8],
     unpack: &Options,
     options: &CheckOptions,
     spill: Spill,
@@ -306,7 +317,7 @@ fn assess_with(
         keep_data: true,
         ..unpack.clone()
     };
-    let folder = if spill.to_disk(input_len) {
+    let folder = if spill.to_disk(input.len() as u64) {
         Some(
             tempfile::Builder::new()
                 .prefix("iotassay-scan.")
@@ -320,11 +331,10 @@ fn assess_with(
     if let Some(folder) = folder {
         folder.close()?;
     }
-    Ok(assess_manifest(
-        &manifest,
-        options,
-        started.elapsed().as_millis() as u64,
-    ))
+    let mut a = assess_manifest(&manifest, options, started.elapsed().as_millis() as u64);
+    a.opacity = Some(crate::opaque::examine(&manifest, input));
+    rejudge(&mut a);
+    Ok(a)
 }
 
 /// Per-guideline status from the checks that ran and what they found.

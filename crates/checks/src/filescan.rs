@@ -8,7 +8,7 @@
 //! where `url::Url` would reject half of them and tell us nothing more).
 
 use iotassay_inventory::{ElfFile, Evidence, Root, RootFile};
-use iotassay_unpack::{Manifest, NodeKind, Region};
+use iotassay_unpack::{Manifest, Node, NodeKind, Region};
 use rayon::prelude::*;
 
 use crate::Context;
@@ -22,10 +22,15 @@ pub(crate) const MAX_EVIDENCE: usize = 200;
 /// Longest excerpt, in characters.
 pub(crate) const MAX_EXCERPT: usize = 160;
 
-/// A file of a root file system with its content.
+/// A file with its content: in a root file system, or anywhere else the image yielded it (a
+/// payload of a container or decompressor, a file of an archive that is not a Unix `/`).
 #[derive(Clone, Copy)]
 pub(crate) struct Content<'a, 'm> {
-    pub root: &'a Root<'m>,
+    /// The root file system holding it, if any.
+    pub root: Option<&'a Root<'m>>,
+    pub node: &'m Node,
+    manifest: &'m Manifest,
+    /// Root-relative path, or the path inside its region for a file outside every root.
     pub path: &'m str,
     pub data: &'m [u8],
 }
@@ -33,8 +38,17 @@ pub(crate) struct Content<'a, 'm> {
 impl Content<'_, '_> {
     /// Evidence pointing at this file.
     pub fn evidence(&self, line: Option<usize>, offset: Option<u64>, text: &str) -> Evidence {
-        self.root
-            .evidence(self.path, line, offset, Some(excerpt(text)))
+        match self.root {
+            Some(root) => root.evidence(self.path, line, offset, Some(excerpt(text))),
+            None => Evidence {
+                node: self.node.path.clone(),
+                path: self.path.to_string(),
+                line,
+                offset,
+                text: Some(excerpt(text)),
+                provenance: self.manifest.provenance(self.node),
+            },
+        }
     }
 
     /// The file name (last component).
@@ -43,11 +57,14 @@ impl Content<'_, '_> {
     }
 }
 
-/// Every regular file with content, in every root file system (best root first), in path order.
+/// Every regular file and payload with content: those of every root file system (best root
+/// first, in path order), then those outside every root (RTOS images, payloads, archives that
+/// are not a Unix `/`) in manifest order, so content checks read everything the image yielded.
 pub(crate) fn root_files<'a, 'm>(cx: &'a Context<'m>) -> Vec<Content<'a, 'm>>
 where
     'm: 'a,
 {
+    let manifest = cx.manifest;
     let mut out = Vec::new();
     for root in cx.tree.roots() {
         for RootFile { path, node, .. } in root.files() {
@@ -55,8 +72,30 @@ where
                 continue;
             }
             if let Some(data) = node.data.as_deref() {
-                out.push(Content { root, path, data });
+                out.push(Content {
+                    root: Some(root),
+                    node,
+                    manifest,
+                    path,
+                    data,
+                });
             }
+        }
+    }
+    for (index, node) in manifest.nodes.iter().enumerate() {
+        if !matches!(node.kind, NodeKind::File | NodeKind::Payload)
+            || cx.tree.locate(index).is_some()
+        {
+            continue;
+        }
+        if let Some(data) = node.data.as_deref() {
+            out.push(Content {
+                root: None,
+                node,
+                manifest,
+                path: &node.path,
+                data,
+            });
         }
     }
     out
@@ -383,6 +422,8 @@ pub(crate) mod fixtures {
         LazyLock::new(|| unpack("real/openwrt-15.05-tl-wr703n-sysupgrade.bin"));
     pub static OPENWRT12: LazyLock<(Manifest, Inventory)> =
         LazyLock::new(|| unpack("real/openwrt-12.09-tl-wr703n-factory.bin"));
+    pub static VXWORKS: LazyLock<(Manifest, Inventory)> =
+        LazyLock::new(|| unpack("formats/tpl__wr.fw"));
     pub static BROADCOM: LazyLock<(Manifest, Inventory)> =
         LazyLock::new(|| unpack("real/broadcom-squashfs-v2-be-lzma.bin"));
     pub static DEMO: LazyLock<(Manifest, Inventory)> = LazyLock::new(|| {
@@ -508,6 +549,78 @@ mod tests {
         assert_eq!(s[0], (2, "OpenSSL 0.9.8zh 3 Dec 2015".to_string()));
         assert!(strings_around(b"OpenSSL", b"OpenSSL ", 1).is_empty());
         assert!(strings_around(b"", b"x", 1).is_empty());
+    }
+}
+
+#[cfg(test)]
+mod rtos {
+    use iotassay_inventory::{ComponentKind, FileTree, OsKind};
+
+    use super::fixtures::VXWORKS;
+    use super::*;
+    use crate::{CheckOptions, Context};
+
+    /// TP-Link's VxWorks 5.5.1 firmware: no Linux root, yet its OS is a component with its CPE
+    /// and the content checks read the LZMA-compressed kernel and the web resources.
+    #[test]
+    fn vxworks_image_is_inventoried_and_its_files_are_read() {
+        let (m, inv) = &*VXWORKS;
+        assert!(inv.roots.is_empty());
+        assert_eq!(inv.os.kind, OsKind::VxWorks);
+        assert_eq!(inv.os.version.as_deref(), Some("5.5.1"));
+        let vx = inv
+            .components
+            .iter()
+            .find(|c| c.name == "vxworks")
+            .expect("VxWorks component");
+        assert_eq!(vx.version, "5.5.1");
+        assert_eq!(vx.kind, ComponentKind::Os);
+        assert_eq!(
+            vx.cpe.as_deref(),
+            Some("cpe:2.3:o:windriver:vxworks:5.5.1:*:*:*:*:*:*:*")
+        );
+        let ev = &vx.evidence[0];
+        assert_eq!(ev.path, "@0x6864 vxworks");
+        assert!(ev
+            .text
+            .as_deref()
+            .unwrap()
+            .starts_with("VxWorks 5.5.1, built Aug 24 2011"));
+
+        let tree = FileTree::new(m);
+        let options = CheckOptions::default();
+        let cx = Context {
+            manifest: m,
+            tree: &tree,
+            inventory: inv,
+            options: &options,
+        };
+        let files = root_files(&cx);
+        assert!(files.iter().all(|f| f.root.is_none()));
+        // The 3.5 MB kernel (LZMA lc2 lp2) and 185 compressed web resources.
+        assert!(files.len() >= 187, "{} files", files.len());
+        assert!(files
+            .iter()
+            .any(|f| f.path == "0x40114-lzma/data" && f.data.len() > 3 << 20));
+        let text = text_files(&cx);
+        let pages: Vec<&Content<'_, '_>> = text
+            .iter()
+            .filter(|f| {
+                let head =
+                    String::from_utf8_lossy(&f.data[..f.data.len().min(4096)]).to_ascii_lowercase();
+                head.contains("<html") || head.contains("<body") || head.contains("<script")
+            })
+            .collect();
+        assert!(pages.len() >= 150, "{} web pages read", pages.len());
+        let e = pages[0].evidence(Some(1), None, "x");
+        assert_eq!(e.node, pages[0].node.path);
+        // `formats/tpl__wr.fw @0x131a48 lzma → data`: where in the image, decoded by what.
+        assert!(e.provenance.contains("tpl__wr.fw @0x"), "{}", e.provenance);
+        assert!(e.provenance.contains(" lzma → data"), "{}", e.provenance);
+        // Every check runs on it without a root.
+        for c in crate::all_checks() {
+            let _ = super::fixtures::run(c, &VXWORKS);
+        }
     }
 }
 

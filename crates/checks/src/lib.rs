@@ -18,6 +18,7 @@ pub mod framework;
 pub mod hardening;
 pub mod input;
 pub mod mcu;
+pub mod opaque;
 pub mod passwords;
 pub mod privacy;
 pub mod secrets;
@@ -31,6 +32,7 @@ pub use assessment::{
 };
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
 pub use iotassay_findings::{Finding, Severity};
+pub use opaque::{Opacity, Readability, Unread, OPAQUE};
 pub use verdict::{Basis, Contradiction, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
 
 /// Options the user gives the checks.

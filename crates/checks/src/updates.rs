@@ -265,8 +265,10 @@ impl Check for CleartextUrl {
         let files = filescan::text_files(cx);
         // (signed opkg feed?, evidence, url)
         let mut hits: Vec<(bool, Evidence, String)> = filescan::par_scan(&files, |f| {
-            let signed =
-                is_opkg_conf(f.path) && opkg_check_signature(f.root).is_some_and(|(_, _, on)| on);
+            let signed = is_opkg_conf(f.path)
+                && f.root
+                    .and_then(opkg_check_signature)
+                    .is_some_and(|(_, _, on)| on);
             let mut out = Vec::new();
             for (n, line) in lines(f.data) {
                 if is_comment(&line) {

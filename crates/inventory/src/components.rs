@@ -119,6 +119,8 @@ pub fn cpe_product(name: &str) -> Option<(&'static str, &'static str)> {
         "arduino-esp32" => ("espressif", "arduino-esp32"),
         "lwip" => ("lwip_project", "lwip"),
         "freertos" => ("amazon", "freertos"),
+        "vxworks" => ("windriver", "vxworks"),
+        "zephyr" => ("zephyrproject", "zephyr"),
         _ => return None,
     })
 }
@@ -709,6 +711,24 @@ fn os_components(found: &mut Found, os: &OsInfo) {
                 found.generic("musl", "", Library, Confidence::Low, fact.evidence.clone())
             }
             _ => {}
+        }
+    }
+    // The RTOS the image runs (only when no Linux root file system makes it a Wi-Fi or modem
+    // blob beside the product's OS): `VxWorks 5.5.1` → cpe:2.3:o:windriver:vxworks:5.5.1.
+    if let (Some(version), Some(fact)) = (
+        os.version.as_deref(),
+        os.facts.iter().find(|f| f.key == "rtos.version"),
+    ) {
+        if let Some(rtos) = os.facts.iter().find(|f| f.key == "rtos") {
+            if matches!(os.kind, crate::OsKind::VxWorks | crate::OsKind::Rtos(_)) {
+                found.generic(
+                    &rtos.value,
+                    version,
+                    Os,
+                    Confidence::High,
+                    fact.evidence.clone(),
+                );
+            }
         }
     }
     if os.distribution.as_deref() == Some("openwrt") {

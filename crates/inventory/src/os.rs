@@ -528,7 +528,14 @@ impl<'m> Collector<'_, 'm> {
                     .iter()
                     .find(|n| format.contains(*n) || desc.contains(*n))
                 {
-                    self.push("rtos", *name, &ev(), None);
+                    let ev = ev();
+                    self.push("rtos", *name, &ev, None);
+                    // "VxWorks 5.5.1, built Aug 24 2011, …": the version right after the name.
+                    let after = desc.find(name).map_or("", |at| &desc[at + name.len()..]);
+                    let after = after.trim_start().trim_start_matches("smp ");
+                    if let Some(v) = first_version(after).filter(|v| after.starts_with(v)) {
+                        self.push("rtos.version", v, &ev, None);
+                    }
                 }
             }
             // File systems and boot images record when they were made ("built 2015-12-16",
@@ -624,6 +631,7 @@ pub fn detect(tree: &FileTree<'_>) -> OsInfo {
     // product an RTOS: a root file system wins.
     info.kind = match get("rtos") {
         Some(rtos) if tree.roots().is_empty() => {
+            info.version = get("rtos.version");
             if rtos == "vxworks" {
                 OsKind::VxWorks
             } else {

@@ -9,7 +9,7 @@
 use std::fmt::Write;
 
 use base64::Engine;
-use iotassay_checks::{Assessment, GuidelineStatus, Severity, Verdict};
+use iotassay_checks::{Assessment, GuidelineStatus, Readability, Severity, Verdict};
 use iotassay_inventory::Evidence;
 use sha2::{Digest, Sha256};
 
@@ -194,6 +194,7 @@ pub fn render(a: &Assessment) -> String {
     );
     header(&mut o, a);
     o.push_str("<main>\n");
+    readability(&mut o, a);
     scorecard(&mut o, a);
     psti(&mut o, a);
     findings(&mut o, a);
@@ -671,6 +672,94 @@ fn hardening(o: &mut String, a: &Assessment) {
     }
     o.push_str("</table>\n");
     more(o, elf.len());
+    o.push_str("</section>\n");
+}
+
+/// What could not be read, with the input's entropy profile as an inline SVG plot (no script):
+/// bits per byte along the input, the high-entropy threshold dashed, unread stretches shaded.
+fn readability(o: &mut String, a: &Assessment) {
+    let Some(op) = &a.opacity else {
+        return;
+    };
+    let class = match op.status {
+        Readability::Opaque => " class=\"bad\"",
+        _ => "",
+    };
+    let _ = writeln!(
+        o,
+        "<section id=\"readability\">\n<h2>What could be read</h2>\n<p{class}>{}</p>",
+        html(op.note.as_deref().unwrap_or(
+            "Every high-entropy stretch of the image was decoded by a recognised structure."
+        ))
+    );
+    let p = &op.entropy;
+    if p.values.is_empty() {
+        o.push_str("</section>\n");
+        return;
+    }
+    const W: f64 = 640.0;
+    const H: f64 = 120.0;
+    let total = (p.block * p.values.len() as u64).max(1) as f64;
+    let y = |bits: f64| H - bits.clamp(0.0, 8.0) / 8.0 * H;
+    let step = W / p.values.len() as f64;
+    let _ = write!(
+        o,
+        "<svg class=\"entropy\" role=\"img\" viewBox=\"-40 -10 {} {}\" width=\"{}\" height=\"{}\" \
+xmlns=\"http://www.w3.org/2000/svg\">\n<title>Entropy of {} ({} bytes per point, {:.2} bits/byte overall)</title>\n",
+        W + 50.0,
+        H + 30.0,
+        W + 50.0,
+        H + 30.0,
+        html(&a.input.name),
+        p.block,
+        p.overall
+    );
+    for u in op.unread.iter().filter(|u| u.source == a.input.name) {
+        let _ = writeln!(
+            o,
+            "<rect class=\"unread\" x=\"{:.1}\" y=\"0\" width=\"{:.1}\" height=\"{H}\" fill=\"#c62828\" fill-opacity=\"0.15\"/>",
+            u.offset as f64 / total * W,
+            (u.size as f64 / total * W).max(1.0)
+        );
+    }
+    let points: Vec<String> = p
+        .values
+        .iter()
+        .enumerate()
+        .map(|(i, &v)| format!("{:.1},{:.1}", (i as f64 + 0.5) * step, y(v as f64)))
+        .collect();
+    let _ = write!(
+        o,
+        "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"none\" stroke=\"#757575\"/>\n\
+<line x1=\"0\" x2=\"{W}\" y1=\"{hi:.1}\" y2=\"{hi:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"/>\n\
+<polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.5\" points=\"{}\"/>\n\
+<text x=\"-4\" y=\"4\" text-anchor=\"end\" font-size=\"10\">8</text>\n\
+<text x=\"-4\" y=\"{H}\" text-anchor=\"end\" font-size=\"10\">0</text>\n\
+<text x=\"-30\" y=\"{mid}\" font-size=\"10\">bits</text>\n\
+<text x=\"0\" y=\"{ty}\" font-size=\"10\">0x0</text>\n\
+<text x=\"{W}\" y=\"{ty}\" text-anchor=\"end\" font-size=\"10\">{:#x}</text>\n</svg>\n",
+        points.join(" "),
+        a.input.size,
+        hi = y(iotassay_checks::opaque::HIGH_ENTROPY),
+        mid = H / 2.0,
+        ty = H + 14.0,
+    );
+    if !op.unread.is_empty() {
+        o.push_str(
+            "<table>\n<tr><th>where</th><th>offset</th><th>bytes</th><th>bits/byte</th></tr>\n",
+        );
+        for u in &op.unread {
+            let _ = writeln!(
+                o,
+                "<tr><td><code>{}</code></td><td>{:#x}</td><td>{}</td><td>{:.2}</td></tr>",
+                html(&clip(&u.source, MAX_EXCERPT)),
+                u.offset,
+                u.size,
+                u.entropy
+            );
+        }
+        o.push_str("</table>\n");
+    }
     o.push_str("</section>\n");
 }
 

@@ -587,3 +587,61 @@ fn format_lists() {
     assert!(Format::parse_list("pdf").unwrap_err().contains("\"pdf\""));
     assert!(Format::parse_list(",").is_err());
 }
+
+/// An encrypted (random) image: the HTML says nothing could be assessed and plots the entropy
+/// profile as inline SVG; a readable image's page plots its profile and lists nothing unread.
+#[test]
+fn html_report_plots_the_entropy_of_an_opaque_image() {
+    let mut seed: u64 = 0x0bad_5eed_f00d_0001;
+    let data: Vec<u8> = (0..(1 << 20))
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 32) as u8
+        })
+        .collect();
+    let a = iotassay_checks::assess(
+        "sealed.bin",
+        &data,
+        &iotassay_unpack::Options::default(),
+        &iotassay_checks::CheckOptions::default(),
+    )
+    .unwrap();
+    let page = text(&common::via_json(&a), Format::Html, "report.html");
+    let section = &page[page.find("<section id=\"readability\">").expect("section")..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("encrypted or unknown format: nothing could be assessed"));
+    assert!(section.contains("<svg class=\"entropy\""));
+    let points = section
+        .split("points=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a polyline");
+    let points: Vec<(f64, f64)> = points
+        .split(' ')
+        .map(|p| {
+            let (x, y) = p.split_once(',').unwrap();
+            (x.parse().unwrap(), y.parse().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        points.len(),
+        a.opacity.as_ref().unwrap().entropy.values.len()
+    );
+    // About 8 bits/byte: the top of the 120-unit plot, everywhere.
+    assert!(points.iter().all(|&(_, y)| y < 2.0), "{points:?}");
+    assert!(
+        section.contains("class=\"unread\""),
+        "the unread input is shaded"
+    );
+    assert!(!section.contains("<script"));
+    // The scorecard says why for every guideline.
+    assert!(page.matches("nothing could be assessed").count() >= 13);
+
+    let readable = text(&common::bare(), Format::Html, "report.html");
+    let section = &readable[readable.find("<section id=\"readability\">").unwrap()..];
+    let section = &section[..section.find("</section>").unwrap()];
+    assert!(section.contains("<svg class=\"entropy\""));
+    assert!(!section.contains("class=\"unread\""), "{section}");
+}

@@ -9,6 +9,7 @@
 pub mod bytes;
 pub mod content;
 pub mod engine;
+pub mod entropy;
 pub mod format;
 pub mod formats;
 pub mod manifest;

@@ -199,8 +199,8 @@ impl Format for Lzma {
     }
     fn magics(&self) -> &'static [Magic] {
         // Properties byte then the dictionary size's low bytes: 0x5d (lc3 lp0 pb2, the default),
-        // 0x6d/0x6c (OpenWrt's lc1/lc0 lp2), 0x5e (lc4), 0x5a (lc0); dictionaries that are
-        // multiples of 64 KiB, and for 0x5d also 4..32 KiB.
+        // 0x6d/0x6c (OpenWrt's lc1/lc0 lp2), 0x6e (lc2 lp2: TP-Link's VxWorks kernels), 0x5e (lc4),
+        // 0x5a (lc0); dictionaries that are multiples of 64 KiB, and for 0x5d also 4..32 KiB.
         const M: &[Magic] = &[
             Magic::at_start(b"\x5d\x00\x00"),
             Magic::at_start(b"\x5d\x00\x10"),
@@ -209,6 +209,7 @@ impl Format for Lzma {
             Magic::at_start(b"\x5d\x00\x80"),
             Magic::at_start(b"\x6d\x00\x00"),
             Magic::at_start(b"\x6c\x00\x00"),
+            Magic::at_start(b"\x6e\x00\x00"),
             Magic::at_start(b"\x5e\x00\x00"),
             Magic::at_start(b"\x5a\x00\x00"),
         ];
