@@ -274,18 +274,38 @@ fn affordable(scheme: Scheme, hash: &str) -> bool {
 const CRYPT_ALPHABET: &[u8; 64] =
     b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-fn to64(out: &mut String, mut v: u32, n: usize) {
-    for _ in 0..n {
-        out.push(CRYPT_ALPHABET[(v & 0x3f) as usize] as char);
-        v >>= 6;
+/// Byte order in which md5crypt, sha256crypt and sha512crypt encode their digest.
+const MD5_ORDER: [u8; 16] = [12, 6, 0, 13, 7, 1, 14, 8, 2, 15, 9, 3, 5, 10, 4, 11];
+const SHA256_ORDER: [u8; 32] = [
+    20, 10, 0, 11, 1, 21, 2, 22, 12, 23, 13, 3, 14, 4, 24, 5, 25, 15, 26, 16, 6, 17, 7, 27, 8, 28,
+    18, 29, 19, 9, 30, 31,
+];
+const SHA512_ORDER: [u8; 64] = [
+    42, 21, 0, 1, 43, 22, 23, 2, 44, 45, 24, 3, 4, 46, 25, 26, 5, 47, 48, 27, 6, 7, 49, 28, 29, 8,
+    50, 51, 30, 9, 10, 52, 31, 32, 11, 53, 54, 33, 12, 13, 55, 34, 35, 14, 56, 57, 36, 15, 16, 58,
+    37, 38, 17, 59, 60, 39, 18, 19, 61, 40, 41, 20, 62, 63,
+];
+
+/// The crypt(3) base-64 text of `digest` taken in `order`, three bytes at a time, least
+/// significant six bits first; written to `out`, its length returned (22, 43 or 86).
+fn encode_digest(digest: &[u8], order: &[u8], out: &mut [u8; 86]) -> usize {
+    let mut n = 0;
+    for group in order.chunks(3) {
+        let mut v = 0u32;
+        for (k, &i) in group.iter().enumerate() {
+            v |= u32::from(digest[usize::from(i)]) << (8 * k);
+        }
+        for _ in 0..=group.len() {
+            out[n] = CRYPT_ALPHABET[(v & 0x3f) as usize];
+            v >>= 6;
+            n += 1;
+        }
     }
+    n
 }
 
-/// md5crypt with `magic` (`$1$` or `$apr1$`); `salt` is cut at 8 bytes and at the first `$`.
-/// Returns the full crypt string.
-pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
-    let salt = salt.split(|&b| b == b'$').next().unwrap_or(&[]);
-    let salt = &salt[..salt.len().min(8)];
+/// The raw md5crypt digest of `password` with `salt` (already cut) and `magic`.
+fn md5crypt_digest(password: &[u8], salt: &[u8], magic: &[u8]) -> [u8; 16] {
     let mut alt = Md5::new();
     alt.update(password);
     alt.update(salt);
@@ -332,28 +352,276 @@ pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
         }
         fin = c.finalize();
     }
-    let f = |i: usize| u32::from(fin[i]);
-    let mut out = String::with_capacity(magic.len() + salt.len() + 23);
+    fin.into()
+}
+
+/// md5crypt with `magic` (`$1$` or `$apr1$`); `salt` is cut at 8 bytes and at the first `$`.
+/// Returns the full crypt string.
+pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
+    let salt = salt.split(|&b| b == b'$').next().unwrap_or(&[]);
+    let salt = &salt[..salt.len().min(8)];
+    let digest = md5crypt_digest(password, salt, magic);
+    let mut text = [0u8; 86];
+    let n = encode_digest(&digest, &MD5_ORDER, &mut text);
+    let mut out = String::with_capacity(magic.len() + salt.len() + 1 + n);
     out.push_str(&String::from_utf8_lossy(magic));
     out.push_str(&String::from_utf8_lossy(salt));
     out.push('$');
-    to64(&mut out, (f(0) << 16) | (f(6) << 8) | f(12), 4);
-    to64(&mut out, (f(1) << 16) | (f(7) << 8) | f(13), 4);
-    to64(&mut out, (f(2) << 16) | (f(8) << 8) | f(14), 4);
-    to64(&mut out, (f(3) << 16) | (f(9) << 8) | f(15), 4);
-    to64(&mut out, (f(4) << 16) | (f(10) << 8) | f(5), 4);
-    to64(&mut out, f(11), 2);
+    out.push_str(&String::from_utf8_lossy(&text[..n]));
     out
 }
 
-fn md5crypt_verify(hash: &str, password: &str, magic: &[u8]) -> Option<bool> {
+/// The salt (at most 8 bytes) and digest text of an md5crypt-style hash.
+fn md5_parts<'h>(hash: &'h str, magic: &[u8]) -> Option<(&'h [u8], &'h [u8])> {
     let rest = hash.as_bytes().get(magic.len()..)?;
     let dollar = rest.iter().position(|&b| b == b'$')?;
     let salt = &rest[..dollar];
-    if salt.len() > 8 {
-        return None;
-    }
+    (salt.len() <= 8).then_some((salt, &rest[dollar + 1..]))
+}
+
+fn md5crypt_verify(hash: &str, password: &str, magic: &[u8]) -> Option<bool> {
+    let (salt, _) = md5_parts(hash, magic)?;
     Some(md5crypt(password.as_bytes(), salt, magic) == hash)
+}
+
+/// The raw sha-crypt digest (sha256crypt with `Sha256`, sha512crypt with `Sha512`) of
+/// `password` with `salt` (already cut at 16 bytes) and `rounds`, per Drepper's specification.
+/// `password` is at most [`MAX_FAST_PASSWORD`] bytes.
+fn sha_crypt_digest<D: Digest + Clone>(
+    password: &[u8],
+    salt: &[u8],
+    rounds: u32,
+    out: &mut [u8; 64],
+) {
+    let size = <D as Digest>::output_size();
+    let mut b = D::new();
+    b.update(password);
+    b.update(salt);
+    b.update(password);
+    let b = b.finalize();
+    let mut a = D::new();
+    a.update(password);
+    a.update(salt);
+    let mut left = password.len();
+    while left > 0 {
+        let n = left.min(size);
+        a.update(&b[..n]);
+        left -= n;
+    }
+    let mut i = password.len();
+    while i != 0 {
+        if i & 1 == 1 {
+            a.update(&b);
+        } else {
+            a.update(password);
+        }
+        i >>= 1;
+    }
+    let mut c = a.finalize();
+    let mut dp = D::new();
+    for _ in 0..password.len() {
+        dp.update(password);
+    }
+    let dp = dp.finalize();
+    let mut p = [0u8; MAX_FAST_PASSWORD];
+    for (k, byte) in p[..password.len()].iter_mut().enumerate() {
+        *byte = dp[k % size];
+    }
+    let p = &p[..password.len()];
+    let mut ds = D::new();
+    for _ in 0..16 + usize::from(c[0]) {
+        ds.update(salt);
+    }
+    let ds = ds.finalize();
+    let s = &ds[..salt.len()];
+    for r in 0..rounds {
+        let mut h = D::new();
+        if r & 1 == 1 {
+            h.update(p);
+        } else {
+            h.update(&c);
+        }
+        if r % 3 != 0 {
+            h.update(s);
+        }
+        if r % 7 != 0 {
+            h.update(p);
+        }
+        if r & 1 == 1 {
+            h.update(&c);
+        } else {
+            h.update(p);
+        }
+        c = h.finalize();
+    }
+    out[..size].copy_from_slice(&c);
+}
+
+/// Longest password the prepared md5crypt / sha-crypt paths take (longer ones go through
+/// [`verify`]).
+const MAX_FAST_PASSWORD: usize = 256;
+
+/// A stored hash parsed once, for trying many candidates: md5crypt, apr1, sha256crypt and
+/// sha512crypt keep their salt, rounds and digest text and verify a candidate without
+/// allocating; other schemes go through [`verify`].
+pub struct Prepared<'h> {
+    hash: &'h str,
+    fast: Option<Fast<'h>>,
+}
+
+enum Fast<'h> {
+    Md5 {
+        magic: &'static [u8],
+        salt: &'h [u8],
+        digest: &'h [u8],
+    },
+    Sha {
+        wide: bool,
+        salt: &'h [u8],
+        rounds: u32,
+        digest: &'h [u8],
+    },
+}
+
+impl<'h> Prepared<'h> {
+    /// `None` when [`verify`] would verify nothing for this hash (scheme not supported,
+    /// malformed, unaffordable).
+    pub fn new(hash: &'h str) -> Option<Prepared<'h>> {
+        let scheme = Scheme::of(hash);
+        if !scheme.verifiable() || verify(hash, "\u{1}probe").is_none() {
+            return None;
+        }
+        let fast = match scheme {
+            Scheme::Md5Crypt => Self::md5(hash, b"$1$"),
+            Scheme::Apr1 => Self::md5(hash, b"$apr1$"),
+            Scheme::Sha256Crypt => Self::sha(hash, false),
+            Scheme::Sha512Crypt => Self::sha(hash, true),
+            _ => None,
+        };
+        Some(Prepared { hash, fast })
+    }
+
+    fn md5(hash: &'h str, magic: &'static [u8]) -> Option<Fast<'h>> {
+        let (salt, digest) = md5_parts(hash, magic)?;
+        (digest.len() == 22).then_some(Fast::Md5 {
+            magic,
+            salt,
+            digest,
+        })
+    }
+
+    fn sha(hash: &'h str, wide: bool) -> Option<Fast<'h>> {
+        let mut rest = hash.get(3..)?;
+        let mut rounds = 5000u32;
+        if let Some(r) = rest.strip_prefix("rounds=") {
+            let (n, after) = r.split_once('$')?;
+            // Out of glibc's range the generic path decides (glibc rewrites the count).
+            rounds = n
+                .parse()
+                .ok()
+                .filter(|r| (1000..=999_999_999).contains(r))?;
+            rest = after;
+        }
+        let (salt, digest) = rest.rsplit_once('$')?;
+        let salt = &salt.as_bytes()[..salt.len().min(16)];
+        let want = if wide { 86 } else { 43 };
+        (digest.len() == want && !salt.contains(&b'$')).then_some(Fast::Sha {
+            wide,
+            salt,
+            rounds,
+            digest: digest.as_bytes(),
+        })
+    }
+
+    /// Whether `password` matches.
+    pub fn verify(&self, password: &str) -> bool {
+        let pw = password.as_bytes();
+        let mut text = [0u8; 86];
+        match &self.fast {
+            Some(Fast::Md5 {
+                magic,
+                salt,
+                digest,
+            }) if pw.len() <= MAX_FAST_PASSWORD => {
+                let d = md5crypt_digest(pw, salt, magic);
+                let n = encode_digest(&d, &MD5_ORDER, &mut text);
+                &text[..n] == *digest
+            }
+            Some(Fast::Sha {
+                wide,
+                salt,
+                rounds,
+                digest,
+            }) if pw.len() <= MAX_FAST_PASSWORD => {
+                let mut d = [0u8; 64];
+                let n = if *wide {
+                    sha_crypt_digest::<Sha512>(pw, salt, *rounds, &mut d);
+                    encode_digest(&d, &SHA512_ORDER, &mut text)
+                } else {
+                    sha_crypt_digest::<sha2::Sha256>(pw, salt, *rounds, &mut d);
+                    encode_digest(&d, &SHA256_ORDER, &mut text)
+                };
+                &text[..n] == *digest
+            }
+            _ => verify(self.hash, password) == Some(true),
+        }
+    }
+}
+
+/// The cost parameter of a hash, for people (`5,000 rounds`, `cost 10`), when it has one.
+pub fn cost(hash: &str) -> Option<String> {
+    match Scheme::of(hash) {
+        Scheme::Sha256Crypt | Scheme::Sha512Crypt => Some(format!("{} rounds", sha_rounds(hash)?)),
+        Scheme::Bcrypt => Some(format!("cost {}", hash.get(4..6)?)),
+        Scheme::Yescrypt => Some(format!("parameters {}", hash.get(3..)?.split('$').next()?)),
+        Scheme::MosquittoPbkdf2 => {
+            Some(format!("{} iterations", hash.get(3..)?.split('$').next()?))
+        }
+        Scheme::BsdiDes => Some(format!("{} rounds", bsdi_rounds(hash)?)),
+        _ => None,
+    }
+}
+
+fn sha_rounds(hash: &str) -> Option<u64> {
+    match hash.get(3..)?.strip_prefix("rounds=") {
+        Some(r) => r.split('$').next()?.parse().ok(),
+        None => Some(5000),
+    }
+}
+
+/// BSDi's 24-bit iteration count, encoded after `_` in four base-64 characters, least first.
+fn bsdi_rounds(hash: &str) -> Option<u32> {
+    let mut n = 0u32;
+    for (k, c) in hash.as_bytes().get(1..5)?.iter().enumerate() {
+        let v = CRYPT_ALPHABET.iter().position(|a| a == c)? as u32;
+        n |= v << (6 * k);
+    }
+    Some(n)
+}
+
+/// Relative work of verifying one candidate (about one unit per hash-function block), for
+/// trying cheap hashes first; unaffordable or unverifiable hashes sort last.
+pub fn work(hash: &str) -> u64 {
+    match Scheme::of(hash) {
+        Scheme::ApacheSha1 | Scheme::MosquittoSha512 => 1,
+        Scheme::Des => 25,
+        Scheme::BsdiDes => u64::from(bsdi_rounds(hash).unwrap_or(u32::MAX)),
+        Scheme::Md5Crypt | Scheme::Apr1 => 1_000,
+        Scheme::Sha256Crypt => sha_rounds(hash).unwrap_or(u64::MAX / 4).saturating_mul(2),
+        Scheme::Sha512Crypt => sha_rounds(hash).unwrap_or(u64::MAX / 4).saturating_mul(3),
+        Scheme::MosquittoPbkdf2 => hash
+            .get(3..)
+            .and_then(|h| h.split('$').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .map_or(u64::MAX, |n| n.saturating_mul(4)),
+        Scheme::Bcrypt => hash
+            .get(4..6)
+            .and_then(|c| c.parse::<u32>().ok())
+            .and_then(|c| 1u64.checked_shl(c.min(62)))
+            .map_or(u64::MAX, |r| r.saturating_mul(200)),
+        Scheme::Yescrypt => 10_000_000,
+        Scheme::Other(_) => u64::MAX,
+    }
 }
 
 fn mosquitto_pbkdf2_verify(hash: &str, password: &str) -> Option<bool> {
@@ -453,6 +721,73 @@ mod tests {
             assert_eq!(verify(hash, password), Some(true), "{hash} = {password}");
             assert_eq!(verify(hash, "wrong"), Some(false), "{hash} != wrong");
             assert_eq!(verify(hash, ""), Some(false), "{hash} != empty");
+        }
+    }
+
+    #[test]
+    fn prepared_hashes_agree_with_verify() {
+        // Made with glibc crypt(3) (Perl's `crypt`): passwords past one block, both sha widths,
+        // explicit rounds.
+        let long = "x".repeat(40);
+        let more: &[(&str, &str)] = &[
+            ("$1$h4$B2DF7MRSkMnIjlKKmfkIM.", &long),
+            (
+                "$6$h4salt$65fGSz0d61njvnKta3KU3U5aYRN69xrb5WN9wp1.U2k6FA3OCuc7IzJWNZygpFb17rJKZOUW49L3cGdoi6D.u1",
+                &long,
+            ),
+            (
+                "$5$rounds=1000$h4salt$FzSlxCZ4SHY7b/Mj7buxgrJK7ai3W.FdPWJ.KnmBOO1",
+                "eleanor",
+            ),
+            (
+                "$6$h4salt$kZ.dCqBCORgbseVmMbOJkZznuSL7UDNlwh7g.OuYn.seVbiYN6ODHoC3igxpX5xs10giIB/1C.EIJ/iJiFyWX.",
+                "eleanor",
+            ),
+        ];
+        let vectors = VECTORS
+            .iter()
+            .map(|&(h, p, _)| (h, p))
+            .chain(more.iter().copied());
+        for (hash, password) in vectors {
+            let p = Prepared::new(hash).unwrap_or_else(|| panic!("{hash}"));
+            assert!(p.verify(password), "{hash} = {password}");
+            assert_eq!(verify(hash, password), Some(true), "{hash}");
+            for wrong in ["wrong", "", "eleanor1", &long[1..]] {
+                assert!(!p.verify(wrong), "{hash} != {wrong}");
+                assert_eq!(verify(hash, wrong), Some(false), "{hash} != {wrong}");
+            }
+        }
+        assert!(Prepared::new("$gy$j9T$salt$hash").is_none());
+        assert!(Prepared::new("$6$rounds=99999999999$s$x").is_none());
+        // A digest of the wrong length is not taken by the fast path and matches nothing.
+        let p = Prepared::new("$1$saltsalt$Y3BMhxQHmg7scgLILa56u").unwrap();
+        assert!(!p.verify("admin"));
+    }
+
+    #[test]
+    fn costs_and_work() {
+        assert_eq!(
+            cost("$6$rounds=1000$saltsalt$x").as_deref(),
+            Some("1000 rounds")
+        );
+        assert_eq!(cost("$6$saltsalt$x").as_deref(), Some("5000 rounds"));
+        assert_eq!(
+            cost("$2b$10$abcdefghijklmnopqrstuuQe66hACgXZ.ImKMvPGdqru0gQrWJ8Ju").as_deref(),
+            Some("cost 10")
+        );
+        assert_eq!(cost("_J9..saltk7/dRyUYM92").as_deref(), Some("725 rounds"));
+        assert_eq!(cost("abOV.DfJmdnYw"), None);
+        let order = [
+            "{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=",
+            "abOV.DfJmdnYw",
+            "$1$saltsalt$Y3BMhxQHmg7scgLILa56u1",
+            "$6$rounds=1000$saltsalt$x",
+            "$6$saltsalt$x",
+            "$2b$10$abcdefghijklmnopqrstuuQe66hACgXZ.ImKMvPGdqru0gQrWJ8Ju",
+            "$gy$j9T$salt$hash",
+        ];
+        for w in order.windows(2) {
+            assert!(work(w[0]) < work(w[1]), "{} < {}", w[0], w[1]);
         }
     }
 
