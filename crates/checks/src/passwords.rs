@@ -1254,7 +1254,7 @@ impl Check for HardcodedPassword {
                 .map(|u| {
                     let o = describe_origin(u, value, &Origin::UserList);
                     match o.strip_prefix(Origin::UserList.list_name()) {
-                        Some(rest) if rest.is_empty() => String::new(),
+                        Some("") => String::new(),
                         Some(rest) => format!(
                             " It is also in public lists ({}).",
                             rest.trim_start_matches("; ")

@@ -115,18 +115,29 @@ pub struct Candidates<'a> {
     pub user_lists: usize,
 }
 
+/// Every password of the default lists.
+static DEFAULTS_SET: LazyLock<HashSet<&'static str>> =
+    LazyLock::new(|| BUILTIN.0[..BUILTIN.1].iter().map(|c| c.password).collect());
+
 impl<'a> Candidates<'a> {
     pub fn new(user: &'a str, extra: &'a [String]) -> Candidates<'a> {
         let (builtin, common_start) = &*BUILTIN;
+        // The built-in list is distinct already: only what is tried ahead of its parts (empty,
+        // user name, the user's pairs; the user lists before the common list) is remembered.
         let mut seen: HashSet<&'a str> = HashSet::new();
         let mut list: Vec<Candidate<'a>> = Vec::with_capacity(builtin.len() + extra.len() + 2);
-        let mut push = |password: &'a str, origin: Origin, list: &mut Vec<Candidate<'a>>| {
+        fn push<'a>(
+            seen: &mut HashSet<&'a str>,
+            list: &mut Vec<Candidate<'a>>,
+            password: &'a str,
+            origin: Origin,
+        ) {
             if password.len() <= MAX_CANDIDATE_LEN && seen.insert(password) {
                 list.push(Candidate { password, origin });
             }
-        };
-        push("", Origin::Empty, &mut list);
-        push(user, Origin::UserName, &mut list);
+        }
+        push(&mut seen, &mut list, "", Origin::Empty);
+        push(&mut seen, &mut list, user, Origin::UserName);
         let own = USER_PAIRS
             .get(user.to_ascii_lowercase().as_str())
             .map_or(&[][..], Vec::as_slice);
@@ -134,21 +145,20 @@ impl<'a> Candidates<'a> {
             for &i in own {
                 let p = &pairs()[i];
                 if !exact || p.user == user {
-                    push(p.password.as_str(), Origin::Pair(i), &mut list);
+                    push(&mut seen, &mut list, p.password.as_str(), Origin::Pair(i));
                 }
             }
         }
-        for c in &builtin[..*common_start] {
-            push(c.password, c.origin, &mut list);
-        }
+        let rest = |from: &[Candidate<'a>], seen: &HashSet<&str>, list: &mut Vec<Candidate<'a>>| {
+            list.extend(from.iter().filter(|c| !seen.contains(c.password)).copied());
+        };
+        rest(&builtin[..*common_start], &seen, &mut list);
         let defaults = list.len();
-        for p in extra {
-            push(p.as_str(), Origin::UserList, &mut list);
+        for p in extra.iter().filter(|p| !DEFAULTS_SET.contains(p.as_str())) {
+            push(&mut seen, &mut list, p.as_str(), Origin::UserList);
         }
         let user_lists = list.len();
-        for c in &builtin[*common_start..] {
-            push(c.password, c.origin, &mut list);
-        }
+        rest(&builtin[*common_start..], &seen, &mut list);
         Candidates {
             list,
             defaults,
@@ -256,7 +266,7 @@ pub fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -325,7 +335,7 @@ fn crack(
         if start >= list.len() {
             return;
         }
-        for i in start..(start + BATCH).min(list.len()) {
+        for (i, candidate) in list.iter().enumerate().skip(start).take(BATCH) {
             if i > found.load(Ordering::Relaxed) || state.load(Ordering::Relaxed) != RUNNING {
                 return;
             }
@@ -342,7 +352,7 @@ fn crack(
             }
             let part = bounds.iter().position(|&b| i < b).unwrap_or(2);
             tried[part].fetch_add(1, Ordering::Relaxed);
-            if prepared.verify(list[i].password) {
+            if prepared.verify(candidate.password) {
                 found.fetch_min(i, Ordering::Relaxed);
                 return;
             }
