@@ -2,7 +2,8 @@
 //! (`crypt::Prepared`: salt and digest parsed once, no allocation per candidate) against the
 //! one-shot `crypt::verify` (parses the hash and allocates the crypt string per candidate).
 //! Not a test. Run: `cargo bench -p iotassay-checks --bench crack` (one thread; the scan tries
-//! a hash's candidates on every thread of its pool).
+//! a hash's candidates on every thread of its pool). Each rate is the median of
+//! `CRACK_BENCH_ROUNDS` (9) windows of `CRACK_BENCH_MS` (100) ms, the two verifiers in turn.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -24,8 +25,8 @@ const HASHES: &[&str] = &[
     "$y$j9T$abcdefgh$y7YixSZSrQy8hU6ORzd2u2Wa2NMN3ZDzpKLLnB2kgT9",
 ];
 
-/// Candidates per second of `f` over the common list, measured for about `time`.
-fn rate(time: Duration, mut f: impl FnMut(&str) -> bool) -> f64 {
+/// Candidates per second of `f` over the common list during one window of `time`.
+fn rate(time: Duration, f: &mut dyn FnMut(&str) -> bool) -> f64 {
     let words = iotassay_credentials::common_passwords();
     let start = Instant::now();
     let mut n = 0usize;
@@ -38,19 +39,42 @@ fn rate(time: Duration, mut f: impl FnMut(&str) -> bool) -> f64 {
     n as f64 / start.elapsed().as_secs_f64()
 }
 
+/// Median rates of `a` and `b` over `rounds` windows taken in turn (a loaded machine drifts: the
+/// two see the same load).
+fn compare(
+    rounds: usize,
+    time: Duration,
+    a: &mut dyn FnMut(&str) -> bool,
+    b: &mut dyn FnMut(&str) -> bool,
+) -> (f64, f64) {
+    let (mut ra, mut rb) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        ra.push(rate(time, a));
+        rb.push(rate(time, b));
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    (median(&mut ra), median(&mut rb))
+}
+
 fn main() {
-    let time = Duration::from_millis(
-        std::env::var("CRACK_BENCH_MS")
+    let env = |name: &str, default: u64| {
+        std::env::var(name)
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(700),
-    );
+            .unwrap_or(default)
+    };
+    let time = Duration::from_millis(env("CRACK_BENCH_MS", 100));
+    let rounds = env("CRACK_BENCH_ROUNDS", 9) as usize;
     println!("| hash | scheme, cost | prepared (candidates/s) | verify() (candidates/s) | ratio |");
     println!("|---|---|---|---|---|");
     for hash in HASHES {
         let prepared = Prepared::new(hash).expect("verifiable");
-        let fast = rate(time, |w| prepared.verify(w));
-        let slow = rate(time, |w| verify(hash, w) == Some(true));
+        let (fast, slow) = compare(rounds, time, &mut |w| prepared.verify(w), &mut |w| {
+            verify(hash, w) == Some(true)
+        });
         let cost = iotassay_checks::crypt::cost(hash)
             .map(|c| format!(", {c}"))
             .unwrap_or_default();

@@ -323,8 +323,7 @@ fn assert_dlink_root_realtek(findings: &[Finding]) {
 
 #[test]
 fn dlink_root_line_is_realtek() {
-    let passwd = format!("{DLINK_ROOT}\n");
-    assert_dlink_root_realtek(&run(&tree(&[("etc/passwd", passwd.as_bytes())])));
+    assert_dlink_root_realtek(&[cracked(&format!("{DLINK_ROOT}\n"))]);
 }
 
 #[test]
@@ -411,7 +410,7 @@ fn strong_sha512crypt_is_not_cracked_and_coverage_says_how_much_was_tried() {
 }
 
 #[test]
-fn user_wordlists_are_tried_last_and_named() {
+fn user_wordlists_are_tried_and_named() {
     // DES crypt of a random password: every list is tried within the budget.
     let m = tree(&[(
         "etc/passwd",
@@ -804,50 +803,48 @@ fn the_count_budget_stops_the_search_and_says_so() {
     assert_eq!(des.defaults.tried, des.defaults.total);
 }
 
+/// The one `passwords.default` finding of an image whose `etc/passwd` is `passwd`.
+fn cracked(passwd: &str) -> Finding {
+    let findings = run(&tree(&[("etc/passwd", passwd.as_bytes())]));
+    let f = of(&findings, "passwords.default");
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    f[0].clone()
+}
+
 #[test]
 fn a_seclists_telnet_default_is_cracked_and_the_list_named() {
     // md5crypt of `oelinux123`, a pair of SecLists' telnet list only.
-    let m = tree(&[(
-        "etc/passwd",
-        b"root:$1$h4salt$ToLZydCDP9DBDIe6/QMzL/:0:0:root:/root:/bin/sh\n" as &[u8],
-    )]);
-    let findings = run(&m);
-    let f = of(&findings, "passwords.default");
-    assert_eq!(f.len(), 1, "{findings:#?}");
+    let f = cracked("root:$1$h4salt$ToLZydCDP9DBDIe6/QMzL/:0:0:root:/root:/bin/sh\n");
     assert!(
-        f[0].title.contains(
+        f.title.contains(
             "root's account password is the public default 'oelinux123' (SecLists telnet defaults)"
         ),
         "{}",
-        f[0].title
+        f.title
     );
     assert!(
-        f[0].rationale
+        f.rationale
             .contains("SecLists telnet defaults (root/oelinux123)"),
         "{}",
-        f[0].rationale
+        f.rationale
     );
 }
 
 #[test]
 fn a_common_password_is_cracked_and_the_list_named() {
-    let passwd = format!("bob:{ELEANOR_DES}:1000:1000::/home/bob:/bin/sh\n");
-    let m = tree(&[("etc/passwd", passwd.as_bytes())]);
-    let findings = run(&m);
-    let f = of(&findings, "passwords.default");
-    assert_eq!(f.len(), 1, "{findings:#?}");
+    let f = cracked(&format!("bob:{ELEANOR_DES}:1000:1000::/home/bob:/bin/sh\n"));
     assert!(
-        f[0].title.contains(
+        f.title.contains(
             "bob's account password is a common password 'eleanor' (10k most common passwords \
              (SecLists))"
         ),
         "{}",
-        f[0].title
+        f.title
     );
     assert!(
-        f[0].rationale.contains("number 5014 of 10,000"),
+        f.rationale.contains("number 5014 of 10,000"),
         "{}",
-        f[0].rationale
+        f.rationale
     );
 }
 
