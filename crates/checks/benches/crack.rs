@@ -1,6 +1,7 @@
 //! Candidates per second per password scheme: the prepared verifier the cracking loop uses
-//! (`crypt::Prepared`: salt and digest parsed once, no allocation per candidate) against the
-//! one-shot `crypt::verify` (parses the hash and allocates the crypt string per candidate).
+//! (`crypt::Prepared`: md5crypt/apr1 salt and digest parsed once, no allocation per candidate;
+//! the other schemes as `verify`) against the one-shot `crypt::verify` (parses the hash and
+//! allocates the crypt string per candidate).
 //! Not a test. Run: `cargo bench -p iotassay-checks --bench crack` (one thread; the scan tries
 //! a hash's candidates on every thread of its pool). Each rate is the median of
 //! `CRACK_BENCH_ROUNDS` (9) windows of `CRACK_BENCH_MS` (100) ms, the two verifiers in turn.
