@@ -274,18 +274,28 @@ fn affordable(scheme: Scheme, hash: &str) -> bool {
 const CRYPT_ALPHABET: &[u8; 64] =
     b"./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
-fn to64(out: &mut String, mut v: u32, n: usize) {
-    for _ in 0..n {
-        out.push(CRYPT_ALPHABET[(v & 0x3f) as usize] as char);
-        v >>= 6;
+/// Byte order in which md5crypt encodes its digest.
+const MD5_ORDER: [u8; 16] = [12, 6, 0, 13, 7, 1, 14, 8, 2, 15, 9, 3, 5, 10, 4, 11];
+/// The crypt(3) base-64 text of `digest` taken in `order`, three bytes at a time, least
+/// significant six bits first; written to `out`, its length returned (22, 43 or 86).
+fn encode_digest(digest: &[u8], order: &[u8], out: &mut [u8; 86]) -> usize {
+    let mut n = 0;
+    for group in order.chunks(3) {
+        let mut v = 0u32;
+        for (k, &i) in group.iter().enumerate() {
+            v |= u32::from(digest[usize::from(i)]) << (8 * k);
+        }
+        for _ in 0..=group.len() {
+            out[n] = CRYPT_ALPHABET[(v & 0x3f) as usize];
+            v >>= 6;
+            n += 1;
+        }
     }
+    n
 }
 
-/// md5crypt with `magic` (`$1$` or `$apr1$`); `salt` is cut at 8 bytes and at the first `$`.
-/// Returns the full crypt string.
-pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
-    let salt = salt.split(|&b| b == b'$').next().unwrap_or(&[]);
-    let salt = &salt[..salt.len().min(8)];
+/// The raw md5crypt digest of `password` with `salt` (already cut) and `magic`.
+fn md5crypt_digest(password: &[u8], salt: &[u8], magic: &[u8]) -> [u8; 16] {
     let mut alt = Md5::new();
     alt.update(password);
     alt.update(salt);
@@ -332,28 +342,156 @@ pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
         }
         fin = c.finalize();
     }
-    let f = |i: usize| u32::from(fin[i]);
-    let mut out = String::with_capacity(magic.len() + salt.len() + 23);
+    fin.into()
+}
+
+/// md5crypt with `magic` (`$1$` or `$apr1$`); `salt` is cut at 8 bytes and at the first `$`.
+/// Returns the full crypt string.
+pub fn md5crypt(password: &[u8], salt: &[u8], magic: &[u8]) -> String {
+    let salt = salt.split(|&b| b == b'$').next().unwrap_or(&[]);
+    let salt = &salt[..salt.len().min(8)];
+    let digest = md5crypt_digest(password, salt, magic);
+    let mut text = [0u8; 86];
+    let n = encode_digest(&digest, &MD5_ORDER, &mut text);
+    let mut out = String::with_capacity(magic.len() + salt.len() + 1 + n);
     out.push_str(&String::from_utf8_lossy(magic));
     out.push_str(&String::from_utf8_lossy(salt));
     out.push('$');
-    to64(&mut out, (f(0) << 16) | (f(6) << 8) | f(12), 4);
-    to64(&mut out, (f(1) << 16) | (f(7) << 8) | f(13), 4);
-    to64(&mut out, (f(2) << 16) | (f(8) << 8) | f(14), 4);
-    to64(&mut out, (f(3) << 16) | (f(9) << 8) | f(15), 4);
-    to64(&mut out, (f(4) << 16) | (f(10) << 8) | f(5), 4);
-    to64(&mut out, f(11), 2);
+    out.push_str(&String::from_utf8_lossy(&text[..n]));
     out
 }
 
-fn md5crypt_verify(hash: &str, password: &str, magic: &[u8]) -> Option<bool> {
+/// The salt (at most 8 bytes) and digest text of an md5crypt-style hash.
+fn md5_parts<'h>(hash: &'h str, magic: &[u8]) -> Option<(&'h [u8], &'h [u8])> {
     let rest = hash.as_bytes().get(magic.len()..)?;
     let dollar = rest.iter().position(|&b| b == b'$')?;
     let salt = &rest[..dollar];
-    if salt.len() > 8 {
-        return None;
-    }
+    (salt.len() <= 8).then_some((salt, &rest[dollar + 1..]))
+}
+
+fn md5crypt_verify(hash: &str, password: &str, magic: &[u8]) -> Option<bool> {
+    let (salt, _) = md5_parts(hash, magic)?;
     Some(md5crypt(password.as_bytes(), salt, magic) == hash)
+}
+
+/// Longest password the prepared md5crypt path takes (longer ones go through [`verify`]).
+const MAX_FAST_PASSWORD: usize = 256;
+
+/// A stored hash checked once, for trying many candidates: md5crypt and apr1 keep their salt and
+/// digest text and verify a candidate without allocating; other schemes go through [`verify`].
+/// (A prepared sha-crypt path was measured against pwhash's and gained nothing within the noise:
+/// a candidate's cost is the scheme's rounds, not the parsing or the allocation.)
+pub struct Prepared<'h> {
+    hash: &'h str,
+    fast: Option<Fast<'h>>,
+}
+
+enum Fast<'h> {
+    Md5 {
+        magic: &'static [u8],
+        salt: &'h [u8],
+        digest: &'h [u8],
+    },
+}
+
+impl<'h> Prepared<'h> {
+    /// `None` when [`verify`] would verify nothing for this hash (scheme not supported,
+    /// malformed, unaffordable).
+    pub fn new(hash: &'h str) -> Option<Prepared<'h>> {
+        let scheme = Scheme::of(hash);
+        if !scheme.verifiable() || verify(hash, "\u{1}probe").is_none() {
+            return None;
+        }
+        let fast = match scheme {
+            Scheme::Md5Crypt => Self::md5(hash, b"$1$"),
+            Scheme::Apr1 => Self::md5(hash, b"$apr1$"),
+            _ => None,
+        };
+        Some(Prepared { hash, fast })
+    }
+
+    fn md5(hash: &'h str, magic: &'static [u8]) -> Option<Fast<'h>> {
+        let (salt, digest) = md5_parts(hash, magic)?;
+        (digest.len() == 22).then_some(Fast::Md5 {
+            magic,
+            salt,
+            digest,
+        })
+    }
+
+    /// Whether `password` matches.
+    pub fn verify(&self, password: &str) -> bool {
+        let pw = password.as_bytes();
+        let mut text = [0u8; 86];
+        match &self.fast {
+            Some(Fast::Md5 {
+                magic,
+                salt,
+                digest,
+            }) if pw.len() <= MAX_FAST_PASSWORD => {
+                let d = md5crypt_digest(pw, salt, magic);
+                let n = encode_digest(&d, &MD5_ORDER, &mut text);
+                &text[..n] == *digest
+            }
+            _ => verify(self.hash, password) == Some(true),
+        }
+    }
+}
+
+/// The cost parameter of a hash, for people (`5,000 rounds`, `cost 10`), when it has one.
+pub fn cost(hash: &str) -> Option<String> {
+    match Scheme::of(hash) {
+        Scheme::Sha256Crypt | Scheme::Sha512Crypt => Some(format!("{} rounds", sha_rounds(hash)?)),
+        Scheme::Bcrypt => Some(format!("cost {}", hash.get(4..6)?)),
+        Scheme::Yescrypt => Some(format!("parameters {}", hash.get(3..)?.split('$').next()?)),
+        Scheme::MosquittoPbkdf2 => {
+            Some(format!("{} iterations", hash.get(3..)?.split('$').next()?))
+        }
+        Scheme::BsdiDes => Some(format!("{} rounds", bsdi_rounds(hash)?)),
+        _ => None,
+    }
+}
+
+fn sha_rounds(hash: &str) -> Option<u64> {
+    match hash.get(3..)?.strip_prefix("rounds=") {
+        Some(r) => r.split('$').next()?.parse().ok(),
+        None => Some(5000),
+    }
+}
+
+/// BSDi's 24-bit iteration count, encoded after `_` in four base-64 characters, least first.
+fn bsdi_rounds(hash: &str) -> Option<u32> {
+    let mut n = 0u32;
+    for (k, c) in hash.as_bytes().get(1..5)?.iter().enumerate() {
+        let v = CRYPT_ALPHABET.iter().position(|a| a == c)? as u32;
+        n |= v << (6 * k);
+    }
+    Some(n)
+}
+
+/// Relative work of verifying one candidate (about one unit per hash-function block), for
+/// trying cheap hashes first; unaffordable or unverifiable hashes sort last.
+pub fn work(hash: &str) -> u64 {
+    match Scheme::of(hash) {
+        Scheme::ApacheSha1 | Scheme::MosquittoSha512 => 1,
+        Scheme::Des => 25,
+        Scheme::BsdiDes => u64::from(bsdi_rounds(hash).unwrap_or(u32::MAX)),
+        Scheme::Md5Crypt | Scheme::Apr1 => 1_000,
+        Scheme::Sha256Crypt => sha_rounds(hash).unwrap_or(u64::MAX / 4).saturating_mul(2),
+        Scheme::Sha512Crypt => sha_rounds(hash).unwrap_or(u64::MAX / 4).saturating_mul(3),
+        Scheme::MosquittoPbkdf2 => hash
+            .get(3..)
+            .and_then(|h| h.split('$').next())
+            .and_then(|n| n.parse::<u64>().ok())
+            .map_or(u64::MAX, |n| n.saturating_mul(4)),
+        Scheme::Bcrypt => hash
+            .get(4..6)
+            .and_then(|c| c.parse::<u32>().ok())
+            .and_then(|c| 1u64.checked_shl(c.min(62)))
+            .map_or(u64::MAX, |r| r.saturating_mul(200)),
+        Scheme::Yescrypt => 10_000_000,
+        Scheme::Other(_) => u64::MAX,
+    }
 }
 
 fn mosquitto_pbkdf2_verify(hash: &str, password: &str) -> Option<bool> {
@@ -453,6 +591,73 @@ mod tests {
             assert_eq!(verify(hash, password), Some(true), "{hash} = {password}");
             assert_eq!(verify(hash, "wrong"), Some(false), "{hash} != wrong");
             assert_eq!(verify(hash, ""), Some(false), "{hash} != empty");
+        }
+    }
+
+    #[test]
+    fn prepared_hashes_agree_with_verify() {
+        // Made with glibc crypt(3) (Perl's `crypt`): passwords past one block, both sha widths,
+        // explicit rounds.
+        let long = "x".repeat(40);
+        let more: &[(&str, &str)] = &[
+            ("$1$h4$B2DF7MRSkMnIjlKKmfkIM.", &long),
+            (
+                "$6$h4salt$65fGSz0d61njvnKta3KU3U5aYRN69xrb5WN9wp1.U2k6FA3OCuc7IzJWNZygpFb17rJKZOUW49L3cGdoi6D.u1",
+                &long,
+            ),
+            (
+                "$5$rounds=1000$h4salt$FzSlxCZ4SHY7b/Mj7buxgrJK7ai3W.FdPWJ.KnmBOO1",
+                "eleanor",
+            ),
+            (
+                "$6$h4salt$kZ.dCqBCORgbseVmMbOJkZznuSL7UDNlwh7g.OuYn.seVbiYN6ODHoC3igxpX5xs10giIB/1C.EIJ/iJiFyWX.",
+                "eleanor",
+            ),
+        ];
+        let vectors = VECTORS
+            .iter()
+            .map(|&(h, p, _)| (h, p))
+            .chain(more.iter().copied());
+        for (hash, password) in vectors {
+            let p = Prepared::new(hash).unwrap_or_else(|| panic!("{hash}"));
+            assert!(p.verify(password), "{hash} = {password}");
+            assert_eq!(verify(hash, password), Some(true), "{hash}");
+            for wrong in ["wrong", "", "eleanor1", &long[1..]] {
+                assert!(!p.verify(wrong), "{hash} != {wrong}");
+                assert_eq!(verify(hash, wrong), Some(false), "{hash} != {wrong}");
+            }
+        }
+        assert!(Prepared::new("$gy$j9T$salt$hash").is_none());
+        assert!(Prepared::new("$6$rounds=99999999999$s$x").is_none());
+        // A digest of the wrong length is not taken by the fast path and matches nothing.
+        let p = Prepared::new("$1$saltsalt$Y3BMhxQHmg7scgLILa56u").unwrap();
+        assert!(!p.verify("admin"));
+    }
+
+    #[test]
+    fn costs_and_work() {
+        assert_eq!(
+            cost("$6$rounds=1000$saltsalt$x").as_deref(),
+            Some("1000 rounds")
+        );
+        assert_eq!(cost("$6$saltsalt$x").as_deref(), Some("5000 rounds"));
+        assert_eq!(
+            cost("$2b$10$abcdefghijklmnopqrstuuQe66hACgXZ.ImKMvPGdqru0gQrWJ8Ju").as_deref(),
+            Some("cost 10")
+        );
+        assert_eq!(cost("_J9..saltk7/dRyUYM92").as_deref(), Some("725 rounds"));
+        assert_eq!(cost("abOV.DfJmdnYw"), None);
+        let order = [
+            "{SHA}0DPiKuNIrrVmD8IUCuw1hQxNqZc=",
+            "abOV.DfJmdnYw",
+            "$1$saltsalt$Y3BMhxQHmg7scgLILa56u1",
+            "$6$rounds=1000$saltsalt$x",
+            "$6$saltsalt$x",
+            "$2b$10$abcdefghijklmnopqrstuuQe66hACgXZ.ImKMvPGdqru0gQrWJ8Ju",
+            "$gy$j9T$salt$hash",
+        ];
+        for w in order.windows(2) {
+            assert!(work(w[0]) < work(w[1]), "{} < {}", w[0], w[1]);
         }
     }
 

@@ -10,40 +10,35 @@
 //!   `password=`, `echo "root:…" | chpasswd`, `echo -e "pw\npw" | passwd`, `--password`), and
 //!   `login -f USER` (a login without a password).
 //!
-//! Hashes are tried against the Mirai scanner's 62 pairs and the DefaultCreds cheat sheet's 3,766
-//! vendor defaults ([`iotassay_credentials`]), plus user wordlists ([`crate::CheckOptions`]). For each
-//! account the order is: empty, the user name, pairs whose user matches, then every distinct
-//! password. Fast schemes (DES, md5crypt, apr1, unsalted or single-SHA) get every candidate; slow
-//! ones (sha-crypt, bcrypt, yescrypt, PBKDF2) get the empty password, the user name, matching pairs,
-//! the Mirai passwords and the user lists within [`SLOW_BUDGET`] per hash, and the
-//! `passwords.coverage` finding says how many were tried.
+//! Hashes are tried against the built-in lists ([`iotassay_credentials`]: the Mirai scanner's
+//! pairs, SecLists' telnet/SSH/FTP defaults, the DefaultCreds cheat sheet, SecLists' vendor
+//! defaults, SecLists' 10,000 most common passwords) and user wordlists ([`crate::CheckOptions`]),
+//! within a per-image budget (`crack`: the order, the budget, cheapest schemes first). A cracked
+//! password's finding names the list that matched and every other list naming it; a hash not
+//! cracked gets a `passwords.coverage` note saying its scheme, its cost and how far the search
+//! went.
 //!
 //! Severity: an empty or cracked password on a login-capable account is High (a universal default
 //! credential), Critical when a remote login service that would accept it is started at boot
 //! (`telnetd`, `dropbear`, `sshd`, `rlogind`, read from [`iotassay_inventory::Services`]).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
-use std::time::{Duration, Instant};
 
 use iotassay_inventory::{Enablement, Evidence, PasswordState, Root, Service};
 use iotassay_unpack::NodeKind;
 use rayon::prelude::*;
 use regex::Regex;
 
-use crate::crypt::{self, Scheme};
-use crate::{Check, Context, Finding, Severity};
+use crate::crypt::Scheme;
 
-/// Time spent on one slow hash at most.
-pub const SLOW_BUDGET: Duration = Duration::from_millis(300);
-/// Candidates always tried, whatever the time budget.
-const MIN_TRIES: usize = 8;
+mod crack;
+use crate::{Check, Context, Finding, Severity};
+use crack::{Budget, Cracked, Origin};
+
 /// Distinct (hash, user) pairs cracked per image at most.
 const MAX_HASHES: usize = 256;
-/// Time spent cracking all the hashes of one image at most (an image with hundreds of md5crypt
-/// hashes would otherwise take minutes); hashes left are reported by `passwords.coverage`.
-pub const IMAGE_BUDGET: Duration = Duration::from_secs(3);
+pub use crack::{IMAGE_BUDGET, MAX_TRIES};
 /// Findings per check at most; the rest are summarised in one more finding.
 const MAX_FINDINGS: usize = 200;
 /// Text files bigger than this are not scanned.
@@ -56,307 +51,96 @@ const MAX_LINES: usize = 200_000;
 const MAX_EXCERPT: usize = 160;
 
 // ---------------------------------------------------------------------------------------------
-// Wordlists
+// What a cracked password's lists say
 
-/// Where a candidate password comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Origin {
-    Empty,
-    UserName,
-    /// The Mirai scanner's list, with the pair's user.
-    Mirai {
-        user: String,
-    },
-    /// The DefaultCreds cheat sheet, with the vendor and user of the pair.
-    DefaultCreds {
-        vendor: String,
-        user: String,
-    },
-    /// A wordlist given by the user.
-    UserList,
-}
-
-/// A default user/password pair.
-#[derive(Debug, Clone)]
-struct Pair {
-    user: String,
-    password: String,
-    origin: Origin,
-}
-
-/// The built-in lists ([`iotassay_credentials`]), with their origins as this module names them.
-struct Wordlists {
-    pairs: Vec<Pair>,
-}
-
-static WORDLISTS: LazyLock<Wordlists> = LazyLock::new(|| Wordlists {
-    pairs: iotassay_credentials::pairs()
-        .iter()
-        .map(|p| Pair {
-            user: p.user.clone(),
-            password: p.password.clone(),
-            origin: match &p.source {
-                iotassay_credentials::Source::Mirai { .. } => Origin::Mirai {
-                    user: p.user.clone(),
-                },
-                iotassay_credentials::Source::DefaultCreds { vendor } => Origin::DefaultCreds {
-                    vendor: vendor.clone(),
-                    user: p.user.clone(),
-                },
-            },
-        })
-        .collect(),
-});
-
-/// One password to try, and whether slow schemes try it too.
-#[derive(Debug, Clone)]
-struct Candidate {
-    password: String,
-    origin: Origin,
-    slow: bool,
-}
-
-/// Every distinct password of the built-in lists, in list order (Mirai first); slow schemes try
-/// the Mirai ones.
-static DISTINCT: LazyLock<Vec<Candidate>> = LazyLock::new(|| {
-    let mut seen: HashSet<&str> = HashSet::new();
-    WORDLISTS
-        .pairs
-        .iter()
-        .filter(|p| p.password.len() <= 256 && seen.insert(p.password.as_str()))
-        .map(|p| Candidate {
-            password: p.password.clone(),
-            origin: p.origin.clone(),
-            slow: matches!(p.origin, Origin::Mirai { .. }),
-        })
-        .collect()
-});
-
-/// Index of each password in [`DISTINCT`].
-static DISTINCT_INDEX: LazyLock<HashMap<&'static str, usize>> = LazyLock::new(|| {
-    DISTINCT
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.password.as_str(), i))
-        .collect()
-});
-
-/// The candidates of one user: an owned head (empty, user name, the user's pairs), the shared
-/// distinct passwords not already in it, then the user lists.
-struct Candidates {
-    head: Vec<Candidate>,
-    /// Indices of [`DISTINCT`] already in `head`.
-    skip: Vec<usize>,
-    extra: Vec<Candidate>,
-}
-
-impl Candidates {
-    /// In order: empty, user name, pairs of that user (Mirai first, exact case then any case),
-    /// every distinct list password, user lists.
-    fn new(user: &str, extra: &[String]) -> Candidates {
-        let mut seen: HashSet<String> = HashSet::new();
-        let mut head = Vec::new();
-        let mut push = |password: &str, origin: Origin, out: &mut Vec<Candidate>| {
-            if password.len() <= 256 && seen.insert(password.to_string()) {
-                out.push(Candidate {
-                    password: password.to_string(),
-                    origin,
-                    slow: true,
-                });
-            }
-        };
-        push("", Origin::Empty, &mut head);
-        push(user, Origin::UserName, &mut head);
-        for p in USER_PAIRS
-            .get(user.to_ascii_lowercase().as_str())
-            .into_iter()
-            .flatten()
-        {
-            let p = &WORDLISTS.pairs[*p];
-            if p.user == user {
-                push(&p.password, p.origin.clone(), &mut head);
-            }
-        }
-        for p in USER_PAIRS
-            .get(user.to_ascii_lowercase().as_str())
-            .into_iter()
-            .flatten()
-        {
-            let p = &WORDLISTS.pairs[*p];
-            push(&p.password, p.origin.clone(), &mut head);
-        }
-        let index = &*DISTINCT_INDEX;
-        let mut extra_out = Vec::new();
-        for p in extra.iter().filter(|p| !index.contains_key(p.as_str())) {
-            push(p, Origin::UserList, &mut extra_out);
-        }
-        let mut skip: Vec<usize> = head
-            .iter()
-            .filter_map(|c| index.get(c.password.as_str()).copied())
-            .collect();
-        skip.sort_unstable();
-        Candidates {
-            head,
-            skip,
-            extra: extra_out,
-        }
-    }
-
-    /// References in trying order.
-    fn list(&self) -> Vec<&Candidate> {
-        let mut out: Vec<&Candidate> =
-            Vec::with_capacity(self.head.len() + DISTINCT.len() + self.extra.len());
-        out.extend(self.head.iter());
-        let mut skip = self.skip.iter().peekable();
-        for (i, c) in DISTINCT.iter().enumerate() {
-            if skip.peek() == Some(&&i) {
-                skip.next();
-                continue;
-            }
-            out.push(c);
-        }
-        out.extend(self.extra.iter());
-        out
-    }
-}
-
-/// Indices of the pairs of each user name, lowercased.
-static USER_PAIRS: LazyLock<HashMap<String, Vec<usize>>> = LazyLock::new(|| {
-    let mut m: HashMap<String, Vec<usize>> = HashMap::new();
-    for (i, p) in WORDLISTS.pairs.iter().enumerate() {
-        m.entry(p.user.to_ascii_lowercase()).or_default().push(i);
-    }
-    m
-});
-
-/// Every public source of a (user, password) pair, for people: exact pairs first.
+/// Every public list naming `password`, for people, the list that matched (`first`) first: the
+/// user's own pairs (`Mirai list (admin/1234)`, `DefaultCreds: V1, V2, V3 admin/1234 and 4 more`),
+/// else the first pair of the list with that password (`Mirai list (password of root/admin)`),
+/// and its rank in the common list.
 fn describe_origin(user: &str, password: &str, first: &Origin) -> String {
-    let lists = &*WORDLISTS;
-    let mut parts: Vec<String> = Vec::new();
+    let mut parts: Vec<(&str, String)> = Vec::new();
     match first {
-        Origin::Empty => parts.push("the empty password".into()),
-        Origin::UserName => parts.push("the user name itself".into()),
-        Origin::UserList => parts.push("user wordlist".into()),
-        _ => {}
-    }
-    let mirai_exact = lists.pairs.iter().any(|p| {
-        matches!(p.origin, Origin::Mirai { .. }) && p.user == user && p.password == password
-    });
-    if mirai_exact {
-        parts.push(format!("Mirai list ({user}/{password})"));
-    } else if let Some(p) = lists
-        .pairs
-        .iter()
-        .find(|p| matches!(p.origin, Origin::Mirai { .. }) && p.password == password)
-    {
-        parts.push(format!("Mirai list (password of {}/{password})", p.user));
-    }
-    let vendors: Vec<&str> = lists
-        .pairs
-        .iter()
-        .filter_map(|p| match &p.origin {
-            Origin::DefaultCreds { vendor, user: u } if u == user && p.password == password => {
-                Some(vendor.as_str())
-            }
-            _ => None,
-        })
-        .collect();
-    if !vendors.is_empty() {
-        let shown: Vec<&str> = vendors.iter().take(3).copied().collect();
-        let more = if vendors.len() > 3 {
-            format!(" and {} more", vendors.len() - 3)
-        } else {
-            String::new()
-        };
-        parts.push(format!(
-            "DefaultCreds: {} {user}/{password}{more}",
-            shown.join(", ")
-        ));
-    } else if let Some(p) = lists
-        .pairs
-        .iter()
-        .find(|p| matches!(p.origin, Origin::DefaultCreds { .. }) && p.password == password)
-    {
-        if let Origin::DefaultCreds { vendor, user: u } = &p.origin {
-            parts.push(format!("DefaultCreds: {vendor} {u}/{password}"));
+        Origin::Empty | Origin::UserName | Origin::UserList => {
+            parts.push((first.list_name(), first.list_name().to_string()))
         }
+        Origin::Pair(_) | Origin::Common(_) => {}
+    }
+    // Lists in their order, each with its exact pairs and its first pair holding the password.
+    let mut lists: Vec<(
+        &str,
+        Vec<&iotassay_credentials::Pair>,
+        Option<&iotassay_credentials::Pair>,
+    )> = Vec::new();
+    for p in iotassay_credentials::pairs()
+        .iter()
+        .filter(|p| p.password == password)
+    {
+        let name = p.source.list_name();
+        let i = match lists.iter().position(|(n, _, _)| *n == name) {
+            Some(i) => i,
+            None => {
+                lists.push((name, Vec::new(), None));
+                lists.len() - 1
+            }
+        };
+        let entry = &mut lists[i];
+        if p.user == user {
+            entry.1.push(p);
+        } else if entry.2.is_none() {
+            entry.2 = Some(p);
+        }
+    }
+    for (name, exact, other) in lists {
+        let text = match (exact.first(), other) {
+            (Some(p), _) if p.source.vendor().is_some() => {
+                let prefix = p.source_label();
+                let prefix = prefix.split_once(": ").map_or(name, |(l, _)| l).to_string();
+                let vendors: Vec<&str> = exact.iter().filter_map(|p| p.source.vendor()).collect();
+                let more = if vendors.len() > 3 {
+                    format!(" and {} more", vendors.len() - 3)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{prefix}: {} {user}/{password}{more}",
+                    vendors[..vendors.len().min(3)].join(", ")
+                )
+            }
+            (Some(_), _) => format!("{name} ({user}/{password})"),
+            (None, Some(p)) if p.source.vendor().is_some() => {
+                format!("{} {}/{password}", p.source_label(), p.user)
+            }
+            (None, Some(p)) => format!("{name} (password of {}/{password})", p.user),
+            (None, None) => continue,
+        };
+        parts.push((name, text));
+    }
+    if let Some(rank) = iotassay_credentials::common_passwords()
+        .iter()
+        .position(|c| *c == password)
+    {
+        parts.push((
+            iotassay_credentials::COMMON_LIST_NAME,
+            format!(
+                "{} (number {} of 10,000)",
+                iotassay_credentials::COMMON_LIST_NAME,
+                rank + 1
+            ),
+        ));
+    }
+    // The list that matched first.
+    if let Some(i) = parts.iter().position(|(n, _)| *n == first.list_name()) {
+        let p = parts.remove(i);
+        parts.insert(0, p);
     }
     if parts.is_empty() {
-        parts.push("user wordlist".into());
+        return Origin::UserList.list_name().to_string();
     }
-    parts.join("; ")
-}
-
-/// The first source of a described origin, for titles (`Mirai list`, `DefaultCreds: TP-Link`).
-fn short_origin(described: &str) -> String {
-    let first = described.split("; ").next().unwrap_or(described);
-    if first.starts_with("DefaultCreds") {
-        return "DefaultCreds list".into();
-    }
-    match first.split_once(" (") {
-        Some((name, _)) => name.to_string(),
-        None => first.to_string(),
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Cracking
-
-/// What trying the lists on one hash gave.
-#[derive(Debug, Clone)]
-struct Cracked {
-    found: Option<Candidate>,
-    tried: usize,
-    candidates: usize,
-    /// The time budget stopped the search before the candidates ran out.
-    budget_hit: bool,
-    verifiable: bool,
-}
-
-fn crack(hash: &str, user: &str, extra: &[String], image_deadline: Instant) -> Cracked {
-    let scheme = Scheme::of(hash);
-    // A hash verify() refuses (malformed, unaffordable, unsupported scheme) is not tried.
-    if !scheme.verifiable() || crypt::verify(hash, "\u{1}probe").is_none() {
-        return Cracked {
-            found: None,
-            tried: 0,
-            candidates: 0,
-            budget_hit: false,
-            verifiable: false,
-        };
-    }
-    let set = Candidates::new(user, extra);
-    let all = set.list();
-    let total = all.len();
-    let list: Vec<&Candidate> = if scheme.fast() {
-        all
-    } else {
-        all.into_iter().filter(|c| c.slow).collect()
-    };
-    let deadline = if scheme.fast() {
-        image_deadline
-    } else {
-        image_deadline.min(Instant::now() + SLOW_BUDGET)
-    };
-    let tried = AtomicUsize::new(0);
-    let stopped = AtomicBool::new(false);
-    let found = list.par_iter().enumerate().position_first(|(i, c)| {
-        // The first few (empty, user name, the user's first default pairs) are always tried, so
-        // a loaded machine does not change what the likeliest candidates show.
-        if i >= MIN_TRIES && (stopped.load(Ordering::Relaxed) || Instant::now() > deadline) {
-            stopped.store(true, Ordering::Relaxed);
-            return false;
-        }
-        tried.fetch_add(1, Ordering::Relaxed);
-        crypt::verify(hash, &c.password) == Some(true)
-    });
-    Cracked {
-        found: found.map(|i| list[i].clone()),
-        tried: tried.load(Ordering::Relaxed),
-        candidates: total,
-        budget_hit: found.is_none() && stopped.load(Ordering::Relaxed),
-        verifiable: true,
-    }
+    parts
+        .into_iter()
+        .map(|(_, t)| t)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1062,15 +846,7 @@ fn analyse(cx: &Context<'_>) -> Analysis {
         }
     }
     keys.truncate(MAX_HASHES);
-    let extra = &cx.options.extra_passwords;
-    let image_deadline = Instant::now() + IMAGE_BUDGET;
-    let cracked = keys
-        .into_par_iter()
-        .map(|(h, u)| {
-            let r = crack(&h, &u, extra, image_deadline);
-            ((h, u), r)
-        })
-        .collect();
+    let cracked = crack::crack_all(&keys, &cx.options.extra_passwords, &Budget::image());
     Analysis {
         creds,
         cracked,
@@ -1317,11 +1093,17 @@ impl Check for DefaultPassword {
             } else {
                 Severity::High
             };
-            let origin = describe_origin(&c.user, &found.password, &found.origin);
-            let shown = if found.password.is_empty() {
+            let (password, first) = found;
+            let origin = describe_origin(&c.user, password, first);
+            let shown = if password.is_empty() {
                 "an empty password".to_string()
             } else {
-                format!("'{}'", found.password)
+                format!("'{password}'")
+            };
+            let kind = match first {
+                Origin::Common(_) => "a common password",
+                Origin::UserList => "in the user wordlist:",
+                _ => "the public default",
             };
             let what = if c.is_account() {
                 "account"
@@ -1346,9 +1128,9 @@ impl Check for DefaultPassword {
                 self.provisions(),
                 severity,
                 format!(
-                    "{}'s {what} password is the public default {shown} ({}){}",
+                    "{}'s {what} password is {kind} {shown} ({}){}",
                     c.user,
-                    short_origin(&origin),
+                    first.list_name(),
                     shell_note(c)
                 ),
                 format!(
@@ -1471,10 +1253,13 @@ impl Check for HardcodedPassword {
                 .as_deref()
                 .map(|u| {
                     let o = describe_origin(u, value, &Origin::UserList);
-                    if o == "user wordlist" {
-                        String::new()
-                    } else {
-                        format!(" It is also a public default ({o}).")
+                    match o.strip_prefix(Origin::UserList.list_name()) {
+                        Some("") => String::new(),
+                        Some(rest) => format!(
+                            " It is also in public lists ({}).",
+                            rest.trim_start_matches("; ")
+                        ),
+                        None => format!(" It is also in public lists ({o})."),
                     }
                 })
                 .unwrap_or_default();
@@ -1632,7 +1417,7 @@ impl Check for SeveralRoots {
 }
 
 /// `passwords.coverage`: what could not be assessed (Info only): account files created at boot,
-/// hashes of schemes not verifiable here, and slow hashes tried only partly.
+/// hashes of schemes not verifiable here, and hashes not cracked (with how far the search went).
 pub struct Coverage;
 
 impl Check for Coverage {
@@ -1736,7 +1521,7 @@ impl Check for Coverage {
             if r.found.is_some() {
                 continue;
             }
-            let scheme = Scheme::of(hash);
+            let scheme = crack::scheme_and_cost(hash);
             let (title, rationale) = if !r.verifiable {
                 (
                     format!(
@@ -1750,26 +1535,32 @@ impl Check for Coverage {
                         c.file()
                     ),
                 )
-            } else if r.budget_hit || r.tried < r.candidates {
+            } else {
+                let strength = if Scheme::of(hash).weakness().is_some() {
+                    "a weak scheme: an offline attack with larger lists is cheap"
+                } else {
+                    "a strong scheme"
+                };
                 (
                     format!(
-                        "{}'s {scheme} hash: {} of {} candidates tried, none matched",
-                        c.user, r.tried, r.candidates
+                        "{}'s password not cracked: {scheme}; tried {} candidates{}",
+                        c.user,
+                        crack::thousands(r.tried()),
+                        if r.stopped.is_some() {
+                            " (budget reached)"
+                        } else {
+                            " (every list)"
+                        }
                     ),
                     format!(
-                        "Within the time budget ({} ms per slow hash, {} s per image) {} of {} \
-                         candidates (empty, user name, matching default pairs, Mirai list, user \
-                         wordlists first) were tried against {}'s {scheme} hash in {}.",
-                        SLOW_BUDGET.as_millis(),
-                        IMAGE_BUDGET.as_secs(),
-                        r.tried,
-                        r.candidates,
+                        "The {scheme} hash of {} in {} matched none of the candidates tried: {}. \
+                         It is {strength}. Not cracked is not proof of a unique or strong \
+                         password, only that it is none of these.",
                         c.user,
-                        c.file()
+                        c.file(),
+                        r.progress()
                     ),
                 )
-            } else {
-                continue;
             };
             let mut f = Finding::new(
                 self.id(),

@@ -1,4 +1,5 @@
 use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
@@ -31,6 +32,7 @@ static OPENWRT_12: LazyLock<Manifest> =
 static TPLINK_DUMP: LazyLock<Manifest> = LazyLock::new(|| corpus("tplink-mt7628-flashdump.bin"));
 static TPLINK_ROOTFS: LazyLock<Manifest> =
     LazyLock::new(|| corpus("tplink-mt7628-rootfs.squashfs"));
+static DLINK: LazyLock<Manifest> = LazyLock::new(|| corpus("dlink-dir600l-b1-2.04.bin"));
 static BROADCOM: LazyLock<Manifest> = LazyLock::new(|| corpus("broadcom-squashfs-v2-be-lzma.bin"));
 
 fn checks() -> Vec<&'static dyn Check> {
@@ -291,6 +293,45 @@ fn tplink_rootfs_admin_1234_and_critical_with_dropbear() {
     }
 }
 
+/// The D-Link DIR-600L's `/etc/passwd` root line (corpus MANIFEST): DES crypt of `realtek`, a
+/// Mirai pair, also in SecLists' telnet list and the DefaultCreds cheat sheet.
+const DLINK_ROOT: &str = "root:abSQTPcIskFGc:0:0:root:/:/bin/sh";
+
+fn assert_dlink_root_realtek(findings: &[Finding]) {
+    let f = of(findings, "passwords.default");
+    let root = f
+        .iter()
+        .find(|f| f.title.starts_with("root's"))
+        .unwrap_or_else(|| panic!("{findings:#?}"));
+    assert!(
+        root.title
+            .contains("root's account password is the public default 'realtek' (Mirai list)"),
+        "{}",
+        root.title
+    );
+    for list in [
+        "Mirai list (root/realtek)",
+        "SecLists telnet defaults (root/realtek)",
+        "DefaultCreds: ",
+    ] {
+        assert!(root.rationale.contains(list), "{list}: {}", root.rationale);
+    }
+    assert!(root.rationale.contains("DES crypt"), "{}", root.rationale);
+    assert_eq!(root.evidence[0].path, "etc/passwd");
+    assert_eq!(root.evidence[0].text.as_deref(), Some(DLINK_ROOT));
+}
+
+#[test]
+fn dlink_root_line_is_realtek() {
+    assert_dlink_root_realtek(&[cracked(&format!("{DLINK_ROOT}\n"))]);
+}
+
+#[test]
+#[ignore = "the unpacker does not extract this image's SquashFS 2.0 big-endian LZMA root yet"]
+fn dlink_corpus_root_is_realtek() {
+    assert_dlink_root_realtek(&run(&DLINK));
+}
+
 #[test]
 fn broadcom_accounts_are_created_at_boot() {
     let findings = run(&BROADCOM);
@@ -354,23 +395,40 @@ fn strong_sha512crypt_is_not_cracked_and_coverage_says_how_much_was_tried() {
     );
     let coverage = of(&findings, "passwords.coverage");
     assert_eq!(coverage.len(), 1, "{coverage:#?}");
+    let t = &coverage[0].title;
     assert!(
-        coverage[0].title.contains("sha512crypt"),
-        "{}",
-        coverage[0].title
+        t.starts_with("root's password not cracked: sha512crypt ($6$), 5000 rounds; tried "),
+        "{t}"
     );
-    assert!(coverage[0].title.contains("candidates tried, none matched"));
+    // Not every candidate fits in the budget: it says so and how far it went.
+    assert!(t.ends_with(" candidates (budget reached)"), "{t}");
+    let r = &coverage[0].rationale;
+    assert!(r.contains("the default lists: "), "{r}");
+    assert!(r.contains("stopped by the time budget"), "{r}");
+    assert!(r.contains("It is a strong scheme"), "{r}");
     assert_eq!(coverage[0].evidence[0].path, "etc/shadow");
 }
 
 #[test]
-fn user_wordlists_are_tried_last_and_named() {
-    // md5crypt of a random password: tried exhaustively, so the result does not depend on load.
+fn user_wordlists_are_tried_and_named() {
+    // DES crypt of a random password: every list is tried within the budget.
     let m = tree(&[(
         "etc/passwd",
-        b"root:$1$Xy7Qa2Lm$ap6Vl7dgavVRQp8sDVEaI.:0:0:root:/root:/bin/sh\n" as &[u8],
+        b"root:Hqo32ZKXmpY8s:0:0:root:/root:/bin/sh\n" as &[u8],
     )]);
-    assert!(of(&run(&m), "passwords.default").is_empty());
+    let findings = run(&m);
+    assert!(of(&findings, "passwords.default").is_empty());
+    // An uncracked weak hash is reported as such.
+    let coverage = of(&findings, "passwords.coverage");
+    assert_eq!(coverage.len(), 1, "{coverage:#?}");
+    assert!(
+        coverage[0]
+            .title
+            .starts_with("root's password not cracked: DES crypt; tried "),
+        "{}",
+        coverage[0].title
+    );
+    assert!(coverage[0].rationale.contains("a weak scheme"));
     let options = CheckOptions {
         extra_passwords: vec!["Zr8#tq2!vWm9Lp@x4Qe7".into()],
         ..CheckOptions::default()
@@ -661,39 +719,132 @@ fn findings_are_capped_and_hostile_files_do_not_panic() {
 
 #[test]
 fn candidate_order() {
-    let set = Candidates::new("admin", &["mine".into(), "1234".into()]);
-    let c = set.list();
+    let extra = ["mine".to_string(), "1234".to_string()];
+    let set = crack::Candidates::new("admin", &extra);
+    let c = &set.list;
     assert_eq!(c[0].password, "");
     assert_eq!(c[1].password, "admin");
-    // admin's Mirai pairs come before DefaultCreds ones; `admin` itself is already in.
+    // admin's Mirai pairs come first; `admin` itself is already in.
     assert_eq!(c[2].password, "password");
-    assert!(matches!(c[2].origin, Origin::Mirai { .. }));
-    // User lists come last, without repeating what the built-in lists hold.
-    assert_eq!(c.last().map(|c| c.password.as_str()), Some("mine"));
-    assert!(matches!(
-        c.last().map(|c| &c.origin),
-        Some(Origin::UserList)
-    ));
-    let distinct: HashSet<&str> = c.iter().map(|c| c.password.as_str()).collect();
+    assert_eq!(c[2].origin.list_name(), "Mirai list");
+    // Every default password, then the user lists (without what the built-in lists hold), then
+    // the common list.
+    assert_eq!(c[set.defaults].password, "mine");
+    assert_eq!(c[set.defaults].origin, Origin::UserList);
+    assert_eq!(set.user_lists, set.defaults + 1);
+    assert!(c[..set.defaults]
+        .iter()
+        .all(|c| !matches!(c.origin, Origin::Common(_) | Origin::UserList)));
+    assert!(c[set.user_lists..]
+        .iter()
+        .all(|c| matches!(c.origin, Origin::Common(_))));
+    // One try per password, under the first list naming it.
+    let distinct: HashSet<&str> = c.iter().map(|c| c.password).collect();
     assert_eq!(distinct.len(), c.len());
-    assert!(c.len() > 1000, "{}", c.len());
-    // Slow schemes get far fewer.
-    assert!(c.iter().filter(|c| c.slow).count() < c.len() / 2);
-    assert_eq!(
-        WORDLISTS
-            .pairs
-            .iter()
-            .filter(|p| matches!(p.origin, Origin::Mirai { .. }))
-            .count(),
-        62
+    assert!(c.len() - set.user_lists > 8000, "{}", c.len());
+    // `password` heads the common list but a Mirai pair names it first.
+    let password = c.iter().find(|c| c.password == "password").unwrap();
+    assert_eq!(password.origin.list_name(), "Mirai list");
+    let eleanor = c.iter().find(|c| c.password == "eleanor").unwrap();
+    assert_eq!(eleanor.origin, Origin::Common(5013));
+}
+
+/// DES crypt of `eleanor`, number 5,014 of the common list and in no default list.
+const ELEANOR_DES: &str = "Qxv7Bnss3YjdY";
+
+#[test]
+fn the_count_budget_stops_the_search_and_says_so() {
+    let keys = vec![
+        (ELEANOR_DES.to_string(), "bob".to_string()),
+        (STRONG_SHA512.to_string(), "root".to_string()),
+    ];
+    let far = Instant::now() + Duration::from_secs(3600);
+    let r = crack::crack_all(
+        &keys,
+        &[],
+        &Budget {
+            deadline: far,
+            max_tries: 100,
+        },
     );
+    let des = &r[&keys[0]];
+    let sha = &r[&keys[1]];
+    // The cheap DES hash goes first and takes the whole budget; the sha512crypt hash gets none.
+    assert_eq!(des.tried(), 100);
+    assert_eq!(sha.tried(), 0);
+    for c in [des, sha] {
+        assert!(c.found.is_none());
+        assert_eq!(c.stopped, Some(crack::Stop::Count));
+        assert!(
+            c.progress().contains("stopped by the image's budget"),
+            "{}",
+            c.progress()
+        );
+    }
+    assert!(
+        des.progress().starts_with("tried 100 of "),
+        "{}",
+        des.progress()
+    );
+    // Unbounded, the DES hash is cracked from the common list after every default list.
+    let r = crack::crack_all(
+        &keys[..1],
+        &[],
+        &Budget {
+            deadline: far,
+            max_tries: usize::MAX,
+        },
+    );
+    let des = &r[&keys[0]];
     assert_eq!(
-        WORDLISTS
-            .pairs
-            .iter()
-            .filter(|p| matches!(p.origin, Origin::DefaultCreds { .. }))
-            .count(),
-        3766
+        des.found,
+        Some(("eleanor".to_string(), Origin::Common(5013)))
+    );
+    assert_eq!(des.defaults.tried, des.defaults.total);
+}
+
+/// The one `passwords.default` finding of an image whose `etc/passwd` is `passwd`.
+fn cracked(passwd: &str) -> Finding {
+    let findings = run(&tree(&[("etc/passwd", passwd.as_bytes())]));
+    let f = of(&findings, "passwords.default");
+    assert_eq!(f.len(), 1, "{findings:#?}");
+    f[0].clone()
+}
+
+#[test]
+fn a_seclists_telnet_default_is_cracked_and_the_list_named() {
+    // md5crypt of `oelinux123`, a pair of SecLists' telnet list only.
+    let f = cracked("root:$1$h4salt$ToLZydCDP9DBDIe6/QMzL/:0:0:root:/root:/bin/sh\n");
+    assert!(
+        f.title.contains(
+            "root's account password is the public default 'oelinux123' (SecLists telnet defaults)"
+        ),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.rationale
+            .contains("SecLists telnet defaults (root/oelinux123)"),
+        "{}",
+        f.rationale
+    );
+}
+
+#[test]
+fn a_common_password_is_cracked_and_the_list_named() {
+    let f = cracked(&format!("bob:{ELEANOR_DES}:1000:1000::/home/bob:/bin/sh\n"));
+    assert!(
+        f.title.contains(
+            "bob's account password is a common password 'eleanor' (10k most common passwords \
+             (SecLists))"
+        ),
+        "{}",
+        f.title
+    );
+    assert!(
+        f.rationale.contains("number 5014 of 10,000"),
+        "{}",
+        f.rationale
     );
 }
 
