@@ -528,6 +528,18 @@ enum Hit {
     },
 }
 
+impl Hit {
+    /// A plaintext login password of `user`.
+    fn login(what: &str, user: &str, value: &str) -> Hit {
+        Hit::Plain {
+            what: what.to_string(),
+            user: Some(user.to_string()),
+            value: value.to_string(),
+            login: true,
+        }
+    }
+}
+
 struct FileHit {
     root: usize,
     /// Output path of the node.
@@ -798,12 +810,11 @@ fn scan_line(
                         hash: pass.to_string(),
                     });
                 } else {
-                    out.push(Hit::Plain {
-                        what: "BusyBox httpd basic-auth credential".into(),
-                        user: Some(user.to_string()),
-                        value: pass.to_string(),
-                        login: true,
-                    });
+                    out.push(Hit::login(
+                        "BusyBox httpd basic-auth credential",
+                        user,
+                        pass,
+                    ));
                 }
                 return;
             }
@@ -821,12 +832,7 @@ fn scan_line(
             .map_or("", |m| m.as_str());
         if let Some((user, pass)) = v.split_once(':') {
             if valid_user(user) && literal_secret(pass) && !has_expansion(pass) {
-                out.push(Hit::Plain {
-                    what: "telnetd -u login".into(),
-                    user: Some(user.to_string()),
-                    value: pass.to_string(),
-                    login: true,
-                });
+                out.push(Hit::login("telnetd -u login", user, pass));
                 return;
             }
         }
@@ -850,24 +856,18 @@ fn scan_line(
     if let Some(c) = p.chpasswd.captures(t) {
         let (user, value) = (&c[1], &c[2]);
         if literal_secret(value) {
-            out.push(Hit::Plain {
-                what: "password set by chpasswd".into(),
-                user: Some(user.to_string()),
-                value: value.to_string(),
-                login: true,
-            });
+            out.push(Hit::login("password set by chpasswd", user, value));
             return;
         }
     }
     for re in [&p.passwd_echo, &p.passwd_subshell] {
         if let Some(c) = re.captures(t) {
             if c[1] == c[2] && literal_secret(&c[1]) {
-                out.push(Hit::Plain {
-                    what: "password set by passwd from a script".into(),
-                    user: Some(c.get(3).map_or("root", |m| m.as_str()).to_string()),
-                    value: c[1].to_string(),
-                    login: true,
-                });
+                out.push(Hit::login(
+                    "password set by passwd from a script",
+                    c.get(3).map_or("root", |m| m.as_str()),
+                    &c[1],
+                ));
                 return;
             }
         }
@@ -1035,6 +1035,14 @@ struct LinkSource {
 }
 
 impl LinkSource {
+    /// Whether it is a passwd or shadow file (not a group file).
+    fn holds_accounts(&self) -> bool {
+        matches!(
+            AccountFormat::from_name(self.path.rsplit('/').next().unwrap_or(&self.path)),
+            Some(AccountFormat::Passwd | AccountFormat::Shadow)
+        )
+    }
+
     /// Whether the accounts it will hold were seen (copied from a file of the image, or written
     /// line by line by a script).
     fn assessed(&self) -> bool {
@@ -1117,8 +1125,19 @@ fn link_sources(
                 continue;
             };
             let format = AccountFormat::from_name(path.rsplit('/').next().unwrap_or(path));
-            if !read.contains(node.path.as_str()) {
-                let copied = copied_accounts(root, rel, data, format, hits[w].evidence(roots));
+            let copy = hits[w].evidence(roots);
+            if read.contains(node.path.as_str()) {
+                // Accounts already read from the source: cite the line that installs them.
+                for c in creds.iter_mut() {
+                    if c.evidence.iter().any(|e| e.node == node.path)
+                        && c.evidence.len() < 20
+                        && !c.evidence.contains(&copy)
+                    {
+                        c.evidence.push(copy.clone());
+                    }
+                }
+            } else {
+                let copied = copied_accounts(root, rel, data, format, copy);
                 if copied.is_empty() {
                     continue;
                 }
@@ -2223,12 +2242,7 @@ pub fn accounts_not_examined(cx: &Context<'_>) -> Option<String> {
     let reasons: Vec<String> = a
         .links
         .iter()
-        .filter(|l| {
-            matches!(
-                AccountFormat::from_name(l.path.rsplit('/').next().unwrap_or(&l.path)),
-                Some(AccountFormat::Passwd | AccountFormat::Shadow)
-            )
-        })
+        .filter(|l| l.holds_accounts())
         .filter_map(|l| l.reason(&a.hits))
         .collect();
     // Accounts seen elsewhere in the image (a `passwd.bak` nothing is shown to copy) do not make
@@ -2296,7 +2310,14 @@ impl Check for Coverage {
                     self.id(),
                     self.provisions(),
                     Severity::Info,
-                    format!("Accounts not examined: {reason}"),
+                    format!(
+                        "{} not examined: {reason}",
+                        if link.holds_accounts() {
+                            "Accounts"
+                        } else {
+                            "Groups"
+                        }
+                    ),
                     format!(
                         "{path} links to {target}, absent from the image: the accounts and \
                          passwords it will hold are created at run time, so whether they are \

@@ -770,13 +770,11 @@ pub fn has_expansion(text: &str) -> bool {
             match c {
                 '\'' => in_single = true,
                 '`' => return true,
-                '$' => {
-                    if chars
-                        .get(i + 1)
-                        .is_some_and(|n| n.is_ascii_alphanumeric() || "_{(@*#?!".contains(*n))
-                    {
-                        return true;
-                    }
+                '$' if chars
+                    .get(i + 1)
+                    .is_some_and(|n| n.is_ascii_alphanumeric() || "_{(@*#?!".contains(*n)) =>
+                {
+                    return true
                 }
                 _ => {}
             }

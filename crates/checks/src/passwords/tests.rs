@@ -214,6 +214,17 @@ fn assert_tplink_admin_1234(findings: &[Finding]) {
         ev.text.as_deref(),
         Some("admin:$1$$iC.dUsGpxNNJGeOm1dFio/:0:0:root:/:/bin/sh")
     );
+    // The boot script that installs passwd.bak as the passwd the device uses is cited.
+    let copy = f
+        .evidence
+        .iter()
+        .find(|e| e.path == "etc/init.d/rcS")
+        .expect("rcS cited");
+    assert_eq!(copy.line, Some(20));
+    assert_eq!(
+        copy.text.as_deref(),
+        Some("cp -p /etc/passwd.bak /var/passwd")
+    );
 
     let weak = of(findings, "passwords.weak-hash");
     assert_eq!(weak.len(), 1, "{weak:#?}");
