@@ -25,7 +25,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Condvar, LazyLock, Mutex};
 
-use iotassay_inventory::{Enablement, Evidence, PasswordState, Root, Service};
+use iotassay_inventory::defaults::{self, has_expansion, Defaults};
+use iotassay_inventory::{AccountFormat, Enablement, Evidence, PasswordState, Root, Service};
 use iotassay_unpack::NodeKind;
 use rayon::prelude::*;
 use regex::Regex;
@@ -300,6 +301,27 @@ enum Hit {
     /// A boot script line that writes a file absent from the image (`cp /etc/passwd.bak
     /// /var/passwd`), for account files linked there.
     Writes { target: String },
+    /// An account line a script writes (`echo 'root:…:0:0:…' > /var/passwd`) or an account whose
+    /// password a script removes (`passwd -d USER`, `target` empty).
+    AccountLine {
+        target: String,
+        user: String,
+        password: PasswordState,
+        uid: Option<u32>,
+        shell: Option<String>,
+    },
+}
+
+impl Hit {
+    /// A plaintext login password of `user`.
+    fn login(what: &str, user: &str, value: &str) -> Hit {
+        Hit::Plain {
+            what: what.to_string(),
+            user: Some(user.to_string()),
+            value: value.to_string(),
+            login: true,
+        }
+    }
 }
 
 struct FileHit {
@@ -310,12 +332,22 @@ struct FileHit {
     line: usize,
     text: String,
     hit: Hit,
+    /// Where the values a script substituted into the line came from (default file:line, file
+    /// read, assignment lines), in order; empty for a line taken as written.
+    chain: Vec<Evidence>,
 }
 
 impl FileHit {
     /// The line of the hit as evidence (path, line, excerpt, provenance).
     fn evidence(&self, roots: &[Root<'_>]) -> Evidence {
         roots[self.root].evidence(&self.path, Some(self.line), None, Some(self.text.clone()))
+    }
+
+    /// The chain of evidence: where the values came from, then the line that uses them.
+    fn evidence_chain(&self, roots: &[Root<'_>]) -> Vec<Evidence> {
+        let mut out = self.chain.clone();
+        out.push(self.evidence(roots));
+        out
     }
 }
 
@@ -327,6 +359,9 @@ struct Patterns {
     passwd_subshell: Regex,
     long_opt: Regex,
     login_f: Regex,
+    telnetd_user: Regex,
+    echo_account: Regex,
+    passwd_delete: Regex,
 }
 
 static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
@@ -347,6 +382,14 @@ static PATTERNS: LazyLock<Patterns> = LazyLock::new(|| {
         ),
         long_opt: re(r#"\s--pass(?:word|wd)?[= ](?:'([^']*)'|"([^"]*)"|([^\s'"]+))"#),
         login_f: re(r#"(?:^|[\s/"'])login\s+-f\s+([A-Za-z0-9_.\-]+)"#),
+        // Alpha Networks' telnetd: `-u USER:PASSWORD`, the only account it accepts.
+        telnetd_user: re(
+            r#"(?:^|[\s/;&|(])u?telnetd\s(?:[^|;&]*?\s)?-u\s*(?:'([^']*)'|"([^"]*)"|([^\s'";&|]+))"#,
+        ),
+        echo_account: re(
+            r#"(?:^|[\s;&|(])(?:echo|printf)\s+(?:-[en]+\s+)?(?:'([^']*)'|"((?:[^"\\]|\\.)*)"|([^\s'";&|>]+))\s*>>?\s*["']?([^\s"';&|]+)"#,
+        ),
+        passwd_delete: re(r#"(?:^|[\s;&|(/])passwd\s+-d\s+([A-Za-z0-9_.\-]+)"#),
     }
 });
 
@@ -382,9 +425,11 @@ fn password_key(key: &str, uci: bool) -> bool {
         "enable", "encod", "hash", "crypt", "dir",
     ];
     let words = key_words(key);
-    if words
-        .iter()
-        .any(|w| EXCLUDE.iter().any(|x| w.starts_with(x)))
+    // `CONFIG_…_PASS` is a kernel or BusyBox build option (Kconfig), not a setting.
+    if key.starts_with("CONFIG_")
+        || words
+            .iter()
+            .any(|w| EXCLUDE.iter().any(|x| w.starts_with(x)))
     {
         return false;
     }
@@ -549,12 +594,11 @@ fn scan_line(
                         hash: pass.to_string(),
                     });
                 } else {
-                    out.push(Hit::Plain {
-                        what: "BusyBox httpd basic-auth credential".into(),
-                        user: Some(user.to_string()),
-                        value: pass.to_string(),
-                        login: true,
-                    });
+                    out.push(Hit::login(
+                        "BusyBox httpd basic-auth credential",
+                        user,
+                        pass,
+                    ));
                 }
                 return;
             }
@@ -564,27 +608,50 @@ fn scan_line(
         return;
     }
     let p = &*PATTERNS;
+    if let Some(c) = p.telnetd_user.captures(t) {
+        let v = c
+            .get(1)
+            .or(c.get(2))
+            .or(c.get(3))
+            .map_or("", |m| m.as_str());
+        if let Some((user, pass)) = v.split_once(':') {
+            if valid_user(user) && literal_secret(pass) && !has_expansion(pass) {
+                out.push(Hit::login("telnetd -u login", user, pass));
+                return;
+            }
+        }
+    }
+    if let Some(c) = p.passwd_delete.captures(t) {
+        out.push(Hit::AccountLine {
+            target: String::new(),
+            user: c[1].to_string(),
+            password: PasswordState::Empty,
+            uid: None,
+            shell: None,
+        });
+        return;
+    }
+    if let Some(c) = p.echo_account.captures(t) {
+        if let Some(lines) = echoed_account_lines(&c) {
+            out.extend(lines);
+            return;
+        }
+    }
     if let Some(c) = p.chpasswd.captures(t) {
         let (user, value) = (&c[1], &c[2]);
         if literal_secret(value) {
-            out.push(Hit::Plain {
-                what: "password set by chpasswd".into(),
-                user: Some(user.to_string()),
-                value: value.to_string(),
-                login: true,
-            });
+            out.push(Hit::login("password set by chpasswd", user, value));
             return;
         }
     }
     for re in [&p.passwd_echo, &p.passwd_subshell] {
         if let Some(c) = re.captures(t) {
             if c[1] == c[2] && literal_secret(&c[1]) {
-                out.push(Hit::Plain {
-                    what: "password set by passwd from a script".into(),
-                    user: Some(c.get(3).map_or("root", |m| m.as_str()).to_string()),
-                    value: c[1].to_string(),
-                    login: true,
-                });
+                out.push(Hit::login(
+                    "password set by passwd from a script",
+                    c.get(3).map_or("root", |m| m.as_str()),
+                    &c[1],
+                ));
                 return;
             }
         }
@@ -653,6 +720,59 @@ fn scan_line(
     let _ = path;
 }
 
+/// The account lines an `echo … > FILE` writes into a passwd or shadow file: single-quoted or
+/// escaped text only (in double quotes an unescaped `$` is expanded by the shell, so what is
+/// written is not what the script shows), `\n` separating lines as `echo -e` does.
+fn echoed_account_lines(c: &regex::Captures<'_>) -> Option<Vec<Hit>> {
+    let target = c.get(4)?.as_str();
+    let format = AccountFormat::from_name(target.rsplit('/').next().unwrap_or(target))?;
+    let content = if let Some(m) = c.get(1) {
+        m.as_str().to_string()
+    } else if let Some(m) = c.get(2) {
+        let raw = m.as_str();
+        if has_expansion(raw) {
+            return None;
+        }
+        raw.replace("\\$", "$")
+            .replace("\\\"", "\"")
+            .replace("\\`", "`")
+    } else {
+        let raw = c.get(3)?.as_str();
+        if has_expansion(raw) {
+            return None;
+        }
+        raw.to_string()
+    };
+    let content = content.replace("\\n", "\n");
+    let mut out = Vec::new();
+    match format {
+        AccountFormat::Passwd => {
+            for e in iotassay_inventory::accounts::parse_passwd(content.as_bytes(), target).0 {
+                out.push(Hit::AccountLine {
+                    target: target.to_string(),
+                    user: e.name,
+                    password: e.password,
+                    uid: Some(e.uid),
+                    shell: Some(e.shell),
+                });
+            }
+        }
+        AccountFormat::Shadow => {
+            for e in iotassay_inventory::accounts::parse_shadow(content.as_bytes(), target).0 {
+                out.push(Hit::AccountLine {
+                    target: target.to_string(),
+                    user: e.name,
+                    password: e.password,
+                    uid: None,
+                    shell: None,
+                });
+            }
+        }
+        AccountFormat::Group => {}
+    }
+    (!out.is_empty()).then_some(out)
+}
+
 /// Account files that link to a file absent from the image: (link path, absolute target) with the
 /// root holding the link.
 fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, String)> {
@@ -681,17 +801,236 @@ fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, Strin
     out
 }
 
-fn absent_link_targets(cx: &Context<'_>) -> Vec<String> {
-    let mut t: Vec<String> = absent_links(cx).into_iter().map(|(_, _, a)| a).collect();
-    t.sort();
-    t.dedup();
-    t
+/// Where the entries of an account file linked to a file absent from the image come from.
+struct LinkSource {
+    root: usize,
+    /// The link, root-relative (`etc/passwd`).
+    path: String,
+    /// The absolute path it resolves to (`/var/passwd`).
+    target: String,
+    /// Script lines that write it (`cp`, `ln`, `>`), first ones first.
+    writers: Vec<usize>,
+    /// A file of the image a writer copies into it, parsed as accounts: (path, writer hit).
+    copied_from: Option<(String, usize)>,
+    /// Account lines a script writes into it.
+    echoed: usize,
+    /// Programs whose strings show they write it.
+    programs: Vec<defaults::AccountWriter>,
 }
 
-/// Scan every text file of every root, in parallel.
-fn scan_files(cx: &Context<'_>, targets: &[String]) -> Vec<FileHit> {
+impl LinkSource {
+    /// Whether it is a passwd or shadow file (not a group file).
+    fn holds_accounts(&self) -> bool {
+        matches!(
+            AccountFormat::from_name(self.path.rsplit('/').next().unwrap_or(&self.path)),
+            Some(AccountFormat::Passwd | AccountFormat::Shadow)
+        )
+    }
+
+    /// Whether the accounts it will hold were seen (copied from a file of the image, or written
+    /// line by line by a script).
+    fn assessed(&self) -> bool {
+        self.copied_from.is_some() || self.echoed > 0
+    }
+
+    /// Why its accounts could not be examined, when they could not.
+    fn reason(&self, hits: &[FileHit]) -> Option<String> {
+        if self.assessed() {
+            return None;
+        }
+        let name = self.path.rsplit('/').next().unwrap_or(&self.path);
+        let mut reason = format!("{name} is a link to {}, written at run time; ", self.target);
+        if let Some(p) = self.programs.first() {
+            reason.push_str(&format!(
+                "written by {} (strings at {:#x}: {}), the passwords it writes are not in the image",
+                p.path, p.offset, p.strings
+            ));
+        } else if let Some(&w) = self.writers.first() {
+            let h = &hits[w];
+            reason.push_str(&format!(
+                "{} line {} writes it (`{}`) from nothing the image holds",
+                h.path, h.line, h.text
+            ));
+        } else {
+            reason.push_str("no source found");
+        }
+        Some(reason)
+    }
+}
+
+/// What writes each account file linked to an absent file: script lines, a file of the image a
+/// script copies into it (parsed here as accounts when the inventory did not already read it,
+/// its credentials added to `creds`), account lines a script echoes, programs whose strings
+/// show they write it.
+fn link_sources(
+    cx: &Context<'_>,
+    links: &[(&Root<'_>, String, String)],
+    hits: &[FileHit],
+    creds: &mut Vec<Credential>,
+) -> Vec<LinkSource> {
+    let roots = cx.tree.roots();
+    let read: HashSet<&str> = cx
+        .inventory
+        .accounts
+        .files
+        .iter()
+        .map(|f| f.node.as_str())
+        .collect();
+    let mut out = Vec::new();
+    for (root, path, target) in links {
+        let Some(r) = roots.iter().position(|x| std::ptr::eq(x, *root)) else {
+            continue;
+        };
+        let names = [target.clone(), format!("/{path}")];
+        let mut source = LinkSource {
+            root: r,
+            path: path.clone(),
+            target: target.clone(),
+            writers: Vec::new(),
+            copied_from: None,
+            echoed: 0,
+            programs: Vec::new(),
+        };
+        for (i, h) in hits.iter().enumerate().filter(|(_, h)| h.root == r) {
+            match &h.hit {
+                Hit::Writes { target: t } if names.contains(t) => source.writers.push(i),
+                Hit::AccountLine { target: t, .. } if names.contains(t) => source.echoed += 1,
+                _ => {}
+            }
+        }
+        source.writers.dedup();
+        for &w in &source.writers {
+            let Some(from) = copy_source(&hits[w].text) else {
+                continue;
+            };
+            let rel = from.trim_start_matches('/');
+            let Some(node) = root.get(rel) else { continue };
+            let Some(data) = node.data.as_deref().and_then(text_of) else {
+                continue;
+            };
+            let format = AccountFormat::from_name(path.rsplit('/').next().unwrap_or(path));
+            let copy = hits[w].evidence(roots);
+            if read.contains(node.path.as_str()) {
+                // Accounts already read from the source: cite the line that installs them.
+                for c in creds.iter_mut() {
+                    if c.evidence.iter().any(|e| e.node == node.path)
+                        && c.evidence.len() < 20
+                        && !c.evidence.contains(&copy)
+                    {
+                        c.evidence.push(copy.clone());
+                    }
+                }
+            } else {
+                let copied = copied_accounts(root, rel, data, format, copy);
+                if copied.is_empty() {
+                    continue;
+                }
+                creds.extend(copied);
+            }
+            source.copied_from = Some((rel.to_string(), w));
+            break;
+        }
+        if !source.assessed() {
+            source.programs = defaults::passwd_writers(root, &names);
+        }
+        out.push(source);
+    }
+    out
+}
+
+/// The source of a `cp [-opts] SRC DST` line.
+fn copy_source(line: &str) -> Option<String> {
+    let words = iotassay_inventory::services::simple_commands(line);
+    let cmd = words.iter().find(|w| {
+        w.first()
+            .is_some_and(|p| p.rsplit('/').next() == Some("cp"))
+    })?;
+    let args: Vec<&String> = cmd[1..].iter().filter(|a| !a.starts_with('-')).collect();
+    (args.len() == 2 && args[0].starts_with('/')).then(|| args[0].clone())
+}
+
+/// Credentials of a file a boot script copies into an account file, parsed in that file's format.
+fn copied_accounts(
+    root: &Root<'_>,
+    path: &str,
+    data: &[u8],
+    format: Option<AccountFormat>,
+    copy: Evidence,
+) -> Vec<Credential> {
+    let line = |n: usize, text: &str| {
+        vec![
+            root.evidence(path, Some(n), None, Some(excerpt(text))),
+            copy.clone(),
+        ]
+    };
+    let mut out = Vec::new();
+    match format {
+        Some(AccountFormat::Passwd) => {
+            for e in iotassay_inventory::accounts::parse_passwd(data, path).0 {
+                if let Some(hash) = hash_of(&e.password) {
+                    out.push(Credential {
+                        user: e.name.clone(),
+                        hash,
+                        source: Source::Account {
+                            login_capable: Some(e.login_capable()),
+                            uid: Some(e.uid),
+                            shell: Some(e.shell.clone()),
+                        },
+                        evidence: line(e.line, &e.text),
+                    });
+                }
+            }
+        }
+        Some(AccountFormat::Shadow) => {
+            for e in iotassay_inventory::accounts::parse_shadow(data, path).0 {
+                if let Some(hash) = hash_of(&e.password) {
+                    out.push(Credential {
+                        user: e.name.clone(),
+                        hash,
+                        source: Source::Account {
+                            login_capable: None,
+                            uid: None,
+                            shell: None,
+                        },
+                        evidence: line(e.line, &e.text),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+/// Whether a file is a shell script: a `#!` line naming a shell, a `.sh` name, or a boot script
+/// location (`etc/init.d/`, `etc/rc.d/`, `rcS`, `rc.local`, `etc/profile`).
+fn shell_script(path: &str, data: &[u8]) -> bool {
+    if let Some(first) = data.strip_prefix(b"#!") {
+        let first = &first[..first.len().min(64)];
+        let first = first.split(|&b| b == b'\n').next().unwrap_or(first);
+        return String::from_utf8_lossy(first)
+            .split_whitespace()
+            .next()
+            .is_some_and(|i| {
+                let base = i.rsplit('/').next().unwrap_or(i);
+                iotassay_inventory::services::is_shell(base) || base == "env"
+            });
+    }
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.ends_with(".sh")
+        || path.starts_with("etc/init.d/")
+        || path.starts_with("etc/rc.d/")
+        || matches!(name, "rcS" | "rc.local" | "rc.sysinit")
+        || path == "etc/profile"
+}
+
+/// Scan every text file of every root, in parallel. Shell scripts are read as logical lines with
+/// the values [`defaults::resolve_script`] resolves substituted, so a credential assembled from a
+/// default file or a file read is seen with the chain that made it.
+fn scan_files(cx: &Context<'_>, targets: &[String], defaults: &[Defaults]) -> Vec<FileHit> {
+    let roots = cx.tree.roots();
     let mut files = Vec::new();
-    for (r, root) in cx.tree.roots().iter().enumerate() {
+    for (r, root) in roots.iter().enumerate() {
         for f in root.files() {
             if f.node.kind == NodeKind::File && f.node.data.is_some() {
                 files.push((r, f));
@@ -708,22 +1047,42 @@ fn scan_files(cx: &Context<'_>, targets: &[String]) -> Vec<FileHit> {
             let name = f.path.rsplit('/').next().unwrap_or(f.path);
             let config = config_like(f.path, data);
             let mut line_hits = Vec::new();
+            let mut push = |line: usize, text: &str, chain: &[Evidence], hits: &mut Vec<Hit>| {
+                for hit in hits.drain(..) {
+                    out.push(FileHit {
+                        root: *r,
+                        node: f.node.path.clone(),
+                        path: f.path.to_string(),
+                        line,
+                        text: excerpt(text),
+                        hit,
+                        chain: chain.to_vec(),
+                    });
+                }
+            };
+            if config
+                && shell_script(f.path, data)
+                && data.len() <= iotassay_inventory::services::MAX_SCRIPT
+            {
+                let text = String::from_utf8_lossy(data);
+                let empty = Defaults::default();
+                let d = defaults.get(*r).unwrap_or(&empty);
+                for l in defaults::resolve_script(&roots[*r], f.path, &text, d) {
+                    if l.text.len() > MAX_LINE {
+                        continue;
+                    }
+                    scan_line(f.path, name, &l.text, config, targets, &mut line_hits);
+                    push(l.line, &l.original, &l.chain, &mut line_hits);
+                }
+                return out;
+            }
             for (i, raw) in data.split(|&b| b == b'\n').take(MAX_LINES).enumerate() {
                 if raw.len() > MAX_LINE {
                     continue;
                 }
                 let line = String::from_utf8_lossy(raw);
                 scan_line(f.path, name, &line, config, targets, &mut line_hits);
-                for hit in line_hits.drain(..) {
-                    out.push(FileHit {
-                        root: *r,
-                        node: f.node.path.clone(),
-                        path: f.path.to_string(),
-                        line: i + 1,
-                        text: excerpt(&line),
-                        hit,
-                    });
-                }
+                push(i + 1, &line, &[], &mut line_hits);
             }
             out
         })
@@ -797,12 +1156,52 @@ struct Analysis {
     creds: Vec<Credential>,
     cracked: HashMap<(String, String), Cracked>,
     hits: Vec<FileHit>,
+    /// The default configuration of each root (by root index).
+    defaults: Vec<Defaults>,
+    /// What is known of each account file linked to a file absent from the image.
+    links: Vec<LinkSource>,
 }
 
 fn analyse(cx: &Context<'_>) -> Analysis {
     let mut creds = account_credentials(cx);
-    let hits = scan_files(cx, &absent_link_targets(cx));
     let roots = cx.tree.roots();
+    let defaults: Vec<Defaults> = roots.par_iter().map(defaults::collect).collect();
+    let links = absent_links(cx);
+    let mut targets: Vec<String> = links
+        .iter()
+        .flat_map(|(_, path, target)| [target.clone(), format!("/{path}")])
+        .collect();
+    targets.sort();
+    targets.dedup();
+    let hits = scan_files(cx, &targets, &defaults);
+    let links = link_sources(cx, &links, &hits, &mut creds);
+    for h in &hits {
+        let Hit::AccountLine {
+            user,
+            password,
+            uid,
+            shell,
+            ..
+        } = &h.hit
+        else {
+            continue;
+        };
+        let Some(hash) = hash_of(password) else {
+            continue;
+        };
+        creds.push(Credential {
+            user: user.clone(),
+            hash,
+            source: Source::Account {
+                login_capable: shell
+                    .as_deref()
+                    .map(iotassay_inventory::accounts::login_shell),
+                uid: *uid,
+                shell: shell.clone(),
+            },
+            evidence: h.evidence_chain(roots),
+        });
+    }
     let mut index: HashMap<(String, String), usize> = HashMap::new();
     // `user:hash` lines of files the inventory already read as account files (a two-field shadow
     // line) are accounts, not password-file entries.
@@ -851,6 +1250,8 @@ fn analyse(cx: &Context<'_>) -> Analysis {
         creds,
         cracked,
         hits,
+        defaults,
+        links,
     }
 }
 
@@ -925,6 +1326,8 @@ fn analysis(cx: &Context<'_>) -> Arc<Analysis> {
         creds: Vec::new(),
         cracked: HashMap::new(),
         hits: Vec::new(),
+        defaults: Vec::new(),
+        links: Vec::new(),
     }));
     let mut slots = lock.lock().unwrap_or_else(|e| e.into_inner());
     slots.retain(|(k, _)| *k != key);
@@ -1230,6 +1633,28 @@ impl Check for HardcodedPassword {
         let a = analysis(cx);
         let roots = cx.tree.roots();
         let mut out = Vec::new();
+        // Lines a script resolved into a credential, and default values reported on their own:
+        // each is reported once.
+        let in_chain: HashSet<(String, Option<usize>)> = a
+            .hits
+            .iter()
+            .filter(|h| matches!(h.hit, Hit::Plain { .. }))
+            .flat_map(|h| h.chain.iter().map(|e| (e.path.clone(), e.line)))
+            .collect();
+        let mut reported: HashSet<(usize, String, usize)> = HashSet::new();
+        for (r, d) in a.defaults.iter().enumerate() {
+            for (i, v) in d.values.iter().enumerate() {
+                if in_chain.contains(&(v.evidence.path.clone(), v.evidence.line)) {
+                    continue;
+                }
+                let user = d.user_for(i).map(|u| u.value.as_str());
+                let Some(kind) = default_kind(&v.key, &v.value, user) else {
+                    continue;
+                };
+                reported.insert((r, v.evidence.path.clone(), v.evidence.line.unwrap_or(0)));
+                out.push(default_finding(self, v, user, kind));
+            }
+        }
         for h in &a.hits {
             let Hit::Plain {
                 what,
@@ -1240,7 +1665,26 @@ impl Check for HardcodedPassword {
             else {
                 continue;
             };
-            let severity = if *login {
+            // A line another finding's chain includes (a default, an assignment) is reported
+            // there, with what uses it.
+            if reported.contains(&(h.root, h.path.clone(), h.line))
+                || in_chain.contains(&(h.path.clone(), Some(h.line)))
+            {
+                continue;
+            }
+            let telnet = what.starts_with("telnetd");
+            let services: Vec<&Service> = if telnet {
+                cx.inventory
+                    .services
+                    .started("telnetd")
+                    .filter(|s| s.enablement() == Enablement::Yes)
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            let severity = if !services.is_empty() {
+                Severity::Critical
+            } else if *login {
                 Severity::High
             } else {
                 Severity::Medium
@@ -1263,38 +1707,195 @@ impl Check for HardcodedPassword {
                     }
                 })
                 .unwrap_or_default();
-            out.push(
-                Finding::new(
-                    self.id(),
-                    self.provisions(),
-                    severity,
-                    format!("Hard-coded password{who} in {} ({what})", h.path),
+            let resolved = if h.chain.is_empty() {
+                String::new()
+            } else {
+                let steps: Vec<String> = h
+                    .chain
+                    .iter()
+                    .map(|e| match e.line {
+                        Some(l) => format!("{} line {l}", e.path),
+                        None => e.path.clone(),
+                    })
+                    .collect();
+                format!(
+                    " The value is not written on that line: it comes from {} (evidence in that \
+                     order).",
+                    steps.join(" → ")
+                )
+            };
+            let (title, what_sets) = if telnet {
+                let u = user.as_deref().unwrap_or("?");
+                (
                     format!(
-                        "{} line {} sets the password '{value}'{who} in plain text. Every unit \
-                         ships the same value, so it is not unique per device (EN 303 645 5.1-1) \
-                         and it is a critical security parameter hard-coded in the software \
-                         (5.4-3).{known}",
+                        "Hard-coded telnet login {u}/{value} in {} (telnetd -u)",
+                        h.path
+                    ),
+                    format!(
+                        "{} line {} starts telnetd with `-u {u}:{value}`: the telnet service \
+                         accepts this one fixed login",
                         h.path, h.line
                     ),
-                    if *login {
-                        "Remove the fixed password from the image: generate a unique password per \
-                         device at manufacture (stored outside the firmware image) or make the user \
-                         set it on first use."
-                            .to_string()
-                    } else {
-                        format!(
-                            "Leave the value empty in {} and provision a unique per-device value at \
-                             manufacture or at first setup; never ship a working secret in the \
-                             firmware image.",
-                            h.path
-                        )
-                    },
                 )
-                .with_evidence(h.evidence(roots)),
+            } else {
+                (
+                    format!("Hard-coded password{who} in {} ({what})", h.path),
+                    format!(
+                        "{} line {} sets the password '{value}'{who} in plain text",
+                        h.path, h.line
+                    ),
+                )
+            };
+            let remote = if services.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " {} is started at boot, so the login works over the network.",
+                    service_names(&services)
+                )
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                severity,
+                title,
+                format!(
+                    "{what_sets}.{resolved} Every unit ships the same value, so it is not unique \
+                     per device (EN 303 645 5.1-1) and it is a critical security parameter \
+                     hard-coded in the software (5.4-3).{remote}{known}"
+                ),
+                if *login {
+                    "Remove the fixed password from the image: generate a unique password per \
+                     device at manufacture (stored outside the firmware image) or make the user \
+                     set it on first use."
+                        .to_string()
+                } else {
+                    format!(
+                        "Leave the value empty in {} and provision a unique per-device value at \
+                         manufacture or at first setup; never ship a working secret in the \
+                         firmware image.",
+                        h.path
+                    )
+                },
             );
+            f.evidence.extend(h.evidence_chain(roots));
+            f.evidence.extend(service_evidence(&services));
+            out.push(f);
         }
         cap(self.id(), out)
     }
+}
+
+/// What a default-configuration value is, when it is a credential: (description, is a login
+/// password). A non-empty password-like key counts; an empty one counts for a Wi-Fi key and a
+/// login (web/admin) password, where empty means no protection at all.
+fn default_kind(key: &str, value: &str, user: Option<&str>) -> Option<(&'static str, bool)> {
+    let words = key_words(key);
+    let wifi = words.iter().any(|w| {
+        w.starts_with("psk")
+            || w.starts_with("wpa")
+            || w.starts_with("wep")
+            || w.starts_with("wifi")
+            || w.starts_with("wlan")
+            || (w.starts_with("wl") && w[2..].chars().all(|c| c.is_ascii_digit()))
+    });
+    let login = user.is_some()
+        || words.iter().any(|w| {
+            [
+                "http", "web", "admin", "sys", "login", "root", "telnet", "ssh", "user", "super",
+            ]
+            .iter()
+            .any(|x| w.starts_with(x))
+        });
+    let password = password_key(key, false) || (wifi && words.iter().any(|w| w == "key"));
+    if !password || (!value.is_empty() && !literal_secret(value)) {
+        return None;
+    }
+    if wifi {
+        Some(("Wi-Fi pre-shared key", false))
+    } else if login {
+        Some(("login password", true))
+    } else if value.is_empty() {
+        None
+    } else {
+        Some(("password setting", false))
+    }
+}
+
+fn default_finding(
+    check: &HardcodedPassword,
+    v: &defaults::DefaultValue,
+    user: Option<&str>,
+    (kind, login): (&str, bool),
+) -> Finding {
+    let path = &v.evidence.path;
+    let line = v.evidence.line.unwrap_or(0);
+    let who = user.map(|u| format!(" for {u}")).unwrap_or_default();
+    let (severity, title, what) = if v.value.is_empty() {
+        (
+            if login {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            format!("Empty default {kind}{who} in {path} ({})", v.key),
+            if login {
+                format!(
+                    "{path} line {line} sets {} to an empty value{who}: until someone sets one, \
+                     every unit accepts that login with no password",
+                    v.key
+                )
+            } else {
+                format!(
+                    "{path} line {line} sets {} to an empty value: until someone sets a key, the \
+                     network is open or keyed by a value created at run time that the image does \
+                     not show",
+                    v.key
+                )
+            },
+        )
+    } else {
+        let known = user
+            .map(|u| {
+                let o = describe_origin(u, &v.value, &Origin::UserList);
+                if o == "user wordlist" {
+                    String::new()
+                } else {
+                    format!(" It is also a public default ({o}).")
+                }
+            })
+            .unwrap_or_default();
+        (
+            if login {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            format!("Default {kind}{who} in {path} ({}): '{}'", v.key, v.value),
+            format!(
+                "{path} line {line} sets {} to '{}'{who} in the default configuration, which a \
+                 unit uses until someone changes it.{known}",
+                v.key, v.value
+            ),
+        )
+    };
+    Finding::new(
+        check.id(),
+        check.provisions(),
+        severity,
+        title,
+        format!(
+            "{what}. Every unit ships the same default, so it is a universal default credential \
+             (EN 303 645 5.1-1, PSTI Schedule 1 paragraph 1) and a critical security parameter \
+             hard-coded in the software (5.4-3)."
+        ),
+        format!(
+            "Do not ship a working default in {path}: generate a unique {kind} per device at \
+             manufacture (printed on the label, stored outside the image) or make the user set \
+             one before the service is enabled."
+        ),
+    )
+    .with_evidence(v.evidence.clone())
 }
 
 /// `passwords.autologin`: `login -f USER` — a session opened without asking for a password.
@@ -1416,6 +2017,24 @@ impl Check for SeveralRoots {
     }
 }
 
+/// Why the password checks could not examine the device's accounts, when they could not: an
+/// account file (`etc/passwd`, `etc/shadow`) links to a file absent from the image and no source
+/// of its entries was found (e.g. "passwd is a link to /var/passwd, written at run time; no
+/// source found"). `None` when the accounts were seen. Guideline 1's status should not count the
+/// password checks as having examined the accounts when this says why.
+pub fn accounts_not_examined(cx: &Context<'_>) -> Option<String> {
+    let a = analysis(cx);
+    let reasons: Vec<String> = a
+        .links
+        .iter()
+        .filter(|l| l.holds_accounts())
+        .filter_map(|l| l.reason(&a.hits))
+        .collect();
+    // Accounts seen elsewhere in the image (a `passwd.bak` nothing is shown to copy) do not make
+    // up for the ones the device will use.
+    (!reasons.is_empty()).then(|| reasons.join("; "))
+}
+
 /// `passwords.coverage`: what could not be assessed (Info only): account files created at boot,
 /// hashes of schemes not verifiable here, and hashes not cracked (with how far the search went).
 pub struct Coverage;
@@ -1433,51 +2052,81 @@ impl Check for Coverage {
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
         let mut out = Vec::new();
-        for (root, path, target) in absent_links(cx) {
-            let writers: Vec<&FileHit> = a
-                .hits
-                .iter()
-                .filter(|h| matches!(&h.hit, Hit::Writes { target: t } if *t == target))
-                .collect();
-            let written = if writers.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    " {} line {} writes it at boot (`{}`); the accounts of its source are \
-                     assessed where the image holds them.",
-                    writers[0].path, writers[0].line, writers[0].text
-                )
+        let roots = cx.tree.roots();
+        for link in &a.links {
+            let root = &roots[link.root];
+            let (path, target) = (&link.path, &link.target);
+            let link_evidence = root.evidence(
+                path,
+                None,
+                None,
+                Some(format!(
+                    "{path} -> {}",
+                    root.entry(path)
+                        .and_then(|n| n.link_target.clone())
+                        .unwrap_or_default()
+                )),
+            );
+            let mut f = match link.reason(&a.hits) {
+                None => {
+                    let how = match &link.copied_from {
+                        Some((from, w)) => {
+                            let h = &a.hits[*w];
+                            format!("copied from {from} by {} line {}", h.path, h.line)
+                        }
+                        None => "written line by line by a boot script".to_string(),
+                    };
+                    Finding::new(
+                        self.id(),
+                        self.provisions(),
+                        Severity::Info,
+                        format!(
+                            "{path} links to {target}, absent from the image: its entries are \
+                             {how}, and assessed from there"
+                        ),
+                        format!(
+                            "{path} is written at boot; its accounts are {how}, so the \
+                             password checks examined them where the image holds them."
+                        ),
+                        "Nothing to do for this note; see the other password findings.",
+                    )
+                }
+                Some(reason) => Finding::new(
+                    self.id(),
+                    self.provisions(),
+                    Severity::Info,
+                    format!(
+                        "{} not examined: {reason}",
+                        if link.holds_accounts() {
+                            "Accounts"
+                        } else {
+                            "Groups"
+                        }
+                    ),
+                    format!(
+                        "{path} links to {target}, absent from the image: the accounts and \
+                         passwords it will hold are created at run time, so whether they are \
+                         unique per device (5.1-1) could not be examined from the firmware. The \
+                         password checks therefore did not examine the device's accounts."
+                    ),
+                    "Declare how the accounts and their passwords are provisioned, or test a \
+                     running unit (iotassay probe).",
+                ),
             };
-            let mut f = Finding::new(
-                self.id(),
-                self.provisions(),
-                Severity::Info,
-                format!(
-                    "{path} links to {target}, absent from the image: its entries are created at \
-                     boot"
-                ),
-                format!(
-                    "{path} is written at run time (by an init script or a daemon), so the \
-                     accounts and passwords it will hold cannot all be read from the image. \
-                     Whether they are unique per device (5.1-1) must be checked on a running unit \
-                     or from what writes it.{written}"
-                ),
-                "Declare how the accounts and their passwords are provisioned, or test a \
-                 running unit.",
-            )
-            .with_evidence(root.evidence(
-                &path,
-                None,
-                None,
-                Some(format!("{path} -> {target}")),
-            ));
-            for w in writers.iter().take(5) {
-                f.evidence.push(cx.tree.roots()[w.root].evidence(
-                    &w.path,
-                    Some(w.line),
+            f.evidence.push(link_evidence);
+            for &w in link.writers.iter().take(5) {
+                f.evidence.push(a.hits[w].evidence(roots));
+            }
+            if let Some((from, _)) = &link.copied_from {
+                f.evidence.push(root.evidence(
+                    from,
                     None,
-                    Some(w.text.clone()),
+                    None,
+                    Some(format!("source of {target}")),
                 ));
+            }
+            for p in link.programs.iter().take(5) {
+                f.evidence.push(p.evidence.clone());
             }
             out.push(f);
         }

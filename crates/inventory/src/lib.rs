@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 pub mod accounts;
 pub mod components;
+pub mod defaults;
 pub mod elf;
 pub mod mcu;
 pub mod os;

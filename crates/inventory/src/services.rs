@@ -1445,7 +1445,16 @@ impl<'r, 'm> Collector<'r, 'm> {
 type XinetdBlock = (String, usize, BTreeMap<String, (String, usize)>);
 
 /// NUL-terminated printable strings of at least 4 bytes, with their offsets.
-fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
+pub(crate) fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
+    c_strings_or_lines(data, false)
+}
+
+/// [`c_strings`], and with `lines` also those ending in one `\n` (a line a program writes to a
+/// file), returned without it.
+pub(crate) fn c_strings_or_lines(
+    data: &[u8],
+    lines: bool,
+) -> impl Iterator<Item = (u64, &str)> + '_ {
     let mut pos = 0usize;
     std::iter::from_fn(move || {
         while pos < data.len() {
@@ -1453,6 +1462,10 @@ fn c_strings(data: &[u8]) -> impl Iterator<Item = (u64, &str)> + '_ {
             let end = memchr::memchr(0, &data[start..]).map_or(data.len(), |e| start + e);
             pos = end + 1;
             let bytes = &data[start..end];
+            let bytes = match bytes.strip_suffix(b"\n") {
+                Some(line) if lines => line,
+                _ => bytes,
+            };
             if bytes.len() >= 4
                 && bytes.len() <= 512
                 && bytes
@@ -1511,7 +1524,7 @@ fn command_string_program<'a>(s: &'a str, names: &HashSet<String>) -> Option<&'a
 }
 
 /// `NAME=value` (a shell assignment word).
-fn is_assignment(w: &str) -> bool {
+pub(crate) fn is_assignment(w: &str) -> bool {
     match w.split_once('=') {
         Some((name, _)) => {
             !name.is_empty()

@@ -216,6 +216,17 @@ fn assert_tplink_admin_1234(findings: &[Finding]) {
         ev.text.as_deref(),
         Some("admin:$1$$iC.dUsGpxNNJGeOm1dFio/:0:0:root:/:/bin/sh")
     );
+    // The boot script that installs passwd.bak as the passwd the device uses is cited.
+    let copy = f
+        .evidence
+        .iter()
+        .find(|e| e.path == "etc/init.d/rcS")
+        .expect("rcS cited");
+    assert_eq!(copy.line, Some(20));
+    assert_eq!(
+        copy.text.as_deref(),
+        Some("cp -p /etc/passwd.bak /var/passwd")
+    );
 
     let weak = of(findings, "passwords.weak-hash");
     assert_eq!(weak.len(), 1, "{weak:#?}");
@@ -349,11 +360,24 @@ fn broadcom_accounts_are_created_at_boot() {
         .find(|f| f.evidence[0].path == "etc/passwd")
         .expect("etc/passwd link reported");
     assert_eq!(passwd.severity, Severity::Info);
+    // Broadcom's `cfm` writes it: its strings name the accounts (admin, support, user) and the
+    // group line, but their passwords come from the device's configuration at run time.
     assert!(
-        passwd.title.contains("absent from the image"),
+        passwd.title.starts_with(
+            "Accounts not examined: passwd is a link to /var/passwd, written at run time; \
+             written by bin/cfm (strings at 0x101298: /etc/passwd, admin, Administrator, support"
+        ),
         "{}",
         passwd.title
     );
+    assert!(passwd.title.contains("root::0:root,admin,support,user"));
+    let cfm = passwd
+        .evidence
+        .iter()
+        .find(|e| e.path == "bin/cfm")
+        .expect("cfm cited");
+    assert_eq!(cfm.offset, Some(0x101298));
+    assert!(not_examined(&BROADCOM).is_some());
     assert!(passwd.evidence[0]
         .text
         .as_deref()
@@ -932,4 +956,336 @@ fn many_accounts_stay_bounded() {
         "{:#?}",
         coverage.iter().map(|f| &f.title).collect::<Vec<_>>()
     );
+}
+
+// --- credentials that exist only at run time ----------------------------------------------------
+
+/// A root with `files` (path, content, mode) and `links` (path, target).
+fn tree_with_links(files: &[(&str, &[u8])], links: &[(&str, &str)]) -> Manifest {
+    let mut b = ManifestBuilder::new("synthetic.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    for (path, data) in files {
+        b.file(r, path, 0o755, data);
+    }
+    for (path, target) in links {
+        b.symlink(r, path, target);
+    }
+    b.build()
+}
+
+/// The reason [`accounts_not_examined`] gives for a manifest.
+fn not_examined(manifest: &Manifest) -> Option<String> {
+    let inventory: Inventory = iotassay_inventory::inventory(manifest);
+    let tree = FileTree::new(manifest);
+    let options = CheckOptions::default();
+    let cx = Context {
+        manifest,
+        tree: &tree,
+        inventory: &inventory,
+        options: &options,
+    };
+    accounts_not_examined(&cx)
+}
+
+fn chain(f: &Finding) -> Vec<(String, Option<usize>)> {
+    f.evidence
+        .iter()
+        .map(|e| (e.path.clone(), e.line))
+        .collect()
+}
+
+fn at(path: &str, line: usize) -> (String, Option<usize>) {
+    (path.to_string(), Some(line))
+}
+
+#[test]
+fn a_default_hash_written_into_passwd_at_boot_is_cracked_with_its_chain() {
+    let m = tree_with_links(
+        &[
+            (
+                "etc/nvram.default",
+                b"lan_ipaddr=192.168.0.1\nadmin_hash=$1$$iC.dUsGpxNNJGeOm1dFio/\n" as &[u8],
+            ),
+            (
+                "etc/init.d/rcS",
+                b"#!/bin/sh\nmkdir -p /var/run\nH=$(nvram get admin_hash)\necho \"admin:$H:0:0:admin:/:/bin/sh\" > /var/passwd\n",
+            ),
+        ],
+        &[("etc/passwd", "../var/passwd")],
+    );
+    let findings = run(&m);
+    let cracked = of(&findings, "passwords.default");
+    assert_eq!(cracked.len(), 1, "{findings:#?}");
+    assert!(
+        cracked[0]
+            .title
+            .contains("admin's account password is the public default '1234'"),
+        "{}",
+        cracked[0].title
+    );
+    assert_eq!(
+        chain(cracked[0]),
+        [
+            at("etc/nvram.default", 2),
+            at("etc/init.d/rcS", 3),
+            at("etc/init.d/rcS", 4)
+        ]
+    );
+    // The passwd the device uses is written by a script whose lines were all seen.
+    assert_eq!(not_examined(&m), None);
+    let coverage = of(&findings, "passwords.coverage");
+    let link = coverage
+        .iter()
+        .find(|f| f.evidence[0].path == "etc/passwd")
+        .expect("link note");
+    assert!(
+        link.title.contains("written line by line by a boot script"),
+        "{}",
+        link.title
+    );
+    assert_eq!(link.evidence[1].path, "etc/init.d/rcS");
+    assert_eq!(link.evidence[1].line, Some(4));
+}
+
+#[test]
+fn telnetd_login_read_from_a_file_is_a_hard_coded_credential() {
+    // D-Link DIR-600L's /bin/telnetd.sh (Alpha Networks), with the value it reads.
+    let m = tree(&[
+        ("etc/alpha_config/image_sign", b"wrgn61_dlwbr_dir600L\n"),
+        (
+            "bin/telnetd.sh",
+            b"#!/bin/sh\nif [ -f \"/usr/bin/login\" ]; then\n\timage_sign=`cat /etc/alpha_config/image_sign`\n\ttelnetd -l /usr/bin/login -u Alphanetworks:$image_sign -i br0 &\nelse\n\ttelnetd &\nfi\n",
+        ),
+    ]);
+    let findings = run(&m);
+    let hard = of(&findings, "passwords.hardcoded");
+    assert_eq!(hard.len(), 1, "{hard:#?}");
+    let f = hard[0];
+    assert_eq!(
+        f.title,
+        "Hard-coded telnet login Alphanetworks/wrgn61_dlwbr_dir600L in bin/telnetd.sh (telnetd -u)"
+    );
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(
+        chain(f),
+        [
+            at("etc/alpha_config/image_sign", 1),
+            at("bin/telnetd.sh", 3),
+            at("bin/telnetd.sh", 4)
+        ]
+    );
+    assert_eq!(f.evidence[0].text.as_deref(), Some("wrgn61_dlwbr_dir600L"));
+    assert!(
+        f.rationale
+            .contains("etc/alpha_config/image_sign line 1 → bin/telnetd.sh line 3"),
+        "{}",
+        f.rationale
+    );
+    // Started at boot: the login works over the network.
+    let started = run_with(
+        &m,
+        Some(services(&[(
+            "telnetd",
+            "telnetd -l /usr/bin/login -u Alphanetworks:$image_sign -i br0",
+        )])),
+        &CheckOptions::default(),
+    );
+    let f = of(&started, "passwords.hardcoded")[0];
+    assert_eq!(f.severity, Severity::Critical);
+    assert_eq!(f.evidence.last().unwrap().path, "etc/init.d/telnetd");
+}
+
+#[test]
+fn chpasswd_from_nvram_defaults() {
+    let m = tree(&[
+        (
+            "etc/nvram.default",
+            b"http_username=admin\nhttp_passwd=s3cr3tpw\n" as &[u8],
+        ),
+        (
+            "usr/sbin/setpw.sh",
+            b"#!/bin/sh\nU=$(nvram get http_username)\necho \"$U:$(nvram get http_passwd)\" | chpasswd\n",
+        ),
+    ]);
+    let findings = run(&m);
+    let hard = of(&findings, "passwords.hardcoded");
+    // One finding: the default is reported in the chain that uses it, not again on its own.
+    assert_eq!(hard.len(), 1, "{hard:#?}");
+    let f = hard[0];
+    assert_eq!(
+        f.title,
+        "Hard-coded password for admin in usr/sbin/setpw.sh (password set by chpasswd)"
+    );
+    assert_eq!(f.severity, Severity::High);
+    assert_eq!(
+        chain(f),
+        [
+            at("etc/nvram.default", 1),
+            at("usr/sbin/setpw.sh", 2),
+            at("etc/nvram.default", 2),
+            at("usr/sbin/setpw.sh", 3)
+        ]
+    );
+}
+
+#[test]
+fn default_trees_and_empty_wifi_keys() {
+    let m = tree(&[
+        (
+            "etc/default.xml",
+            b"<config>\n<users>\n<user name=\"admin\" password=\"adm1nPw\" level=\"0\"/>\n</users>\n<wlan ssid=\"Home\" security=\"wpa2\" psk=\"\"/>\n</config>\n" as &[u8],
+        ),
+        (
+            "etc/defaults.json",
+            b"{\n  \"accounts\": [\n    {\n      \"username\": \"support\",\n      \"password\": \"supp0rtPw\"\n    }\n  ]\n}\n",
+        ),
+        ("etc/nvram.default", b"wl0_ssid=Home\nwl0_wpa_psk=\nhttp_passwd=\n"),
+    ]);
+    let findings = run(&m);
+    let mut got: Vec<(String, Severity, String, Option<usize>)> =
+        of(&findings, "passwords.hardcoded")
+            .iter()
+            .map(|f| {
+                (
+                    f.title.clone(),
+                    f.severity,
+                    f.evidence[0].path.clone(),
+                    f.evidence[0].line,
+                )
+            })
+            .collect();
+    got.sort_by(|a, b| (&a.2, a.3).cmp(&(&b.2, b.3)));
+    assert_eq!(
+        got,
+        [
+            (
+                "Default login password for admin in etc/default.xml (password): 'adm1nPw'".into(),
+                Severity::High,
+                "etc/default.xml".into(),
+                Some(3)
+            ),
+            (
+                "Empty default Wi-Fi pre-shared key in etc/default.xml (psk)".into(),
+                Severity::Medium,
+                "etc/default.xml".into(),
+                Some(5)
+            ),
+            (
+                "Default login password for support in etc/defaults.json (password): 'supp0rtPw'"
+                    .into(),
+                Severity::High,
+                "etc/defaults.json".into(),
+                Some(5)
+            ),
+            (
+                "Empty default Wi-Fi pre-shared key in etc/nvram.default (wl0_wpa_psk)".into(),
+                Severity::Medium,
+                "etc/nvram.default".into(),
+                Some(2)
+            ),
+            (
+                "Empty default login password in etc/nvram.default (http_passwd)".into(),
+                Severity::High,
+                "etc/nvram.default".into(),
+                Some(3)
+            ),
+        ],
+        "{findings:#?}"
+    );
+}
+
+#[test]
+fn boot_created_passwd_without_a_source_is_not_examined() {
+    let m = tree_with_links(
+        &[("etc/init.d/rcS", b"#!/bin/sh\nmount -a\n" as &[u8])],
+        &[("etc/passwd", "../var/passwd")],
+    );
+    let reason = "passwd is a link to /var/passwd, written at run time; no source found";
+    assert_eq!(not_examined(&m).as_deref(), Some(reason));
+    let findings = run(&m);
+    let coverage = of(&findings, "passwords.coverage");
+    assert_eq!(coverage.len(), 1, "{coverage:#?}");
+    assert_eq!(
+        coverage[0].title,
+        format!("Accounts not examined: {reason}")
+    );
+    assert_eq!(coverage[0].severity, Severity::Info);
+    assert_eq!(
+        coverage[0].evidence[0].text.as_deref(),
+        Some("etc/passwd -> ../var/passwd")
+    );
+
+    // A program that writes it (its strings: the path, then a literal group line) is cited, but
+    // the passwords it writes are still not in the image.
+    let mut cfm = b"\x7fELF\x01\x02\x01\0\0\0\0\0\0\0\0\0".to_vec();
+    cfm.resize(0x100, 0);
+    let offset = cfm.len();
+    cfm.extend_from_slice(
+        b"/etc/passwd\0admin\0Administrator\0support\0/etc/group\0root::0:root,admin,support\0",
+    );
+    let m = tree_with_links(&[("bin/cfm", &cfm)], &[("etc/passwd", "../var/passwd")]);
+    let reason = not_examined(&m).expect("not examined");
+    assert!(
+        reason.starts_with(&format!(
+            "passwd is a link to /var/passwd, written at run time; written by bin/cfm (strings at {offset:#x}: /etc/passwd, admin, Administrator, support"
+        )),
+        "{reason}"
+    );
+    let findings = run(&m);
+    let f = of(&findings, "passwords.coverage")[0];
+    assert_eq!(f.evidence[1].path, "bin/cfm");
+    assert_eq!(f.evidence[1].offset, Some(offset as u64));
+
+    // A copy from a file of the image that is not named like an account file is parsed as one.
+    let m = tree_with_links(
+        &[
+            (
+                "etc/pw.def",
+                b"root:$1$$iC.dUsGpxNNJGeOm1dFio/:0:0:root:/:/bin/sh\n" as &[u8],
+            ),
+            ("etc/init.d/rcS", b"#!/bin/sh\ncp /etc/pw.def /var/passwd\n"),
+        ],
+        &[("etc/passwd", "../var/passwd")],
+    );
+    assert_eq!(not_examined(&m), None);
+    let findings = run(&m);
+    let cracked = of(&findings, "passwords.default");
+    assert_eq!(cracked.len(), 1, "{findings:#?}");
+    assert_eq!(
+        chain(cracked[0]),
+        [at("etc/pw.def", 1), at("etc/init.d/rcS", 2)]
+    );
+}
+
+#[test]
+fn unresolved_templates_comments_and_kernel_options_are_not_credentials() {
+    let m = tree(&[
+        (
+            "etc/init.d/S50setup",
+            b"#!/bin/sh\n# password=commented\n# echo \"root:toor\" | chpasswd\nPASSWORD=$PASSWORD\necho \"root:$PASSWORD\" | chpasswd\nPW=$(get_pw)\ntelnetd -u admin:$PW &\ntelnetd -u admin:`cat /etc/absent` &\nprintf 'password=%s' \"$1\" > /tmp/x.conf\n" as &[u8],
+        ),
+        ("etc/default.conf", b"# password=secret\npassword=%s\nwpa_psk=$PSK\n"),
+        ("etc/kernel-default.config", b"CONFIG_CRYPTO_USER_API_PASS=y\nCONFIG_SOME_PASSWORD=\"abc\"\n"),
+        ("usr/share/doc/app/README.default", b"password=changeme\n"),
+    ]);
+    let findings = run(&m);
+    for check in [
+        "passwords.hardcoded",
+        "passwords.default",
+        "passwords.empty",
+    ] {
+        assert!(of(&findings, check).is_empty(), "{check}: {findings:#?}");
+    }
+}
+
+#[test]
+fn passwd_deleted_at_boot_is_an_empty_password() {
+    let m = tree(&[(
+        "etc/init.d/rcS",
+        b"#!/bin/sh\n/bin/passwd -d root\n" as &[u8],
+    )]);
+    let findings = run(&m);
+    let empty = of(&findings, "passwords.empty");
+    assert_eq!(empty.len(), 1, "{findings:#?}");
+    assert_eq!(chain(empty[0]), [at("etc/init.d/rcS", 2)]);
 }
