@@ -64,16 +64,59 @@ fn how(s: &Service) -> String {
                 )
             }
         }
-        StartedBy::BootScript { script } => format!("started at boot by {script}"),
-        StartedBy::Program { binary } => format!(
-            "launched by {binary} (command string; the condition under which it runs is not visible)"
-        ),
+        StartedBy::BootScript { script, via, .. } => {
+            let from = via
+                .iter()
+                .filter(|v| v.path != *script)
+                .map(|v| v.path.as_str())
+                .collect::<Vec<_>>();
+            let from = if from.is_empty() {
+                String::new()
+            } else {
+                format!(" (reached from {})", from.join(" → "))
+            };
+            format!("started at boot by {script}{from}{}", when(s))
+        }
+        StartedBy::Program { binary, launcher } => match launcher {
+            Some(l) if l.enablement() == Enablement::Yes => format!(
+                "launched by {binary}, which is {} (command string in {binary}; the condition \
+                 under which {binary} runs it is inside the program)",
+                how(l)
+            ),
+            _ => format!(
+                "launched by {binary} (command string; the condition under which it runs is not \
+                 visible)"
+            ),
+        },
     }
 }
 
-/// The evidence of a service: its start line, and the start link for init scripts.
+/// ` when A and B` for a start that depends on conditions, else nothing.
+fn when(s: &Service) -> String {
+    let c = s.conditions();
+    if c.is_empty() {
+        return String::new();
+    }
+    let words: Vec<&str> = c.iter().map(|c| c.meaning.as_str()).collect();
+    format!(" when {}", words.join(" and "))
+}
+
+/// The evidence of a service: its start line, the start link for init scripts, the lines that
+/// lead to a boot script and the conditions tested, and how a launching program is started.
 fn service_evidence(cx: &Context<'_>, s: &Service) -> Vec<Evidence> {
     let mut ev = vec![s.evidence.clone()];
+    match &s.started_by {
+        StartedBy::BootScript { via, .. } => ev.extend(via.iter().cloned()),
+        StartedBy::Program {
+            launcher: Some(l), ..
+        } => ev.extend(service_evidence(cx, l)),
+        _ => {}
+    }
+    for c in s.conditions() {
+        if !ev.contains(&c.evidence) {
+            ev.push(c.evidence.clone());
+        }
+    }
     if let StartedBy::InitScript {
         link: Some(link), ..
     } = &s.started_by

@@ -7,13 +7,16 @@
 //! vendor scripts, so the reader tokenises each logical line (quotes, `;`, `&&`, `|`, `$( )`,
 //! backticks), drops shell keywords and helpers, resolves `$VAR` from the script's own top-level
 //! assignments and recognises the launcher idioms (`start-stop-daemon -x`, `service_start`,
-//! `procd_set_param command`, `busybox APPLET`). It never executes anything and never follows a
-//! sourced file more than one level deep.
+//! `procd_set_param command`, `busybox APPLET`). Boot scripts are followed as the shell would
+//! run them — sourced files, functions where they are called, scripts run by path or bare name,
+//! `/etc/profile` of a console login shell — keeping the `if`/`case`/`&&`/`||` conditions around
+//! each start ([`Condition`]; see `walk`). It never executes anything; depth, files, lines and
+//! line length are bounded.
 //!
 //! Vendor firmware often starts its daemons from a monolithic program (TP-Link's `cos`, Broadcom's
 //! `cfm`) rather than from scripts; for those, command strings embedded in ELF files
-//! (`"tddp &"`, `"dropbear -p %d …"`) are recorded as [`StartedBy::Program`], whose start
-//! condition firmware alone cannot tell.
+//! (`"tddp &"`, `"dropbear -p %d …"`) are recorded as [`StartedBy::Program`]: started at boot
+//! when the program itself is (its launcher kept), under a condition inside the program.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
