@@ -848,7 +848,7 @@ impl Check for RootDaemons {
         "services.root_user"
     }
     fn title(&self) -> &'static str {
-        "Network daemons configured to run as root (inetd, xinetd, systemd)"
+        "Network daemons configured to run as root (inetd, xinetd, systemd, boa.conf)"
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.6-7"]
@@ -888,6 +888,52 @@ impl Check for RootDaemons {
             );
             f = f.with_evidence(s.evidence.clone());
             out.push(f);
+        }
+        // Web servers whose own configuration keeps root (`User root` in boa.conf).
+        for s in services(cx) {
+            if s.enablement() == Enablement::No || !matches!(s.program.as_str(), "boa") {
+                continue;
+            }
+            let Some(root) = root_of(cx, &s.evidence) else {
+                continue;
+            };
+            let conf = s
+                .option("-c")
+                .map(|d| format!("{}/boa.conf", d.trim_matches('/')))
+                .into_iter()
+                .chain(["etc/boa/boa.conf".to_string(), "etc/boa.conf".to_string()])
+                .find(|p| root.get(p).is_some());
+            let Some(conf) = conf else { continue };
+            let Some(found) = find_line(root, &conf, |l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some("User") && matches!(w.next(), Some("root" | "0"))
+            }) else {
+                continue;
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Low,
+                format!("{} runs as root ({})", s.program, how(s)),
+                format!(
+                    "{conf} tells {} to keep running as root (`{}`) instead of switching to an \
+                     unprivileged user after binding its port: a flaw in the web server or its \
+                     CGI programs gives the attacker the whole device.",
+                    s.program, found.1
+                ),
+                format!(
+                    "Set `User` in {conf} to a dedicated unprivileged account (boa switches to \
+                     it after binding the port)."
+                ),
+            );
+            f = f.with_evidence(line_evidence(root, &conf, found));
+            for ev in service_evidence(cx, s) {
+                f = f.with_evidence(ev);
+            }
+            out.push(f);
+            if out.len() > MAX_FINDINGS {
+                break;
+            }
         }
         cap(out, self.id(), self.provisions())
     }

@@ -250,15 +250,24 @@ fn telnet_started_from_profile_under_a_flash_setting() {
             r,
             "etc/profile",
             0o644,
-            b"GETMIB=\"flash get\"\neval `$GETMIB ENABLE_ECFLAG`\nif [ \"$ENABLE_ECFLAG\" = '0' ]; then\n       telnetd.sh\nfi\n",
+            b"GETMIB=\"flash get\"\neval `$GETMIB ENABLE_ECFLAG`\nif [ \"$ENABLE_ECFLAG\" = '0' ]; then\n       telnetd.sh\nfi\nboa\n",
         )
         .file(
             r,
             "bin/telnetd.sh",
             0o755,
             b"#!/bin/sh\ntelnetd -l /usr/bin/login -i br0 &\n",
-        );
+        )
+        .file(r, "bin/boa", 0o755, b"\x7fELF")
+        .file(r, "etc/boa/boa.conf", 0o644, b"Port 80\n# User nobody\nUser root\nGroup root\n");
     let img = Image::new(b.build());
+    let root = img.run(&RootDaemons);
+    assert_eq!(root.len(), 1, "{root:#?}");
+    assert!(root[0]
+        .title
+        .starts_with("boa runs as root (started at boot by etc/profile"));
+    assert_eq!(root[0].evidence[0].path, "etc/boa/boa.conf");
+    assert_eq!(root[0].evidence[0].line, Some(3));
     let f = img.run(&RemoteLogin);
     assert_eq!(f.len(), 1, "{f:#?}");
     assert_eq!(f[0].severity, Severity::High);

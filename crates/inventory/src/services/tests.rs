@@ -707,3 +707,31 @@ fn boot_script_lines_are_bounded() {
     assert!(s.notes.iter().any(|n| n.contains("longer than")));
     assert_eq!(one(&s, "telnetd").evidence.line, Some(3));
 }
+
+#[test]
+fn case_on_a_known_argument_takes_the_first_matching_branch_only() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/utelnetd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/snmpd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\nsh /etc/svc start\n",
+        )
+        .file(
+            r,
+            "etc/svc",
+            0o644,
+            b"case \"$1\" in\n  st*) dropbear ;;\n  start) snmpd ;;\n  *) utelnetd ;;\nesac\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let dropbear = one(&s, "dropbear");
+    assert!(dropbear.conditions().is_empty(), "$1 is known");
+    assert_eq!(script_of(dropbear).1, vec![("etc/init.d/rcS", Some(2))]);
+    assert!(s.started("snmpd").next().is_none());
+    assert!(s.started("utelnetd").next().is_none());
+}

@@ -67,11 +67,13 @@ enum Branch {
 enum Block {
     /// `if`: the condition of the branch being read (`None` once it cannot be told).
     If(Option<Condition>),
-    /// `case WORD in`: the word described, its known value, and the branch being read.
+    /// `case WORD in`: the word described, its known value, the branch being read, and whether
+    /// a branch already matched the known value (later ones are then not taken).
     Case {
         subject: String,
         value: Option<String>,
         branch: Branch,
+        matched: bool,
     },
     /// `while`/`until`/`for` … `done`.
     Loop(Option<Condition>),
@@ -166,11 +168,18 @@ impl Collector<'_, '_> {
                 subject,
                 value,
                 branch,
+                matched,
             }) = blocks.last_mut()
             {
                 if let Some(pattern) = case_pattern(rest) {
-                    *branch = match case_branch(subject, value.as_deref(), &pattern) {
+                    let taken = case_branch(subject, value.as_deref(), &pattern);
+                    *branch = match taken {
+                        _ if *matched => Branch::Dead,
                         None => Branch::Dead,
+                        Some(None) => {
+                            *matched = true;
+                            Branch::Live(None)
+                        }
                         Some(meaning) => Branch::Live(meaning.map(|meaning| Condition {
                             meaning,
                             evidence: self.evidence(path, *n, line),
@@ -271,6 +280,7 @@ impl Collector<'_, '_> {
                         subject: operand(&word, scope),
                         value: (!expanded.contains('$')).then_some(expanded),
                         branch: Branch::Outside,
+                        matched: false,
                     });
                     continue;
                 }
