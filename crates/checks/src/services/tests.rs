@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use iotassay_inventory::testing::{unix_root, ManifestBuilder};
+use iotassay_inventory::testing::{profile_telnet_layout, unix_root, ManifestBuilder};
 use iotassay_inventory::{inventory, FileTree, Inventory};
 use iotassay_unpack::{Manifest, Options};
 
@@ -241,25 +241,19 @@ fn tplink_tddp_launched_by_cos_at_boot_is_high() {
 fn telnet_started_from_profile_under_a_flash_setting() {
     let mut b = ManifestBuilder::new("fw.bin");
     let r = unix_root(&mut b, "squashfs", 0);
-    b.file(r, "bin/busybox", 0o755, b"\x7fELF")
-        .symlink(r, "sbin/init", "../bin/busybox")
-        .symlink(r, "bin/sh", "busybox")
-        .symlink(r, "usr/bin/telnetd", "../../bin/busybox")
-        .file(r, "etc/passwd", 0o644, b"root:abSQTPcIskFGc:0:0:root:/:/bin/sh\n")
-        .file(
-            r,
-            "etc/profile",
-            0o644,
-            b"GETMIB=\"flash get\"\neval `$GETMIB ENABLE_ECFLAG`\nif [ \"$ENABLE_ECFLAG\" = '0' ]; then\n       telnetd.sh\nfi\nboa\n",
-        )
-        .file(
-            r,
-            "bin/telnetd.sh",
-            0o755,
-            b"#!/bin/sh\ntelnetd -l /usr/bin/login -i br0 &\n",
-        )
-        .file(r, "bin/boa", 0o755, b"\x7fELF")
-        .file(r, "etc/boa/boa.conf", 0o644, b"Port 80\n# User nobody\nUser root\nGroup root\n");
+    profile_telnet_layout(&mut b, r);
+    b.file(
+        r,
+        "etc/passwd",
+        0o644,
+        b"root:abSQTPcIskFGc:0:0:root:/:/bin/sh\n",
+    )
+    .file(
+        r,
+        "etc/boa/boa.conf",
+        0o644,
+        b"Port 80\n# User nobody\nUser root\nGroup root\n",
+    );
     let img = Image::new(b.build());
     let root = img.run(&RootDaemons);
     assert_eq!(root.len(), 1, "{root:#?}");
@@ -279,8 +273,9 @@ fn telnet_started_from_profile_under_a_flash_setting() {
         f[0].title
     );
     assert!(
-        f[0].title
-            .ends_with("and the flash setting ENABLE_ECFLAG is `0`"),
+        f[0].title.ends_with(
+            "and the flash setting ENABLE_ECFLAG is `0` and the file /usr/bin/login exists"
+        ),
         "{}",
         f[0].title
     );
@@ -292,10 +287,11 @@ fn telnet_started_from_profile_under_a_flash_setting() {
     assert_eq!(
         ev,
         vec![
-            ("bin/telnetd.sh", Some(2)),
+            ("bin/telnetd.sh", Some(4)),
             ("sbin/init", None),
-            ("etc/profile", Some(4)),
-            ("etc/profile", Some(3)),
+            ("etc/profile", Some(6)),
+            ("etc/profile", Some(5)),
+            ("bin/telnetd.sh", Some(3)),
         ]
     );
     assert_eq!(

@@ -3,7 +3,7 @@ use std::sync::LazyLock;
 use iotassay_unpack::{Manifest, Options};
 
 use super::*;
-use crate::testing::{unix_root, ManifestBuilder};
+use crate::testing::{profile_telnet_layout, unix_root, ManifestBuilder};
 use crate::tree::FileTree;
 
 fn services_of(m: &Manifest) -> Services {
@@ -536,23 +536,7 @@ UPNP=`cfg get upnp_on`\nif [ \"$UPNP\" != 0 ]; then miniupnpd; fi\n",
 fn profile_of_a_busybox_default_console_and_a_flash_setting() {
     let mut b = ManifestBuilder::new("fw.bin");
     let r = unix_root(&mut b, "squashfs", 0);
-    b.file(r, "bin/busybox", 0o755, b"\x7fELF")
-        .symlink(r, "sbin/init", "../bin/busybox")
-        .symlink(r, "bin/sh", "busybox")
-        .symlink(r, "usr/bin/telnetd", "../../bin/busybox")
-        .file(r, "bin/boa", 0o755, b"\x7fELF")
-        .file(
-            r,
-            "etc/profile",
-            0o644,
-            b"ifconfig lo 127.0.0.1\n# start telnetd for ATE\nGETMIB=\"flash get\"\neval `$GETMIB ENABLE_ECFLAG`\nif [ \"$ENABLE_ECFLAG\" = '0' ]; then\n       telnetd.sh\nfi\nboa\n",
-        )
-        .file(
-            r,
-            "bin/telnetd.sh",
-            0o755,
-            b"#!/bin/sh\nimage_sign=`cat /etc/alpha_config/image_sign`\nif [ -f \"/usr/bin/login\" ]; then\n\ttelnetd -l \"/usr/bin/login\" -u Alphanetworks:$image_sign -i br0 &\nelse\n\ttelnetd &\nfi\n",
-        );
+    profile_telnet_layout(&mut b, r);
     let m = b.build();
     let s = services_of(&m);
     let telnetd = one(&s, "telnetd");
