@@ -342,6 +342,17 @@ fn hostile_scripts_do_not_panic_and_are_bounded() {
         let _ = function_name(t);
         let _ = case_pattern(t);
         let _ = expand(t, &HashMap::new());
+        let _ = joined_commands(t);
+    }
+    for (pattern, value, matches) in [
+        ("st*", "start", true),
+        ("*é*", "aéb", true),
+        ("a*é", "aé", true),
+        ("*b", "é", false),
+        ("é*é", "é", false),
+        ("x", "x", true),
+    ] {
+        assert_eq!(walk::glob(pattern, value), matches, "{pattern} {value}");
     }
     assert_eq!(excerpt(&"é".repeat(500)).chars().count(), MAX_EXCERPT + 1);
 }

@@ -773,19 +773,17 @@ fn case_branch(subject: &str, value: Option<&str>, pattern: &str) -> Option<Opti
 }
 
 /// A `case` pattern with `*` wildcards matches a value.
-fn glob(pattern: &str, value: &str) -> bool {
+pub(super) fn glob(pattern: &str, value: &str) -> bool {
     let parts: Vec<&str> = pattern.split('*').collect();
     if parts.len() == 1 {
         return pattern == value;
     }
     let (first, last) = (parts[0], parts[parts.len() - 1]);
-    if !value.starts_with(first) || value.len() < first.len() + last.len() {
+    if !value.starts_with(first) || !value.ends_with(last) || value.len() < first.len() + last.len()
+    {
         return false;
     }
     let mut rest = &value[first.len()..value.len() - last.len()];
-    if !value.ends_with(last) {
-        return false;
-    }
     for mid in &parts[1..parts.len() - 1] {
         match rest.find(mid) {
             Some(p) => rest = &rest[p + mid.len()..],
