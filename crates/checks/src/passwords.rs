@@ -424,6 +424,10 @@ fn password_key(key: &str, uci: bool) -> bool {
         "file", "path", "length", "len", "min", "max", "type", "mode", "prompt", "policy",
         "enable", "encod", "hash", "crypt", "dir",
     ];
+    // A Kconfig symbol (`CONFIG_PPP_PASSWORD=y`, `CONFIG_FOO_PASS="…"`) configures a build.
+    if key.starts_with("CONFIG_") {
+        return false;
+    }
     let words = key_words(key);
     // `CONFIG_…_PASS` is a kernel or BusyBox build option (Kconfig), not a setting.
     if key.starts_with("CONFIG_")

@@ -3,7 +3,10 @@
 //! What the firmware shows about sensing and erasing data, as facts (Info):
 //! - sensing capabilities — camera (V4L2 `videodev`, `uvcvideo`, `gspca*`, `/dev/video*`, camera
 //!   streaming daemons), audio capture (ALSA `snd-*` modules and `/dev/snd`, `/dev/dsp`; these may
-//!   only play sound), location (`gpsd`, GNSS modules): 5.8-3 asks that they be documented;
+//!   only play sound), location (`gpsd`, GNSS modules): 5.8-3 asks that they be documented. A
+//!   device node alone is no evidence (an SDK's `makedevs` device table creates `/dev/video0` on
+//!   boards without a camera): it counts with a driver or program of its kind, or with a file that
+//!   names it (a program opening `/dev/video%d`), which is then cited;
 //! - a factory-reset path (OpenWrt `firstboot`/`jffs2reset`, the reset-button handler, `mtd erase`
 //!   of the data partition, vendor reset scripts and pages): 5.11-1 asks for a simple way to erase
 //!   user data. Its absence is reported as Info too: the reset may live in a binary or in the
@@ -85,6 +88,18 @@ fn sense_of_device(path: &str) -> Option<(Sense, &'static str)> {
     }
 }
 
+/// Files bigger than this are not searched for a device node's path.
+const MAX_USER_SCAN: usize = 32 << 20;
+
+/// What a program that opens a device node names: `/dev/video` for `dev/video0`, `/dev/snd/` for
+/// ALSA's nodes (named by pattern, `/dev/snd/pcmC%iD%ic`).
+fn device_needle(path: &str) -> String {
+    if path.starts_with("dev/snd/") {
+        return "/dev/snd/".into();
+    }
+    format!("/{}", path.trim_end_matches(|c: char| c.is_ascii_digit()))
+}
+
 /// Camera, microphone and location capabilities (Info).
 pub struct Sensing;
 
@@ -100,11 +115,22 @@ impl Check for Sensing {
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut seen: BTreeMap<Sense, Vec<Evidence>> = BTreeMap::new();
+        // Device nodes, kept only when something drives or opens them: an SDK's device table
+        // (`makedevs`) creates /dev/video0 on boards that have no camera at all.
+        let mut nodes: Vec<(Sense, Evidence, String)> = Vec::new();
         for root in cx.tree.roots() {
             for f in root.files() {
                 let name = f.path.rsplit('/').next().unwrap_or(f.path);
                 let hit = match f.node.kind {
-                    NodeKind::CharDevice if f.path.starts_with("dev/") => sense_of_device(f.path),
+                    NodeKind::CharDevice if f.path.starts_with("dev/") => {
+                        if let Some((sense, what)) = sense_of_device(f.path) {
+                            if nodes.len() < MAX_EVIDENCE {
+                                let ev = root.evidence(f.path, None, None, Some(what.to_string()));
+                                nodes.push((sense, ev, device_needle(f.path)));
+                            }
+                        }
+                        None
+                    }
                     NodeKind::File | NodeKind::Payload | NodeKind::Symlink => sense_of_file(name),
                     _ => None,
                 };
@@ -112,6 +138,61 @@ impl Check for Sensing {
                     let list = seen.entry(sense).or_default();
                     if list.len() < MAX_EVIDENCE {
                         list.push(root.evidence(f.path, None, None, Some(what.to_string())));
+                    }
+                }
+            }
+        }
+        // A node counts with a driver or program of its kind, or with a file that names it.
+        let unsupported: Vec<String> = {
+            let mut n: Vec<String> = nodes
+                .iter()
+                .filter(|(sense, _, _)| !seen.contains_key(sense))
+                .map(|(_, _, needle)| needle.clone())
+                .collect();
+            n.sort();
+            n.dedup();
+            n
+        };
+        let users: Vec<(String, Evidence)> = if unsupported.is_empty() {
+            Vec::new()
+        } else {
+            let files = filescan::root_files(cx);
+            filescan::par_scan(&files, |f| {
+                if f.path.starts_with("dev/") || f.data.len() > MAX_USER_SCAN {
+                    return Vec::new();
+                }
+                unsupported
+                    .iter()
+                    .filter_map(|needle| {
+                        let (offset, text) = filescan::strings_around(f.data, needle.as_bytes(), 4)
+                            .into_iter()
+                            .next()?;
+                        let ev = if filescan::is_text(f.data) {
+                            let line = f.data[..offset as usize]
+                                .iter()
+                                .filter(|&&b| b == b'\n')
+                                .count();
+                            f.evidence(Some(line + 1), None, &text)
+                        } else {
+                            f.evidence(None, Some(offset), &text)
+                        };
+                        Some((needle.clone(), ev))
+                    })
+                    .collect()
+            })
+        };
+        for (sense, ev, needle) in nodes {
+            let driven = seen.contains_key(&sense);
+            let user = users.iter().find(|(n, _)| *n == needle).map(|(_, e)| e);
+            if !driven && user.is_none() {
+                continue;
+            }
+            let list = seen.entry(sense).or_default();
+            if list.len() + 2 <= MAX_EVIDENCE {
+                list.push(ev);
+                if let Some(u) = user {
+                    if !list.contains(u) {
+                        list.push(u.clone());
                     }
                 }
             }
@@ -342,7 +423,8 @@ mod tests {
         let titles: Vec<&str> = f.iter().map(|f| f.title.as_str()).collect();
         assert_eq!(f.len(), 3, "{titles:?}");
         assert!(titles[0].contains("camera"));
-        assert_eq!(f[0].evidence.len(), 2);
+        assert_eq!(f[0].evidence.len(), 2, "the V4L2 module drives /dev/video0");
+        assert_eq!(f[0].evidence[1].path, "dev/video0");
         assert!(titles[1].contains("audio"));
         assert!(titles[2].contains("location"));
         assert!(f.iter().all(|f| f.severity == Severity::Info));
@@ -353,6 +435,63 @@ mod tests {
             "No factory-reset mechanism found in the firmware"
         );
         assert_eq!(r[0].severity, Severity::Info);
+    }
+
+    /// An SDK's device table creates camera and sound nodes on boards without either: no
+    /// finding without a driver, module or program that uses them.
+    #[test]
+    fn bare_device_nodes_are_not_sensors() {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0);
+        b.device(r, "dev/video0", false, 81, 0)
+            .device(r, "dev/dsp", false, 14, 3)
+            .device(r, "dev/snd/pcmC0D0c", false, 116, 24)
+            .file(r, "usr/bin/httpd", 0o755, b"\x7fELF\0/dev/mtdblock3\0")
+            .file(
+                r,
+                "etc/device_table.txt",
+                0o644,
+                b"/dev/mem c 640 0 0 1 1\n",
+            );
+        let m = b.build();
+        assert!(run_on(&Sensing, &m).is_empty());
+    }
+
+    /// The same node with a program that opens it is a camera; the program is the evidence.
+    #[test]
+    fn device_node_with_a_program_that_opens_it() {
+        let mut b = ManifestBuilder::new("fw.bin");
+        let r = unix_root(&mut b, "squashfs", 0);
+        b.device(r, "dev/video0", false, 81, 0)
+            .device(r, "dev/dsp", false, 14, 3)
+            .file(
+                r,
+                "usr/bin/streamer",
+                0o755,
+                b"\x7fELF\0\0\0open /dev/video%d failed\0",
+            );
+        let m = b.build();
+        let f = run_on(&Sensing, &m);
+        assert_eq!(
+            f.len(),
+            1,
+            "{:?}",
+            f.iter().map(|f| &f.title).collect::<Vec<_>>()
+        );
+        assert!(f[0].title.contains("camera"));
+        let paths: Vec<(&str, Option<u64>)> = f[0]
+            .evidence
+            .iter()
+            .map(|e| (e.path.as_str(), e.offset))
+            .collect();
+        assert_eq!(
+            paths,
+            vec![("dev/video0", None), ("usr/bin/streamer", Some(7))]
+        );
+        assert_eq!(
+            f[0].evidence[1].text.as_deref(),
+            Some("open /dev/video%d failed")
+        );
     }
 
     #[test]

@@ -64,16 +64,59 @@ fn how(s: &Service) -> String {
                 )
             }
         }
-        StartedBy::BootScript { script } => format!("started at boot by {script}"),
-        StartedBy::Program { binary } => format!(
-            "launched by {binary} (command string; the condition under which it runs is not visible)"
-        ),
+        StartedBy::BootScript { script, via, .. } => {
+            let from = via
+                .iter()
+                .filter(|v| v.path != *script)
+                .map(|v| v.path.as_str())
+                .collect::<Vec<_>>();
+            let from = if from.is_empty() {
+                String::new()
+            } else {
+                format!(" (reached from {})", from.join(" → "))
+            };
+            format!("started at boot by {script}{from}{}", when(s))
+        }
+        StartedBy::Program { binary, launcher } => match launcher {
+            Some(l) if l.enablement() == Enablement::Yes => format!(
+                "launched by {binary}, which is {} (command string in {binary}; the condition \
+                 under which {binary} runs it is inside the program)",
+                how(l)
+            ),
+            _ => format!(
+                "launched by {binary} (command string; the condition under which it runs is not \
+                 visible)"
+            ),
+        },
     }
 }
 
-/// The evidence of a service: its start line, and the start link for init scripts.
+/// ` when A and B` for a start that depends on conditions, else nothing.
+fn when(s: &Service) -> String {
+    let c = s.conditions();
+    if c.is_empty() {
+        return String::new();
+    }
+    let words: Vec<&str> = c.iter().map(|c| c.meaning.as_str()).collect();
+    format!(" when {}", words.join(" and "))
+}
+
+/// The evidence of a service: its start line, the start link for init scripts, the lines that
+/// lead to a boot script and the conditions tested, and how a launching program is started.
 fn service_evidence(cx: &Context<'_>, s: &Service) -> Vec<Evidence> {
     let mut ev = vec![s.evidence.clone()];
+    match &s.started_by {
+        StartedBy::BootScript { via, .. } => ev.extend(via.iter().cloned()),
+        StartedBy::Program {
+            launcher: Some(l), ..
+        } => ev.extend(service_evidence(cx, l)),
+        _ => {}
+    }
+    for c in s.conditions() {
+        if !ev.contains(&c.evidence) {
+            ev.push(c.evidence.clone());
+        }
+    }
     if let StartedBy::InitScript {
         link: Some(link), ..
     } = &s.started_by
@@ -805,7 +848,7 @@ impl Check for RootDaemons {
         "services.root_user"
     }
     fn title(&self) -> &'static str {
-        "Network daemons configured to run as root (inetd, xinetd, systemd)"
+        "Network daemons configured to run as root (inetd, xinetd, systemd, boa.conf)"
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.6-7"]
@@ -845,6 +888,52 @@ impl Check for RootDaemons {
             );
             f = f.with_evidence(s.evidence.clone());
             out.push(f);
+        }
+        // Web servers whose own configuration keeps root (`User root` in boa.conf).
+        for s in services(cx) {
+            if s.enablement() == Enablement::No || !matches!(s.program.as_str(), "boa") {
+                continue;
+            }
+            let Some(root) = root_of(cx, &s.evidence) else {
+                continue;
+            };
+            let conf = s
+                .option("-c")
+                .map(|d| format!("{}/boa.conf", d.trim_matches('/')))
+                .into_iter()
+                .chain(["etc/boa/boa.conf".to_string(), "etc/boa.conf".to_string()])
+                .find(|p| root.get(p).is_some());
+            let Some(conf) = conf else { continue };
+            let Some(found) = find_line(root, &conf, |l| {
+                let mut w = l.split_whitespace();
+                w.next() == Some("User") && matches!(w.next(), Some("root" | "0"))
+            }) else {
+                continue;
+            };
+            let mut f = Finding::new(
+                self.id(),
+                self.provisions(),
+                Severity::Low,
+                format!("{} runs as root ({})", s.program, how(s)),
+                format!(
+                    "{conf} tells {} to keep running as root (`{}`) instead of switching to an \
+                     unprivileged user after binding its port: a flaw in the web server or its \
+                     CGI programs gives the attacker the whole device.",
+                    s.program, found.1
+                ),
+                format!(
+                    "Set `User` in {conf} to a dedicated unprivileged account (boa switches to \
+                     it after binding the port)."
+                ),
+            );
+            f = f.with_evidence(line_evidence(root, &conf, found));
+            for ev in service_evidence(cx, s) {
+                f = f.with_evidence(ev);
+            }
+            out.push(f);
+            if out.len() > MAX_FINDINGS {
+                break;
+            }
         }
         cap(out, self.id(), self.provisions())
     }

@@ -7,13 +7,16 @@
 //! vendor scripts, so the reader tokenises each logical line (quotes, `;`, `&&`, `|`, `$( )`,
 //! backticks), drops shell keywords and helpers, resolves `$VAR` from the script's own top-level
 //! assignments and recognises the launcher idioms (`start-stop-daemon -x`, `service_start`,
-//! `procd_set_param command`, `busybox APPLET`). It never executes anything and never follows a
-//! sourced file more than one level deep.
+//! `procd_set_param command`, `busybox APPLET`). Boot scripts are followed as the shell would
+//! run them — sourced files, functions where they are called, scripts run by path or bare name,
+//! `/etc/profile` of a console login shell — keeping the `if`/`case`/`&&`/`||` conditions around
+//! each start ([`Condition`]; see `walk`). It never executes anything; depth, files, lines and
+//! line length are bounded.
 //!
 //! Vendor firmware often starts its daemons from a monolithic program (TP-Link's `cos`, Broadcom's
 //! `cfm`) rather than from scripts; for those, command strings embedded in ELF files
-//! (`"tddp &"`, `"dropbear -p %d …"`) are recorded as [`StartedBy::Program`], whose start
-//! condition firmware alone cannot tell.
+//! (`"tddp &"`, `"dropbear -p %d …"`) are recorded as [`StartedBy::Program`]: started at boot
+//! when the program itself is (its launcher kept), under a condition inside the program.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -62,11 +65,34 @@ pub enum StartedBy {
         #[serde(default)]
         server_started: Option<bool>,
     },
-    /// `rc.local`, `rcS` or another boot shell script run directly.
-    BootScript { script: String },
+    /// `rc.local`, `rcS`, `/etc/profile` or another shell script run at boot, reached through
+    /// `via` (the lines that lead to it from the boot entry, outermost first: an inittab line,
+    /// the `telnetd.sh` line of `/etc/profile`…) and started only when every one of `conditions`
+    /// holds (none: unconditionally).
+    BootScript {
+        script: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        via: Vec<Evidence>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        conditions: Vec<Condition>,
+    },
     /// A command string inside a program or library (`"tddp &"` in TP-Link's `cos`): the program
-    /// launches it under conditions the firmware does not show.
-    Program { binary: String },
+    /// launches it under conditions the firmware does not show. `launcher` is how the program
+    /// itself is started at boot, when the image shows it (then the launch happens at boot).
+    Program {
+        binary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        launcher: Option<Box<Service>>,
+    },
+}
+
+/// A test a start depends on: the `if`, `case`, `&&` or `||` around it, as written and in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Condition {
+    /// What must hold, in words: `the flash setting ENABLE_ECFLAG is 0`.
+    pub meaning: String,
+    /// The line that tests it (`if [ "$ENABLE_ECFLAG" = '0' ]; then`).
+    pub evidence: Evidence,
 }
 
 /// Whether a start is shown to happen at boot.
@@ -120,7 +146,22 @@ impl Service {
                 Some(true) => Enablement::Yes,
                 _ => Enablement::Unknown,
             },
-            StartedBy::Program { .. } => Enablement::Unknown,
+            StartedBy::Program { launcher, .. } => match launcher {
+                Some(l) if l.enablement() == Enablement::Yes => Enablement::Yes,
+                _ => Enablement::Unknown,
+            },
+        }
+    }
+
+    /// The conditions the start depends on (outermost first), and for a launch by a program the
+    /// conditions of the program's own start.
+    pub fn conditions(&self) -> &[Condition] {
+        match &self.started_by {
+            StartedBy::BootScript { conditions, .. } => conditions,
+            StartedBy::Program {
+                launcher: Some(l), ..
+            } => l.conditions(),
+            _ => &[],
         }
     }
 
@@ -322,17 +363,46 @@ fn strip_comment(line: &str) -> &str {
 /// Simple commands of a logical line: split on `;`, `&&`, `||`, `|`, `&`, parentheses, braces,
 /// backticks and `$(`, outside quotes; each command as words with quotes removed.
 pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
+    joined_commands(line).into_iter().map(|(_, w)| w).collect()
+}
+
+/// What joins a simple command to the one before it on its line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Joiner {
+    /// The first command, or one after `;`, `&`, a parenthesis, brace or substitution.
+    Sequence,
+    /// After `&&`: runs only when the previous command succeeded.
+    And,
+    /// After `||`: runs only when the previous command failed.
+    Or,
+    /// After `|`.
+    Pipe,
+}
+
+/// [`simple_commands`] with the [`Joiner`] before each command.
+pub fn joined_commands(line: &str) -> Vec<(Joiner, Vec<String>)> {
     let mut commands = Vec::new();
     let mut words: Vec<String> = Vec::new();
     let mut word = String::new();
     let mut in_word = false;
     let mut quote: Option<char> = None;
+    let mut joiner = Joiner::Sequence;
     let mut chars = line.chars().peekable();
     let flush_word = |word: &mut String, words: &mut Vec<String>, in_word: &mut bool| {
         if *in_word {
             words.push(std::mem::take(word));
             *in_word = false;
         }
+    };
+    // Ends the current command; the next one is joined by `next`.
+    let end = |words: &mut Vec<String>,
+               commands: &mut Vec<(Joiner, Vec<String>)>,
+               joiner: &mut Joiner,
+               next: Joiner| {
+        if !words.is_empty() {
+            commands.push((*joiner, std::mem::take(words)));
+        }
+        *joiner = next;
     };
     while let Some(c) = chars.next() {
         if let Some(q) = quote {
@@ -342,19 +412,13 @@ pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
                 if let Some(n) = chars.next() {
                     word.push(n);
                 }
-            } else if c == '`' && q == '"' {
+            } else if (c == '`' || (c == '$' && chars.peek() == Some(&'('))) && q == '"' {
                 // Command substitution inside double quotes: a separate command.
-                flush_word(&mut word, &mut words, &mut in_word);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
+                if c == '$' {
+                    chars.next();
                 }
-                quote = None;
-            } else if c == '$' && q == '"' && chars.peek() == Some(&'(') {
-                chars.next();
                 flush_word(&mut word, &mut words, &mut in_word);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
+                end(&mut words, &mut commands, &mut joiner, Joiner::Sequence);
                 quote = None;
             } else {
                 word.push(c);
@@ -384,19 +448,30 @@ pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
                     continue;
                 }
                 flush_word(&mut word, &mut words, &mut in_word);
-                if c == '&' && !words.is_empty() {
-                    words.push("&".into());
-                }
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
+                let next = match c {
+                    '&' if chars.peek() == Some(&'&') => {
+                        chars.next();
+                        Joiner::And
+                    }
+                    '|' if chars.peek() == Some(&'|') => {
+                        chars.next();
+                        Joiner::Or
+                    }
+                    '&' => {
+                        if !words.is_empty() {
+                            words.push("&".into());
+                        }
+                        Joiner::Sequence
+                    }
+                    '|' => Joiner::Pipe,
+                    _ => Joiner::Sequence,
+                };
+                end(&mut words, &mut commands, &mut joiner, next);
             }
             '$' if chars.peek() == Some(&'(') => {
                 chars.next();
                 flush_word(&mut word, &mut words, &mut in_word);
-                if !words.is_empty() {
-                    commands.push(std::mem::take(&mut words));
-                }
+                end(&mut words, &mut commands, &mut joiner, Joiner::Sequence);
             }
             _ => {
                 word.push(c);
@@ -405,9 +480,7 @@ pub fn simple_commands(line: &str) -> Vec<Vec<String>> {
         }
     }
     flush_word(&mut word, &mut words, &mut in_word);
-    if !words.is_empty() {
-        commands.push(words);
-    }
+    end(&mut words, &mut commands, &mut joiner, Joiner::Sequence);
     commands
 }
 
@@ -660,8 +733,10 @@ struct Collector<'r, 'm> {
     notes: Vec<String>,
     /// (program, source file) already recorded.
     seen: HashSet<(String, String)>,
-    /// Scripts already parsed as boot scripts.
+    /// Scripts (with their arguments) and functions already walked as boot scripts.
     parsed: HashSet<String>,
+    /// Boot-script lines walked (bounded by [`walk::MAX_STEPS`]).
+    steps: usize,
 }
 
 impl<'r, 'm> Collector<'r, 'm> {
@@ -673,6 +748,7 @@ impl<'r, 'm> Collector<'r, 'm> {
             notes: Vec::new(),
             seen: HashSet::new(),
             parsed: HashSet::new(),
+            steps: 0,
         }
     }
 
@@ -686,7 +762,9 @@ impl<'r, 'm> Collector<'r, 'm> {
             "etc/init.d/rc.local",
             "etc/rc.d/rcS",
         ] {
-            self.boot_script(rc, 0);
+            if !self.walked(rc) {
+                self.run_script(rc, &[], &walk::Ctx::default());
+            }
         }
         self.init_scripts();
         self.systemd();
@@ -695,6 +773,32 @@ impl<'r, 'm> Collector<'r, 'm> {
         self.inetd(inetd);
         self.xinetd(xinetd);
         self.programs();
+    }
+
+    /// Whether the script `path` was walked already (with any arguments).
+    fn walked(&self, path: &str) -> bool {
+        let Ok(canonical) = self.root.canonical(path) else {
+            return false;
+        };
+        let key = format!("{canonical}\0");
+        self.parsed.iter().any(|k| k.starts_with(&key))
+    }
+
+    /// How the program at `binary` (root-relative) is itself started, preferring a start shown
+    /// to happen at boot.
+    fn launcher(&self, binary: &str) -> Option<Service> {
+        let (dir, name) = binary.rsplit_once('/')?;
+        self.services
+            .iter()
+            .filter(|s| {
+                s.program == name
+                    && match s.path.strip_prefix('/') {
+                        Some(abs) => abs == binary,
+                        None => s.path == name && PATH_DIRS.contains(&dir),
+                    }
+            })
+            .min_by_key(|s| s.enablement() != Enablement::Yes)
+            .cloned()
     }
 
     fn text(&mut self, path: &str) -> Option<String> {
@@ -844,6 +948,10 @@ impl<'r, 'm> Collector<'r, 'm> {
 
     fn inittab(&mut self) {
         let path = "etc/inittab";
+        if self.root.entry(path).is_none() {
+            self.busybox_default_inittab();
+            return;
+        }
         let Some(text) = self.text(path) else {
             return;
         };
@@ -891,25 +999,36 @@ impl<'r, 'm> Collector<'r, 'm> {
                 let _ = id;
                 self.console_shell = Some(ev.clone());
             }
-            if action == "sysinit" || (is_shell(program) && !args.is_empty()) {
-                // `::sysinit:/etc/init.d/rcS S boot`: read the script it runs, which stands
-                // for itself in the list through the programs it starts.
-                let script = if is_shell(program) {
-                    args.iter().find(|a| !a.starts_with('-')).cloned()
-                } else {
-                    Some(program_path.to_string())
+            let ctx = walk::Ctx {
+                conditions: console_condition(action, &ev),
+                via: vec![ev.clone()],
+                depth: 0,
+            };
+            // The script a line runs (`::sysinit:/etc/init.d/rcS S boot`, `::respawn:/bin/sh
+            // /etc/start.sh`) stands for itself in the list through the programs it starts.
+            let shell = is_shell(program);
+            let script = if shell {
+                args.iter().position(|a| !a.starts_with('-'))
+            } else {
+                None
+            };
+            let script_path = match script {
+                Some(k) => Some(args[k].as_str()),
+                None if !shell => Some(program_path),
+                None => None,
+            };
+            if let Some(rel) = script_path.and_then(|p: &str| self.script_file(p, shell)) {
+                let script_args = match script {
+                    Some(k) => args[k + 1..].to_vec(),
+                    None => args.clone(),
                 };
-                if let Some(s) = script.filter(|s| s.starts_with('/')) {
-                    let rel = s.trim_start_matches('/').to_string();
-                    let is_script = self
-                        .root
-                        .read(&rel)
-                        .is_some_and(|d| d.starts_with(b"#!") || read_text(d).is_some());
-                    self.boot_script(&rel, 0);
-                    if is_script && !is_shell(program) {
-                        continue;
-                    }
+                self.run_script(&rel, &script_args, &ctx);
+                if !shell {
+                    continue;
                 }
+            } else if shell && is_login_shell(first, &args) {
+                // A login shell reads /etc/profile.
+                self.run_script("etc/profile", &[], &ctx);
             }
             self.push(
                 Start {
@@ -927,69 +1046,36 @@ impl<'r, 'm> Collector<'r, 'm> {
         }
     }
 
-    /// A shell script run at boot: every program it starts; scripts it runs or sources are read
-    /// one level deep.
-    fn boot_script(&mut self, path: &str, depth: usize) {
-        let Ok(canonical) = self.root.canonical(path) else {
+    /// With no `/etc/inittab`, BusyBox init runs its built-in table: `/etc/init.d/rcS` (read by
+    /// [`Collector::run`]) and a login shell on the console (`::askfirst:-/bin/sh`), which reads
+    /// `/etc/profile`.
+    fn busybox_default_inittab(&mut self) {
+        let init = "sbin/init";
+        let Some(node) = self.root.entry(init) else {
             return;
         };
-        if !self.parsed.insert(canonical) {
+        let target = node.link_target.as_deref().unwrap_or("");
+        if node.kind != NodeKind::Symlink || base_name(target) != "busybox" {
             return;
         }
-        let Some(text) = self.text(path) else {
-            return;
+        let ev = self.root.evidence(
+            init,
+            None,
+            None,
+            Some(format!(
+                "{init} -> {target}, no etc/inittab: BusyBox init runs its built-in \
+                 ::askfirst:-/bin/sh (a login shell on the console)"
+            )),
+        );
+        if self.root.entry("bin/sh").is_some() && self.console_shell.is_none() {
+            self.console_shell = Some(ev.clone());
+        }
+        let ctx = walk::Ctx {
+            conditions: console_condition("askfirst", &ev),
+            via: vec![ev],
+            depth: 0,
         };
-        let vars = assignments(&text);
-        let mut nested = Vec::new();
-        for (n, line) in shell_lines(&text) {
-            for words in simple_commands(&line) {
-                if depth == 0 {
-                    if let Some(script) = self.runs_script(&words, &vars) {
-                        nested.push(script);
-                        continue;
-                    }
-                }
-                if let Some(start) = self.start_of(&words, &vars) {
-                    let ev = self.evidence(path, n, &line);
-                    self.push(
-                        start,
-                        StartedBy::BootScript {
-                            script: path.to_string(),
-                        },
-                        None,
-                        ev,
-                    );
-                }
-            }
-        }
-        for script in nested {
-            if script.starts_with("etc/init.d/") {
-                continue; // Read with its enablement by `init_scripts`.
-            }
-            self.boot_script(&script, depth + 1);
-        }
-    }
-
-    /// A script a command runs or sources (`. /etc/foo.sh`, `sh /etc/x.sh`, `/etc/start.sh`).
-    fn runs_script(&self, words: &[String], vars: &HashMap<String, String>) -> Option<String> {
-        let words: Vec<String> = words.iter().map(|w| expand(w, vars)).collect();
-        let mut it = words
-            .iter()
-            .skip_while(|w| PREFIXES.contains(&w.as_str()) || is_assignment(w));
-        let first = it.next()?;
-        let target = if first == "." || first == "source" || is_shell(first) {
-            it.find(|w| !w.starts_with('-'))?.clone()
-        } else {
-            first.clone()
-        };
-        if !target.starts_with('/') {
-            return None;
-        }
-        let rel = target.trim_start_matches('/');
-        let data = self.root.read(rel)?;
-        let script =
-            data.starts_with(b"#!") && !data.starts_with(b"#!/usr/bin/lua") || rel.ends_with(".sh");
-        script.then(|| rel.to_string())
+        self.run_script("etc/profile", &[], &ctx);
     }
 
     /// Init scripts in `etc/init.d` and scripts placed directly in `rc?.d` folders.
@@ -1433,12 +1519,34 @@ impl<'r, 'm> Collector<'r, 'm> {
                         .collect(),
                     command: s,
                 },
-                StartedBy::Program { binary },
+                StartedBy::Program {
+                    launcher: self.launcher(&binary).map(Box::new),
+                    binary,
+                },
                 None,
                 ev,
             );
         }
     }
+}
+
+/// The condition an inittab action puts on what its process starts: `askfirst` waits for
+/// someone to press Enter on the console.
+fn console_condition(action: &str, ev: &Evidence) -> Vec<Condition> {
+    (action == "askfirst")
+        .then(|| Condition {
+            meaning: "the console shell is activated (askfirst: BusyBox init waits for Enter on \
+                      the console)"
+                .into(),
+            evidence: ev.clone(),
+        })
+        .into_iter()
+        .collect()
+}
+
+/// A login shell (`-/bin/sh`, `sh -l`, `bash --login`), which reads `/etc/profile`.
+fn is_login_shell(first: &str, args: &[String]) -> bool {
+    first.starts_with('-') || args.iter().any(|a| a == "-l" || a == "--login")
 }
 
 /// An xinetd `service` block being read: name, first line, `key = (value, line)`.
@@ -1642,6 +1750,8 @@ fn is_sysv_start_name(name: &str) -> bool {
     name.strip_prefix('S')
         .is_some_and(|r| r.len() > 2 && r.as_bytes()[..2].iter().all(u8::is_ascii_digit))
 }
+
+mod walk;
 
 #[cfg(test)]
 mod tests;

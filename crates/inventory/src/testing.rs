@@ -189,3 +189,27 @@ pub fn unix_root(b: &mut ManifestBuilder, format: &str, offset: u64) -> usize {
     b.dir(r, "tmp", 0o1777);
     r
 }
+
+/// The D-Link DIR-600L boot layout, cut down: no inittab and `sbin/init` → BusyBox (whose built-in
+/// table runs a login shell on the console, which reads `/etc/profile`); the profile runs
+/// `telnetd.sh` by its bare name when the flash setting ENABLE_ECFLAG is 0 (lines 5-7), then
+/// `boa` (line 8); `bin/telnetd.sh` starts telnetd on line 4 when `/usr/bin/login` exists.
+pub fn profile_telnet_layout(b: &mut ManifestBuilder, r: usize) {
+    b.file(r, "bin/busybox", 0o755, b"\x7fELF")
+        .symlink(r, "sbin/init", "../bin/busybox")
+        .symlink(r, "bin/sh", "busybox")
+        .symlink(r, "usr/bin/telnetd", "../../bin/busybox")
+        .file(r, "bin/boa", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/profile",
+            0o644,
+            b"ifconfig lo 127.0.0.1\n# start telnetd for ATE\nGETMIB=\"flash get\"\neval `$GETMIB ENABLE_ECFLAG`\nif [ \"$ENABLE_ECFLAG\" = '0' ]; then\n       telnetd.sh\nfi\nboa\n",
+        )
+        .file(
+            r,
+            "bin/telnetd.sh",
+            0o755,
+            b"#!/bin/sh\nimage_sign=`cat /etc/alpha_config/image_sign`\nif [ -f \"/usr/bin/login\" ]; then\n\ttelnetd -l \"/usr/bin/login\" -u Alphanetworks:$image_sign -i br0 &\nelse\n\ttelnetd &\nfi\n",
+        );
+}

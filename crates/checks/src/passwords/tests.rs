@@ -1288,4 +1288,33 @@ fn passwd_deleted_at_boot_is_an_empty_password() {
     let empty = of(&findings, "passwords.empty");
     assert_eq!(empty.len(), 1, "{findings:#?}");
     assert_eq!(chain(empty[0]), [at("etc/init.d/rcS", 2)]);
+/// A kernel or BusyBox configuration symbol is not a password; the same file's real assignment
+/// still is.
+#[test]
+fn kconfig_symbols_are_not_passwords() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(
+        r,
+        "etc/kernel.config",
+        0o644,
+        b"CONFIG_PPP_PASSWORD=y\nCONFIG_RT2860V2_AP_WSC_PASS=\"12345670\"\n# CONFIG_FOO_PASSWD is not set\n",
+    )
+    .file(
+        r,
+        "etc/ppp.conf",
+        0o644,
+        b"CONFIG_AUTH_PASS=s3cret\nppp_password=Tr0ub4dor\n",
+    );
+    let m = b.build();
+    let found = run(&m);
+    let hard = of(&found, "passwords.hardcoded");
+    assert_eq!(
+        hard.len(),
+        1,
+        "{:?}",
+        hard.iter().map(|f| &f.title).collect::<Vec<_>>()
+    );
+    assert_eq!(hard[0].evidence[0].path, "etc/ppp.conf");
+    assert_eq!(hard[0].evidence[0].line, Some(2));
 }

@@ -1,6 +1,6 @@
 use std::sync::LazyLock;
 
-use iotassay_inventory::testing::{unix_root, ManifestBuilder};
+use iotassay_inventory::testing::{profile_telnet_layout, unix_root, ManifestBuilder};
 use iotassay_inventory::{inventory, FileTree, Inventory};
 use iotassay_unpack::{Manifest, Options};
 
@@ -210,18 +210,95 @@ fn dropbear_with_blank_passwords_allowed_is_critical() {
 }
 
 #[test]
-fn tplink_tddp_launched_by_cos_is_medium() {
+fn tplink_tddp_launched_by_cos_at_boot_is_high() {
     let f = TPLINK.run(&DebugDaemon);
     let tddp = f.iter().find(|f| f.title.contains("tddp")).expect("tddp");
     assert_eq!(
         tddp.severity,
-        Severity::Medium,
-        "launched by a program, condition unknown"
+        Severity::High,
+        "cos, which launches it, is started at boot"
+    );
+    assert!(
+        tddp.title
+            .contains("launched by usr/bin/cos, which is started at boot by etc/init.d/rcS"),
+        "{}",
+        tddp.title
     );
     assert_eq!(tddp.evidence[0].path, "usr/bin/cos");
     assert_eq!(tddp.evidence[0].text.as_deref(), Some("tddp &"));
     assert!(tddp.evidence[0].offset.is_some());
+    assert_eq!(
+        tddp.evidence[1].path, "etc/init.d/rcS",
+        "where cos is started"
+    );
+    assert!(tddp.evidence[1].line.is_some());
     assert!(tddp.provisions.iter().any(|p| p.as_str() == "5.6-4"));
+}
+
+/// The D-Link DIR-600L layout (built here): /etc/profile, read by the console's login shell of
+/// BusyBox init's built-in table, runs telnetd.sh when a flash setting is 0.
+#[test]
+fn telnet_started_from_profile_under_a_flash_setting() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    profile_telnet_layout(&mut b, r);
+    b.file(
+        r,
+        "etc/passwd",
+        0o644,
+        b"root:abSQTPcIskFGc:0:0:root:/:/bin/sh\n",
+    )
+    .file(
+        r,
+        "etc/boa/boa.conf",
+        0o644,
+        b"Port 80\n# User nobody\nUser root\nGroup root\n",
+    );
+    let img = Image::new(b.build());
+    let root = img.run(&RootDaemons);
+    assert_eq!(root.len(), 1, "{root:#?}");
+    assert!(root[0]
+        .title
+        .starts_with("boa runs as root (started at boot by etc/profile"));
+    assert_eq!(root[0].evidence[0].path, "etc/boa/boa.conf");
+    assert_eq!(root[0].evidence[0].line, Some(3));
+    let f = img.run(&RemoteLogin);
+    assert_eq!(f.len(), 1, "{f:#?}");
+    assert_eq!(f[0].severity, Severity::High);
+    assert!(
+        f[0].title.starts_with(
+            "telnetd started at boot by bin/telnetd.sh (reached from sbin/init → etc/profile) when"
+        ),
+        "{}",
+        f[0].title
+    );
+    assert!(
+        f[0].title.ends_with(
+            "and the flash setting ENABLE_ECFLAG is `0` and the file /usr/bin/login exists"
+        ),
+        "{}",
+        f[0].title
+    );
+    let ev: Vec<(&str, Option<usize>)> = f[0]
+        .evidence
+        .iter()
+        .map(|e| (e.path.as_str(), e.line))
+        .collect();
+    assert_eq!(
+        ev,
+        vec![
+            ("bin/telnetd.sh", Some(4)),
+            ("sbin/init", None),
+            ("etc/profile", Some(6)),
+            ("etc/profile", Some(5)),
+            ("bin/telnetd.sh", Some(3)),
+        ]
+    );
+    assert_eq!(
+        img.run(&ConsoleShell).len(),
+        1,
+        "BusyBox's default console shell"
+    );
 }
 
 #[test]

@@ -3,7 +3,7 @@ use std::sync::LazyLock;
 use iotassay_unpack::{Manifest, Options};
 
 use super::*;
-use crate::testing::{unix_root, ManifestBuilder};
+use crate::testing::{profile_telnet_layout, unix_root, ManifestBuilder};
 use crate::tree::FileTree;
 
 fn services_of(m: &Manifest) -> Services {
@@ -187,12 +187,11 @@ fn busybox_style_rcs_and_applet_calls() {
     let s = services_of(&m);
     let telnetd = one(&s, "telnetd");
     assert_eq!(telnetd.option("-l"), Some("/bin/sh"));
-    assert_eq!(
-        telnetd.started_by,
-        StartedBy::BootScript {
-            script: "etc/init.d/rcS".into()
-        }
-    );
+    assert!(matches!(
+        &telnetd.started_by,
+        StartedBy::BootScript { script, conditions, .. }
+            if script == "etc/init.d/rcS" && conditions.is_empty()
+    ));
     assert_eq!(telnetd.evidence.line, Some(3));
     assert_eq!(one(&s, "tddp").evidence.line, Some(4));
     let httpd = one(&s, "httpd");
@@ -343,6 +342,17 @@ fn hostile_scripts_do_not_panic_and_are_bounded() {
         let _ = function_name(t);
         let _ = case_pattern(t);
         let _ = expand(t, &HashMap::new());
+        let _ = joined_commands(t);
+    }
+    for (pattern, value, matches) in [
+        ("st*", "start", true),
+        ("*é*", "aéb", true),
+        ("a*é", "aé", true),
+        ("*b", "é", false),
+        ("é*é", "é", false),
+        ("x", "x", true),
+    ] {
+        assert_eq!(walk::glob(pattern, value), matches, "{pattern} {value}");
     }
     assert_eq!(excerpt(&"é".repeat(500)).chars().count(), MAX_EXCERPT + 1);
 }
@@ -395,22 +405,24 @@ fn corpus_tplink_daemons_launched_by_programs() {
     let cos = one(&s, "cos");
     assert_eq!(cos.evidence.path, "etc/init.d/rcS");
     let tddp = one(&s, "tddp");
-    assert_eq!(
-        tddp.started_by,
-        StartedBy::Program {
-            binary: "usr/bin/cos".into()
-        }
-    );
+    let StartedBy::Program { binary, launcher } = &tddp.started_by else {
+        panic!("{:?}", tddp.started_by)
+    };
+    assert_eq!(binary, "usr/bin/cos");
+    let launcher = launcher.as_ref().expect("cos is started by rcS");
+    assert_eq!(launcher.evidence.path, "etc/init.d/rcS");
     assert_eq!(tddp.evidence.text.as_deref(), Some("tddp &"));
     assert!(tddp.evidence.offset.is_some());
-    assert_eq!(tddp.enablement(), Enablement::Unknown);
-    let dropbear = one(&s, "dropbear");
     assert_eq!(
-        dropbear.started_by,
-        StartedBy::Program {
-            binary: "lib/libcmm.so".into()
-        }
+        tddp.enablement(),
+        Enablement::Yes,
+        "cos, which launches tddp, is started at boot"
     );
+    let dropbear = one(&s, "dropbear");
+    assert!(matches!(
+        &dropbear.started_by,
+        StartedBy::Program { binary, launcher: None } if binary == "lib/libcmm.so"
+    ));
     assert!(dropbear.command.starts_with("dropbear -p %d"));
     assert!(s.console_shell.is_none(), "ttyS1 asks for a login");
 }
@@ -430,4 +442,291 @@ fn corpus_broadcom_inetd_telnetd() {
     assert!(s.started("ftpd").next().is_some());
     let console = s.console_shell.as_ref().expect("::respawn:-/bin/sh");
     assert_eq!(console.line, Some(2));
+}
+
+fn meanings(s: &Service) -> Vec<&str> {
+    s.conditions().iter().map(|c| c.meaning.as_str()).collect()
+}
+
+fn script_of(s: &Service) -> (&str, Vec<(&str, Option<usize>)>) {
+    let StartedBy::BootScript { script, via, .. } = &s.started_by else {
+        panic!("not a boot script: {:?}", s.started_by)
+    };
+    (
+        script.as_str(),
+        via.iter().map(|v| (v.path.as_str(), v.line)).collect(),
+    )
+}
+
+#[test]
+fn function_in_a_sourced_file_starts_only_when_called() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/bin/tddp", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/utelnetd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\n. /etc/functions\nstart_debug factory\n",
+        )
+        // No shebang and no `.sh`: read because it is sourced.
+        .file(
+            r,
+            "etc/functions",
+            0o644,
+            b"start_debug()\n{\n\tif [ \"$1\" = factory ]; then\n\t\ttddp &\n\tfi\n}\nunused() { utelnetd -l /bin/sh; }\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let tddp = one(&s, "tddp");
+    assert_eq!(tddp.evidence.path, "etc/functions");
+    assert_eq!(tddp.evidence.line, Some(4));
+    assert_eq!(tddp.enablement(), Enablement::Yes);
+    let (script, via) = script_of(tddp);
+    assert_eq!(script, "etc/functions");
+    assert_eq!(via, vec![("etc/init.d/rcS", Some(3))], "the call line");
+    // `$1` is known from the call: the test is shown with its value.
+    assert_eq!(meanings(tddp), vec!["`factory` ($1) is `factory`"]);
+    assert_eq!(tddp.conditions()[0].evidence.line, Some(3));
+    assert!(
+        s.started("utelnetd").next().is_none(),
+        "a function never called starts nothing"
+    );
+}
+
+#[test]
+fn case_on_a_setting_and_and_or_lists_keep_their_condition() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/sbin/telnetd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/lighttpd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/snmpd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/miniupnpd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\nMODE=$(nvram get telnet_mode)\ncase \"$MODE\" in\n  1|on)\n    telnetd -l /bin/login &\n    ;;\n  stop)\n    dropbear\n    ;;\nesac\n\
+[ -f /etc/web.off ] || lighttpd -f /etc/l.conf\nif [ \"`uci get snmp.enabled`\" = 1 ]; then :\nelse\n  snmpd\nfi\n\
+UPNP=`cfg get upnp_on`\nif [ \"$UPNP\" != 0 ]; then miniupnpd; fi\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.evidence.line, Some(5));
+    assert_eq!(
+        meanings(telnetd),
+        vec!["the NVRAM setting telnet_mode is 1 or on"]
+    );
+    assert_eq!(telnetd.conditions()[0].evidence.line, Some(4));
+    assert!(s.started("dropbear").next().is_none(), "a stop branch");
+    let lighttpd = one(&s, "lighttpd");
+    assert_eq!(
+        meanings(lighttpd),
+        vec!["the file /etc/web.off does not exist"]
+    );
+    let snmpd = one(&s, "snmpd");
+    assert_eq!(snmpd.conditions().len(), 1);
+    assert!(
+        snmpd.conditions()[0].meaning.ends_with(" is not `1`"),
+        "else of an if: {:?}",
+        meanings(snmpd)
+    );
+    assert_eq!(
+        meanings(one(&s, "miniupnpd")),
+        vec!["the cfg setting upnp_on is not `0`"]
+    );
+}
+
+/// The D-Link DIR-600L layout: no inittab (BusyBox init's built-in table starts a login shell,
+/// which reads /etc/profile), telnetd started from a script the profile runs by its bare name
+/// when a flash setting is 0.
+#[test]
+fn profile_of_a_busybox_default_console_and_a_flash_setting() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    profile_telnet_layout(&mut b, r);
+    let m = b.build();
+    let s = services_of(&m);
+    let telnetd = one(&s, "telnetd");
+    assert_eq!(telnetd.evidence.path, "bin/telnetd.sh");
+    assert_eq!(telnetd.evidence.line, Some(4));
+    assert_eq!(telnetd.enablement(), Enablement::Yes);
+    let (script, via) = script_of(telnetd);
+    assert_eq!(script, "bin/telnetd.sh");
+    assert_eq!(via, vec![("sbin/init", None), ("etc/profile", Some(6))]);
+    let m = meanings(telnetd);
+    assert!(m[0].contains("askfirst"), "{m:?}");
+    assert_eq!(m[1], "the flash setting ENABLE_ECFLAG is `0`");
+    assert_eq!(telnetd.conditions()[1].evidence.line, Some(5));
+    assert_eq!(m[2], "the file /usr/bin/login exists");
+    assert_eq!(s.started("telnetd").count(), 1);
+    let boa = one(&s, "boa");
+    assert_eq!(boa.evidence.path, "etc/profile");
+    assert_eq!(boa.conditions().len(), 1, "only the console's");
+    let console = s
+        .console_shell
+        .as_ref()
+        .expect("BusyBox's default console shell");
+    assert_eq!(console.path, "sbin/init");
+}
+
+#[test]
+fn inittab_respawn_script_and_login_shell_profile() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/bin/tddp", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/inittab",
+            0o644,
+            b"::respawn:/etc/watch.sh\nttyS0::respawn:-/bin/sh\n",
+        )
+        .file(r, "etc/watch.sh", 0o755, b"#!/bin/sh\ntddp\n")
+        .file(r, "etc/profile", 0o644, b"dropbear -p 22\n");
+    let m = b.build();
+    let s = services_of(&m);
+    let tddp = one(&s, "tddp");
+    assert_eq!(script_of(tddp).1, vec![("etc/inittab", Some(1))]);
+    assert!(s.started("watch.sh").next().is_none());
+    let dropbear = one(&s, "dropbear");
+    assert_eq!(
+        script_of(dropbear),
+        ("etc/profile", vec![("etc/inittab", Some(2))])
+    );
+    assert!(dropbear.conditions().is_empty(), "respawn starts at once");
+}
+
+#[test]
+fn vendor_program_command_string_started_at_boot() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/bin/tddp", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/telnetd", 0o755, b"\x7fELF")
+        .file(r, "usr/bin/cos", 0o755, b"\x7fELF\0\0tddp &\0other\0")
+        .file(r, "usr/bin/idle", 0o755, b"\x7fELF\0telnetd -p %d\0")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\n[ -e /dev/mtd4 ] && cos &\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let tddp = one(&s, "tddp");
+    assert_eq!(tddp.evidence.path, "usr/bin/cos");
+    assert_eq!(tddp.evidence.offset, Some(6));
+    assert_eq!(tddp.enablement(), Enablement::Yes);
+    assert_eq!(meanings(tddp), vec!["the file /dev/mtd4 exists"]);
+    let telnetd = one(&s, "telnetd");
+    assert!(matches!(
+        &telnetd.started_by,
+        StartedBy::Program { launcher: None, .. }
+    ));
+    assert_eq!(
+        telnetd.enablement(),
+        Enablement::Unknown,
+        "nothing starts idle"
+    );
+}
+
+#[test]
+fn sourcing_cycles_recursion_and_depth_terminate() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/sbin/telnetd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\n. /etc/a.sh\nsource /etc/init.d/rcS\nping_a\n/etc/s0.sh\n",
+        )
+        .file(
+            r,
+            "etc/a.sh",
+            0o644,
+            b". /etc/b.sh\n. /etc/a.sh\nping_a() { ping_b; telnetd; }\n",
+        )
+        .file(r, "etc/b.sh", 0o644, b". /etc/a.sh\nping_b() { ping_a; }\n");
+    // A chain of scripts deeper than the bound, each running the next.
+    for k in 0..(walk::MAX_DEPTH + 4) {
+        b.file(
+            r,
+            &format!("etc/s{k}.sh"),
+            0o755,
+            format!("#!/bin/sh\n/etc/s{}.sh\ndropbear -p {k}\n", k + 1).as_bytes(),
+        );
+    }
+    let m = b.build();
+    let s = services_of(&m);
+    assert_eq!(one(&s, "telnetd").evidence.path, "etc/a.sh");
+    let dropbears: Vec<&Service> = s.started("dropbear").collect();
+    assert_eq!(
+        dropbears.len(),
+        walk::MAX_DEPTH,
+        "s0 … s7 read (rcS is depth 0)"
+    );
+    assert!(
+        s.notes.iter().any(|n| n.contains("nested more than")),
+        "{:?}",
+        s.notes
+    );
+}
+
+#[test]
+fn boot_script_lines_are_bounded() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    let mut rcs = b"#!/bin/sh\n".to_vec();
+    rcs.extend(std::iter::repeat_n(b'x', walk::MAX_LINE + 1));
+    rcs.extend_from_slice(b"\ntelnetd\n");
+    // Many functions calling each other with different arguments: the walk is bounded.
+    let mut lib = String::new();
+    for k in 0..200 {
+        lib.push_str(&format!(
+            "f{k}() {{ f{} \"$1$1\"; f{} \"$1\"; }}\n",
+            k + 1,
+            k + 2
+        ));
+    }
+    b.file(r, "usr/sbin/telnetd", 0o755, b"\x7fELF")
+        .file(r, "etc/init.d/rcS", 0o755, &rcs)
+        .file(r, "etc/lib.sh", 0o644, lib.as_bytes())
+        .file(r, "etc/rc.local", 0o755, b". /etc/lib.sh\nf0 a\n");
+    let m = b.build();
+    let s = services_of(&m);
+    assert!(s.notes.iter().any(|n| n.contains("longer than")));
+    assert_eq!(one(&s, "telnetd").evidence.line, Some(3));
+}
+
+#[test]
+fn case_on_a_known_argument_takes_the_first_matching_branch_only() {
+    let mut b = ManifestBuilder::new("fw.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.file(r, "usr/sbin/dropbear", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/utelnetd", 0o755, b"\x7fELF")
+        .file(r, "usr/sbin/snmpd", 0o755, b"\x7fELF")
+        .file(
+            r,
+            "etc/init.d/rcS",
+            0o755,
+            b"#!/bin/sh\nsh /etc/svc start\n",
+        )
+        .file(
+            r,
+            "etc/svc",
+            0o644,
+            b"case \"$1\" in\n  st*) dropbear ;;\n  start) snmpd ;;\n  *) utelnetd ;;\nesac\n",
+        );
+    let m = b.build();
+    let s = services_of(&m);
+    let dropbear = one(&s, "dropbear");
+    assert!(dropbear.conditions().is_empty(), "$1 is known");
+    assert_eq!(script_of(dropbear).1, vec![("etc/init.d/rcS", Some(2))]);
+    assert!(s.started("snmpd").next().is_none());
+    assert!(s.started("utelnetd").next().is_none());
 }
