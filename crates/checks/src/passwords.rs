@@ -33,6 +33,7 @@ use rayon::prelude::*;
 use regex::Regex;
 
 use crate::crypt::{self, Scheme};
+use crate::framework::Coverage as Seen;
 use crate::{Check, Context, Finding, Severity};
 
 /// Time spent on one slow hash at most.
@@ -897,6 +898,35 @@ fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, Strin
     out
 }
 
+/// Whether the account checks could examine the accounts: not when the image holds none, nor
+/// when an account file links to a file created at boot (absent from the image), whose accounts
+/// were then never seen.
+fn accounts_coverage(cx: &Context<'_>) -> Seen {
+    if let Seen::NotExamined(why) = Seen::of_root(cx) {
+        return Seen::NotExamined(why);
+    }
+    let mut links: Vec<String> = absent_links(cx)
+        .into_iter()
+        .map(|(_, path, target)| format!("{path} links to {target}, absent from the image"))
+        .collect();
+    links.dedup();
+    if cx.inventory.accounts.users.is_empty() && cx.inventory.accounts.shadow.is_empty() {
+        let why = if links.is_empty() {
+            "the image holds no passwd or shadow file".to_string()
+        } else {
+            links.join("; ")
+        };
+        return Seen::NotExamined(format!("no accounts found: {why}"));
+    }
+    if !links.is_empty() {
+        return Seen::NotExamined(format!(
+            "the accounts created at boot were not seen: {}",
+            links.join("; ")
+        ));
+    }
+    Seen::Examined
+}
+
 fn absent_link_targets(cx: &Context<'_>) -> Vec<String> {
     let mut t: Vec<String> = absent_links(cx).into_iter().map(|(_, _, a)| a).collect();
     t.sort();
@@ -1231,6 +1261,9 @@ impl Check for EmptyPassword {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
         let mut out = Vec::new();
@@ -1299,6 +1332,9 @@ impl Check for DefaultPassword {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
@@ -1388,6 +1424,9 @@ impl Check for WeakHash {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-3", "5.4-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
@@ -1570,6 +1609,9 @@ impl Check for SeveralRoots {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.6-7"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut by_file: Vec<Vec<&iotassay_inventory::Account>> = Vec::new();
         let mut index: HashMap<(&str, &str), usize> = HashMap::new();
@@ -1644,6 +1686,9 @@ impl Check for Coverage {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
