@@ -36,7 +36,7 @@ pub use assessment::{
 pub use framework::{all_checks, run_checks, CheckInfo, CheckRun, Coverage};
 pub use iotassay_findings::{Finding, Severity};
 pub use summary::{GuidelineStatus, GuidelineSummary};
-pub use verdict::{Basis, Contradiction, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
+pub use verdict::{Basis, Contradiction, Gap, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
 
 /// Options the user gives the checks.
 #[derive(Debug, Clone)]

@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 use iotassay_catalog::{Catalog, Level, Provision, GUIDELINES};
 use serde::{Deserialize, Serialize};
 
-use crate::verdict::{ProvisionVerdict, Verdict, Verdicts};
+use crate::verdict::{gaps_text, ProvisionVerdict, Verdict, Verdicts};
 use crate::{Finding, Severity};
 
 /// The outcome for one guideline.
@@ -217,16 +217,13 @@ fn status_of(
         return (GuidelineStatus::Fail, reason, split);
     }
     let examined = |id: &String| split.examined.contains(id);
-    // Why the provisions not examined were not, once each (`passwords.empty: no accounts …`).
-    let mut gaps: Vec<&str> = Vec::new();
-    for p in provisions.iter().filter(|p| !p.examined) {
-        for gap in &p.not_examined {
-            if !gaps.contains(&gap.as_str()) {
-                gaps.push(gap);
-            }
-        }
-    }
-    let gaps = gaps.join("; ");
+    // Why the provisions not examined were not (`passwords.empty, …: no accounts found: …`).
+    let gaps = gaps_text(
+        provisions
+            .iter()
+            .filter(|p| !p.examined)
+            .flat_map(|p| &p.not_examined),
+    );
     let coverage = |split: &Split| coverage_text(&split.examined, &split.not_examined);
     if !split.core.is_empty() && split.core.iter().all(examined) {
         let reason = format!(
@@ -285,7 +282,12 @@ mod tests {
     use crate::verdict::Basis;
 
     /// A verdict on a catalogue provision: examined (nothing found) or not, by the given checks.
-    fn verdict(id: &str, examined: bool, checks: &[&str], gap: Option<&str>) -> ProvisionVerdict {
+    fn verdict(
+        id: &str,
+        examined: bool,
+        checks: &[&str],
+        gap: Option<(&str, &str)>,
+    ) -> ProvisionVerdict {
         let p = Catalog::get_static().get(id).unwrap();
         ProvisionVerdict {
             id: id.into(),
@@ -306,7 +308,14 @@ mod tests {
             contradictions: Vec::new(),
             checks: checks.iter().map(|c| c.to_string()).collect(),
             examined,
-            not_examined: gap.map(|g| vec![g.to_string()]).unwrap_or_default(),
+            not_examined: gap
+                .map(|(check, reason)| {
+                    vec![crate::verdict::Gap {
+                        check: check.into(),
+                        reason: reason.into(),
+                    }]
+                })
+                .unwrap_or_default(),
             justification: None,
             implementation: None,
         }
@@ -388,12 +397,22 @@ mod tests {
 
     #[test]
     fn checks_that_could_not_see_leave_a_guideline_not_assessed_with_why() {
-        let gap = "passwords.empty: no accounts found: etc/passwd links to /var/passwd";
-        let v = verdicts(vec![verdict("5.1-1", false, &["passwords.empty"], Some(gap))]);
+        let why = "no accounts found: etc/passwd links to /var/passwd";
+        let checks = ["passwords.empty", "passwords.default"];
+        let v = verdicts(vec![
+            verdict("5.1-1", false, &checks, Some((checks[0], why))),
+            verdict("5.1-3", false, &checks, Some((checks[1], why))),
+        ]);
         let s = summarise(&[], &v);
         let g = guideline(&s, 1);
         assert_eq!(g.status, GuidelineStatus::NotAssessed);
-        assert_eq!(g.reason.as_deref(), Some(&*format!("not examined: {gap}")));
+        // One reason, said once for the checks that share it.
+        assert_eq!(
+            g.reason.as_deref(),
+            Some(&*format!(
+                "not examined: passwords.empty, passwords.default: {why}"
+            ))
+        );
         assert!(g.examined.is_empty());
         // Nothing examinable and no check: said as such.
         let g = guideline(&s, 9);

@@ -115,16 +115,41 @@ pub struct ProvisionVerdict {
     /// see what they look at and found nothing. False in assessments before schema 2.
     #[serde(default)]
     pub examined: bool,
-    /// Checks that inform it but could not examine it on this image, with why
-    /// (`passwords.empty: no accounts found: …`).
+    /// Checks that inform it but could not examine it on this image, with why.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_examined: Vec<String>,
+    pub not_examined: Vec<Gap>,
     /// The declaration's justification for "not applicable".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// The declaration's "implemented how".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implementation: Option<String>,
+}
+
+/// A check that ran but could not examine what it looks at, and why (its [`crate::Coverage`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub check: String,
+    /// `no accounts found: etc/passwd links to /var/passwd, absent from the image`.
+    pub reason: String,
+}
+
+/// Gaps for people, the checks that share a reason named together:
+/// `passwords.empty, passwords.default: no accounts found: …`.
+pub fn gaps_text<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> String {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for g in gaps {
+        match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
+            Some((_, checks)) if checks.contains(&g.check.as_str()) => {}
+            Some((_, checks)) => checks.push(&g.check),
+            None => by_reason.push((&g.reason, vec![&g.check])),
+        }
+    }
+    by_reason
+        .iter()
+        .map(|(reason, checks)| format!("{}: {reason}", checks.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The verdict on one PSTI security requirement (Schedule 1 of SI 2023/1007).
@@ -233,9 +258,14 @@ fn judge_one(
         .filter(|c| c.provisions.iter().any(|x| x == id))
         .collect();
     let checks: Vec<String> = informing.iter().map(|c| c.id.clone()).collect();
-    let not_examined: Vec<String> = informing
+    let not_examined: Vec<Gap> = informing
         .iter()
-        .filter_map(|c| Some(format!("{}: {}", c.id, c.not_examined.as_deref()?)))
+        .filter_map(|c| {
+            Some(Gap {
+                check: c.id.clone(),
+                reason: c.not_examined.clone()?,
+            })
+        })
         .collect();
     // One check that could not see what it looks at leaves the provision unexamined: the others
     // finding nothing there says nothing about what it could not see.
@@ -328,7 +358,7 @@ fn judge_one(
         }
         _ if !checks.is_empty() => (
             Verdict::NotAssessed,
-            format!("not examined: {}", not_examined.join("; ")),
+            format!("not examined: {}", gaps_text(&not_examined)),
         ),
         _ if declaration.is_none() => (
             Verdict::NotAssessed,
