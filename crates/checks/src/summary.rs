@@ -417,7 +417,11 @@ mod tests {
         // Nothing examinable and no check: said as such.
         let g = guideline(&s, 9);
         assert_eq!(g.status, GuidelineStatus::NotAssessed);
-        assert!(g.reason.as_deref().unwrap().contains("not visible in firmware"));
+        assert!(g
+            .reason
+            .as_deref()
+            .unwrap()
+            .contains("not visible in firmware"));
     }
 
     #[test]

@@ -269,8 +269,8 @@ fn judge_one(
         .collect();
     // One check that could not see what it looks at leaves the provision unexamined: the others
     // finding nothing there says nothing about what it could not see.
-    let examined = !findings.is_empty()
-        || (informing.iter().any(|c| c.examined()) && not_examined.is_empty());
+    let examined =
+        !findings.is_empty() || (informing.iter().any(|c| c.examined()) && not_examined.is_empty());
     let statement = declaration.and_then(|d| d.provisions.iter().find(|(k, _)| k.0 == id));
     let statement = statement.map(|(_, s)| s);
     let mandatory = p.v2_1_1.unconditionally_mandatory() || p.v3_1_3.unconditionally_mandatory();

@@ -189,10 +189,16 @@ fn accounts_written_at_boot_are_not_examined() {
     );
     // 5.1-1 is not passed on the other checks finding nothing: the accounts were never seen.
     let p = a.verdicts.get("5.1-1").unwrap();
-    assert_eq!(p.verdict, iotassay_checks::Verdict::NotAssessed, "{}", p.reason);
+    assert_eq!(
+        p.verdict,
+        iotassay_checks::Verdict::NotAssessed,
+        "{}",
+        p.reason
+    );
     assert!(!p.examined);
     assert!(
-        p.reason.starts_with("not examined: passwords.empty, passwords.default")
+        p.reason
+            .starts_with("not examined: passwords.empty, passwords.default")
             && p.reason.contains(": no accounts found"),
         "{}",
         p.reason
@@ -219,7 +225,11 @@ fn broadcom_accounts_are_never_seen_so_guideline_1_is_not_passed() {
     let p = a.verdicts.get("5.1-1").unwrap();
     assert_ne!(p.verdict, iotassay_checks::Verdict::Pass, "{}", p.reason);
     // No guideline is green on this image unless all its core provisions were examined.
-    for g in a.guidelines.iter().filter(|g| g.status == GuidelineStatus::Pass) {
+    for g in a
+        .guidelines
+        .iter()
+        .filter(|g| g.status == GuidelineStatus::Pass)
+    {
         assert!(!g.core.is_empty(), "{g:?}");
         assert!(g.core.iter().all(|c| g.examined.contains(c)), "{g:?}");
     }

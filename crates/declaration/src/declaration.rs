@@ -378,7 +378,10 @@ impl SecurityTxtCheck {
     pub fn summary(&self) -> String {
         use crate::securitytxt::Severity;
         if let Some(e) = &self.error {
-            return format!("the declared security.txt {} cannot be read: {e}", self.source);
+            return format!(
+                "the declared security.txt {} cannot be read: {e}",
+                self.source
+            );
         }
         let Some(report) = &self.report else {
             return format!("the declared security.txt {} was not read", self.source);
@@ -396,7 +399,11 @@ impl SecurityTxtCheck {
             plural(errors),
             plural(recommendations)
         );
-        if let Some(first) = report.problems.iter().find(|p| p.severity == Severity::Error) {
+        if let Some(first) = report
+            .problems
+            .iter()
+            .find(|p| p.severity == Severity::Error)
+        {
             let line = first.line.map(|l| format!(" line {l}")).unwrap_or_default();
             s.push_str(&format!(": first{line}: {}", first.message));
         }

@@ -255,7 +255,10 @@ fn the_template_names_no_security_txt_so_it_checks_clean() {
     use iotassay_declaration::securitytxt::Options;
     let d = Declaration::parse(TEMPLATE).unwrap();
     assert_eq!(d.vulnerability_disclosure.security_txt, None);
-    assert_eq!(d.check_security_txt(std::path::Path::new("/nonexistent"), &Options::now()), None);
+    assert_eq!(
+        d.check_security_txt(std::path::Path::new("/nonexistent"), &Options::now()),
+        None
+    );
 }
 
 #[test]
@@ -268,9 +271,15 @@ fn a_declared_security_txt_is_read_and_validated_or_its_error_named() {
     let path = dir.path().join("security.txt");
     assert_eq!(c.source, path.display().to_string());
     assert!(c.report.is_none());
-    assert!(c.error.as_deref().unwrap().contains("No such file"), "{c:?}");
+    assert!(
+        c.error.as_deref().unwrap().contains("No such file"),
+        "{c:?}"
+    );
     let summary = c.summary();
-    assert!(summary.contains(&c.source) && summary.contains("cannot be read"), "{summary}");
+    assert!(
+        summary.contains(&c.source) && summary.contains("cannot be read"),
+        "{summary}"
+    );
     // Present: the RFC 9116 problems (expired, line 2) and the cross-checks (no Policy).
     std::fs::write(
         &path,
@@ -278,8 +287,18 @@ fn a_declared_security_txt_is_read_and_validated_or_its_error_named() {
     )
     .unwrap();
     let c = d.check_security_txt(dir.path(), &Options::now()).unwrap();
-    let codes: Vec<&str> = c.report.as_ref().unwrap().problems.iter().map(|p| p.code.as_str()).collect();
-    assert!(codes.contains(&"expired") && codes.contains(&"no_policy"), "{codes:?}");
+    let codes: Vec<&str> = c
+        .report
+        .as_ref()
+        .unwrap()
+        .problems
+        .iter()
+        .map(|p| p.code.as_str())
+        .collect();
+    assert!(
+        codes.contains(&"expired") && codes.contains(&"no_policy"),
+        "{codes:?}"
+    );
     assert!(c.summary().contains("line 2"), "{}", c.summary());
     // Too large: refused with the bound, not read whole.
     std::fs::write(&path, vec![b'#'; 40_000]).unwrap();
