@@ -23,7 +23,8 @@ use crate::Finding;
 pub enum Verdict {
     /// The manufacturer declared it not applicable, with a justification, and nothing contradicts it.
     NotApplicable,
-    /// Checks that examine it ran and found nothing (absence of detected problems).
+    /// Checks that inform it ran, could see what they look at, and found nothing (absence of
+    /// detected problems).
     Pass,
     /// The manufacturer declares it implemented; nothing automated can confirm or refute it.
     Declared,
