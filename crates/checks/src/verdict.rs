@@ -484,7 +484,7 @@ fn contradictions(a: Facts<'_>, d: &Declaration) -> Vec<(&'static str, Contradic
             None => service.evidence.path.clone(),
         };
         let evidence = format!("{where_} starts {} at boot", service.program);
-        let finding = finding_about(&a.findings, &service.evidence.path, &service.program);
+        let finding = finding_about(a.findings, &service.evidence.path, &service.program);
         if let Some(claim) = d.claim_against_interface(kind, words) {
             let debug = *kind == "TP-Link debug protocol (tddp)";
             out.push((
