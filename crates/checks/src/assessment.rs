@@ -4,17 +4,44 @@
 
 use std::time::Instant;
 
-use iotassay_catalog::{Catalog, GUIDELINES};
 use iotassay_inventory::{FileTree, Inventory};
 use iotassay_unpack::{Manifest, Options, Region, Warning};
 use serde::{Deserialize, Serialize};
 
 use crate::framework::{run_checks, CheckInfo};
-use crate::verdict::{judge, refresh_guidelines, Verdicts};
+use crate::summary::{summarise, GuidelineSummary};
+use crate::verdict::{judge, Declared, Facts, Verdicts};
 use crate::{CheckOptions, Context, Finding, Severity};
 
-/// Identifies the layout of [`Assessment`]; bump on incompatible change.
-pub const SCHEMA: &str = "iotassay.assessment/1";
+/// Identifies the layout of [`Assessment`]; bump on incompatible change. Schema 2 adds coverage:
+/// `checks[].not_examined`, `verdicts.provisions[].examined` / `not_examined`, the `partial`
+/// guideline status and `guidelines[].examined` / `not_examined` / `core`; schema 1 still loads.
+pub const SCHEMA: &str = "iotassay.assessment/2";
+
+/// The schema before coverage was recorded; [`upgrade`] reads it.
+pub const SCHEMA_1: &str = "iotassay.assessment/1";
+
+/// Bring an assessment written with an earlier schema to [`SCHEMA`]; false when its schema is
+/// not one this version reads. Schema 1 recorded no coverage: a provision counts as examined
+/// where its verdict was `pass` or a finding failed it (what schema 1's `pass` meant), and the
+/// guideline statuses are derived again, so an old "pass" on one unrelated check is not shown
+/// green.
+pub fn upgrade(a: &mut Assessment) -> bool {
+    if a.schema == SCHEMA {
+        return true;
+    }
+    if a.schema != SCHEMA_1 {
+        return false;
+    }
+    if !a.verdicts.provisions.is_empty() {
+        for p in &mut a.verdicts.provisions {
+            p.examined = p.verdict == crate::Verdict::Pass || !p.findings.is_empty();
+        }
+        a.guidelines = summarise(&a.findings, &a.verdicts);
+    }
+    a.schema = SCHEMA.to_string();
+    true
+}
 
 /// Everything known about one firmware image.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -24,7 +51,7 @@ pub struct Assessment {
     pub input: iotassay_unpack::manifest::Input,
     pub unpack: UnpackSummary,
     pub inventory: Inventory,
-    /// The checks that ran, with the provisions each examined.
+    /// The checks that ran, with the provisions each informs and whether it could examine them.
     pub checks: Vec<CheckInfo>,
     /// Worst first.
     pub findings: Vec<Finding>,
@@ -36,6 +63,10 @@ pub struct Assessment {
     /// The manufacturer's declaration the verdicts took into account (`scan --declaration`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declaration: Option<iotassay_declaration::Declaration>,
+    /// The security.txt the declaration names, read and validated (`scan --declaration`): an
+    /// unreadable or invalid one is noted on provision 5.2-1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_txt: Option<iotassay_declaration::SecurityTxtCheck>,
     /// Per-provision verdicts and the PSTI summary, from findings, checks and the declaration.
     #[serde(default)]
     pub verdicts: Verdicts,
@@ -59,56 +90,6 @@ pub struct UnpackSummary {
     pub warnings: Vec<Warning>,
     pub aborted: Option<String>,
     pub stats: iotassay_unpack::manifest::Stats,
-}
-
-/// The outcome for one guideline, from the firmware checks alone.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum GuidelineStatus {
-    /// At least one finding of severity low or above informs a provision of this guideline.
-    Fail,
-    /// Checks that examine this guideline ran on a root file system and found nothing.
-    /// This is the absence of detected problems, not proof of conformance.
-    Pass,
-    /// No check could examine it (nothing automatable from firmware, or no file system found).
-    NotAssessed,
-}
-
-impl GuidelineStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            GuidelineStatus::Fail => "fail",
-            GuidelineStatus::Pass => "pass",
-            GuidelineStatus::NotAssessed => "not assessed",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct GuidelineSummary {
-    pub number: u8,
-    pub title: String,
-    pub status: GuidelineStatus,
-    /// Findings per severity, `[info, low, medium, high, critical]`.
-    pub findings: [usize; 5],
-    /// Checks that examine provisions of this guideline.
-    pub checks: usize,
-    /// Why it is not assessed, when it is not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-}
-
-impl GuidelineSummary {
-    /// Its findings per severity, worst first (`["1 critical", "3 medium"]`); empty when none.
-    pub fn finding_counts(&self) -> Vec<String> {
-        Severity::ALL
-            .iter()
-            .rev()
-            .zip(self.findings.iter().rev())
-            .filter(|(_, &n)| n > 0)
-            .map(|(s, n)| format!("{n} {s}"))
-            .collect()
-    }
 }
 
 /// The components' known vulnerabilities, or why they were not looked up.
@@ -151,11 +132,6 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
     let checks_started = Instant::now();
     let run = run_checks(&cx);
     let checks_ms = checks_started.elapsed().as_millis() as u64;
-    let guidelines = summarise(
-        &crate::mcu::applicable(&run.checks, &inventory),
-        &run.findings,
-        crate::mcu::examinable(&inventory),
-    );
     let mut assessment = Assessment {
         schema: SCHEMA.to_string(),
         tool: Tool {
@@ -172,7 +148,7 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
         inventory,
         checks: run.checks,
         findings: run.findings,
-        guidelines,
+        guidelines: Vec::new(),
         vulnerabilities: Vulnerabilities {
             assessed: false,
             note: Some(
@@ -181,6 +157,7 @@ pub fn assess_manifest(manifest: &Manifest, options: &CheckOptions, unpack_ms: u
             matches: Vec::new(),
         },
         declaration: None,
+        security_txt: None,
         verdicts: Verdicts::default(),
         opacity: None,
         timings: Timings {
@@ -202,15 +179,26 @@ pub fn attach_declaration(a: &mut Assessment, declaration: iotassay_declaration:
     rejudge(a);
 }
 
+/// Record the declared security.txt as read and validated
+/// ([`iotassay_declaration::Declaration::check_security_txt`]); the verdicts are recomputed.
+pub fn attach_security_txt(a: &mut Assessment, checked: iotassay_declaration::SecurityTxtCheck) {
+    a.security_txt = Some(checked);
+    rejudge(a);
+}
+
 /// Recompute verdicts and the per-guideline summary from the findings and the declaration.
 fn rejudge(a: &mut Assessment) {
-    a.verdicts = judge(a, a.declaration.as_ref());
-    a.guidelines = summarise(
-        &crate::mcu::applicable(&a.checks, &a.inventory),
-        &a.findings,
-        crate::mcu::examinable(&a.inventory),
-    );
-    refresh_guidelines(&mut a.guidelines, &a.verdicts);
+    let facts = Facts {
+        checks: &a.checks,
+        findings: &a.findings,
+        inventory: &a.inventory,
+    };
+    let declared = a.declaration.as_ref().map(|declaration| Declared {
+        declaration,
+        security_txt: a.security_txt.as_ref(),
+    });
+    a.verdicts = judge(facts, declared);
+    a.guidelines = summarise(&a.findings, &a.verdicts);
     crate::opaque::apply(a);
 }
 
@@ -335,51 +323,4 @@ fn assess_with(
     a.opacity = Some(crate::opaque::examine(&manifest, input));
     rejudge(&mut a);
     Ok(a)
-}
-
-/// Per-guideline status from the checks that ran and what they found.
-fn summarise(checks: &[CheckInfo], findings: &[Finding], have_root: bool) -> Vec<GuidelineSummary> {
-    let catalog = Catalog::get_static();
-    GUIDELINES
-        .iter()
-        .map(|g| {
-            let mut counts = [0usize; 5];
-            for f in findings.iter().filter(|f| f.guidelines.contains(&g.number)) {
-                counts[f.severity as usize] += 1;
-            }
-            let examining = checks
-                .iter()
-                .filter(|c| {
-                    c.provisions
-                        .iter()
-                        .filter_map(|p| catalog.get(p))
-                        .any(|p| p.guidelines.contains(&g.number))
-                })
-                .count();
-            let failed = counts[1..].iter().any(|&n| n > 0);
-            let (status, reason) = if failed {
-                (GuidelineStatus::Fail, None)
-            } else if examining == 0 {
-                (
-                    GuidelineStatus::NotAssessed,
-                    Some("no automated firmware check covers this guideline yet".to_string()),
-                )
-            } else if !have_root {
-                (
-                    GuidelineStatus::NotAssessed,
-                    Some("no root file system was found in the image".to_string()),
-                )
-            } else {
-                (GuidelineStatus::Pass, None)
-            };
-            GuidelineSummary {
-                number: g.number,
-                title: g.title.to_string(),
-                status,
-                findings: counts,
-                checks: examining,
-                reason,
-            }
-        })
-        .collect()
 }

@@ -50,12 +50,48 @@ pub fn all_checks() -> Vec<&'static dyn Check> {
     all
 }
 
-/// A check as listed in a report: which provisions it examined.
+/// Whether a check that ran had what it is about in front of it. A check that found nothing
+/// examined its provisions only if it could see what it looks at: the password checks see no
+/// account when `etc/passwd` links to a file created at boot, no check sees files when no root
+/// file system was found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Coverage {
+    /// It examined its provisions (a finding or the absence of one means something).
+    Examined,
+    /// It ran but could not examine its provisions, for this reason (for people: "no accounts
+    /// found: etc/passwd links to /var/passwd, absent from the image").
+    NotExamined(String),
+}
+
+impl Coverage {
+    /// The coverage of a check that needs a root file system: not examined without one.
+    pub fn of_root(cx: &Context<'_>) -> Coverage {
+        if cx.inventory.roots.is_empty() {
+            Coverage::NotExamined("no root file system was found in the image".into())
+        } else {
+            Coverage::Examined
+        }
+    }
+}
+
+/// A check as listed in a report: which provisions it informs, and whether it could examine them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckInfo {
     pub id: String,
     pub title: String,
     pub provisions: Vec<String>,
+    /// Why it could not examine its provisions, when it could not (its [`Coverage`]). Absent in
+    /// assessments written before schema 2: there, a check that ran examined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_examined: Option<String>,
+}
+
+impl CheckInfo {
+    /// Whether it examined its provisions.
+    pub fn examined(&self) -> bool {
+        self.not_examined.is_none()
+    }
 }
 
 /// The result of running all checks: the checks that ran and what they found.
@@ -74,6 +110,10 @@ pub fn run_checks(cx: &Context<'_>) -> CheckRun {
                 id: c.id().to_string(),
                 title: c.title().to_string(),
                 provisions: c.provisions().iter().map(|p| p.to_string()).collect(),
+                not_examined: match c.coverage(cx) {
+                    Coverage::Examined => None,
+                    Coverage::NotExamined(reason) => Some(reason),
+                },
             })
             .collect(),
         findings: crate::run_all(cx),

@@ -2,9 +2,13 @@
 //! secrets, services, hardening, updates, communications, input handling, personal data) and
 //! reports [`Finding`]s that name the provisions they inform and carry evidence a person can check.
 //!
-//! A check never states more than its evidence supports: it reports what it saw, and the provision
-//! verdicts (pass / fail / not assessed / not applicable) are derived later from the findings, the
-//! checks that ran and the manufacturer's declaration.
+//! A check never states more than its evidence supports: it reports what it saw, and whether it
+//! could see what it looks at ([`Coverage`]); the provision verdicts (pass / fail / declared / not
+//! assessed / not applicable) are derived later from the findings, the checks that ran and the
+//! manufacturer's declaration, and each guideline's status from its provisions' verdicts.
+//!
+//! Modules depend downward only: [`framework`] (checks, coverage) ← [`verdict`] (per provision)
+//! ← [`summary`] (per guideline) ← [`assessment`] (one image, the JSON every report reads).
 
 use iotassay_inventory::{FileTree, Inventory};
 use iotassay_unpack::Manifest;
@@ -23,17 +27,19 @@ pub mod passwords;
 pub mod privacy;
 pub mod secrets;
 pub mod services;
+pub mod summary;
 pub mod updates;
 pub mod verdict;
 
 pub use assessment::{
-    assess, assess_file, assess_manifest, attach_declaration, attach_vulnerabilities, Assessment,
-    GuidelineStatus, GuidelineSummary, Spill, Vulnerabilities,
+    assess, assess_file, assess_manifest, attach_declaration, attach_security_txt,
+    attach_vulnerabilities, Assessment, Spill, Vulnerabilities,
 };
-pub use framework::{all_checks, run_checks, CheckInfo, CheckRun};
+pub use framework::{all_checks, run_checks, CheckInfo, CheckRun, Coverage};
 pub use iotassay_findings::{Finding, Severity};
 pub use opaque::{Opacity, Readability, Unread, OPAQUE};
-pub use verdict::{Basis, Contradiction, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
+pub use summary::{GuidelineStatus, GuidelineSummary};
+pub use verdict::{Basis, Contradiction, Gap, ProvisionVerdict, PstiVerdict, Verdict, Verdicts};
 
 /// Options the user gives the checks.
 #[derive(Debug, Clone)]
@@ -75,6 +81,11 @@ pub trait Check: Sync {
     fn provisions(&self) -> &'static [&'static str];
     /// Run on an image; return findings (empty when nothing was found).
     fn run(&self, cx: &Context<'_>) -> Vec<Finding>;
+    /// Whether it could examine its provisions on this image (see [`Coverage`]). By default a
+    /// check examines them when the image has a root file system.
+    fn coverage(&self, cx: &Context<'_>) -> Coverage {
+        Coverage::of_root(cx)
+    }
 }
 
 /// Run every check in parallel; findings sorted by severity (worst first), then check id.

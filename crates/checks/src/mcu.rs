@@ -12,13 +12,7 @@ use iotassay_inventory::{Evidence, Inventory};
 use memchr::memmem;
 
 use crate::filescan::{excerpt, is_local_host, urls, MAX_EVIDENCE};
-use crate::{Check, CheckInfo, Context, Finding, Severity};
-
-/// Whether the image holds something the checks can examine: a root file system, or a
-/// microcontroller image.
-pub fn examinable(inventory: &Inventory) -> bool {
-    !inventory.roots.is_empty() || !inventory.mcu.is_empty()
-}
+use crate::{Check, Context, Coverage, Finding, Severity};
 
 /// Whether the check `id` examines this image: every check does when it has a root file system;
 /// on a microcontroller image without one only the checks written for such images do (the
@@ -27,13 +21,14 @@ pub fn examines(inventory: &Inventory, id: &str) -> bool {
     !inventory.roots.is_empty() || (!inventory.mcu.is_empty() && id.starts_with("mcu."))
 }
 
-/// The checks of a run that examine this image (see [`examines`]).
-pub fn applicable(checks: &[CheckInfo], inventory: &Inventory) -> Vec<CheckInfo> {
-    checks
-        .iter()
-        .filter(|c| examines(inventory, &c.id) || !examinable(inventory))
-        .cloned()
-        .collect()
+/// The coverage of a microcontroller check: it examines a microcontroller image; on any other
+/// image it examines what a root file system holds (nothing of its kind: no segment, no NVS).
+fn coverage(cx: &Context<'_>) -> Coverage {
+    if cx.inventory.mcu.is_empty() {
+        Coverage::of_root(cx)
+    } else {
+        Coverage::Examined
+    }
 }
 
 /// One segment's bytes with where they sit in the image.
@@ -296,6 +291,9 @@ impl Check for WifiCredentials {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1", "5.4-3"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Coverage {
+        coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         for img in cx.inventory.mcu.iter().filter(|i| i.is_app()) {
@@ -377,6 +375,9 @@ impl Check for Ota {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.3-1", "5.3-2", "5.3-9", "5.7-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Coverage {
+        coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
@@ -484,6 +485,9 @@ impl Check for CleartextEndpoints {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.5-1"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Coverage {
+        coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();
         for img in cx.inventory.mcu.iter().filter(|i| i.is_app()) {
@@ -568,6 +572,9 @@ impl Check for StoredCredentials {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1", "5.4-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Coverage {
+        coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut findings = Vec::new();

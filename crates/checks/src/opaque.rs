@@ -10,7 +10,8 @@ use iotassay_unpack::entropy::{self, Profile};
 use iotassay_unpack::{Kind, Manifest, NodeKind, RegionStatus};
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Assessment, GuidelineStatus};
+use crate::assessment::Assessment;
+use crate::summary::GuidelineStatus;
 use crate::verdict::Verdict;
 
 /// The reason every guideline and provision of an opaque image is not assessed.

@@ -34,6 +34,7 @@ use regex::Regex;
 use crate::crypt::Scheme;
 
 mod crack;
+use crate::framework::Coverage as Seen;
 use crate::{Check, Context, Finding, Severity};
 use crack::{Budget, Cracked, Origin};
 
@@ -805,6 +806,27 @@ fn absent_links<'a, 't>(cx: &'a Context<'t>) -> Vec<(&'a Root<'t>, String, Strin
     out
 }
 
+/// Whether the account checks could examine the accounts: not when the image holds none, nor
+/// when an account file links to a file created at run time whose source was not found (its
+/// accounts were then never seen; [`accounts_not_examined`] says why).
+fn accounts_coverage(cx: &Context<'_>) -> Seen {
+    if let Seen::NotExamined(why) = Seen::of_root(cx) {
+        return Seen::NotExamined(why);
+    }
+    if let Some(why) = accounts_not_examined(cx) {
+        return Seen::NotExamined(format!("the accounts created at boot were not seen: {why}"));
+    }
+    if cx.inventory.accounts.users.is_empty()
+        && cx.inventory.accounts.shadow.is_empty()
+        && analysis(cx).creds.is_empty()
+    {
+        return Seen::NotExamined(
+            "no accounts found: the image holds no passwd or shadow file".to_string(),
+        );
+    }
+    Seen::Examined
+}
+
 /// Where the entries of an account file linked to a file absent from the image come from.
 struct LinkSource {
     root: usize,
@@ -1414,6 +1436,9 @@ impl Check for EmptyPassword {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
         let mut out = Vec::new();
@@ -1482,6 +1507,9 @@ impl Check for DefaultPassword {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
@@ -1577,6 +1605,9 @@ impl Check for WeakHash {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-3", "5.4-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);
@@ -1960,6 +1991,9 @@ impl Check for SeveralRoots {
     fn provisions(&self) -> &'static [&'static str] {
         &["5.6-7"]
     }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
+    }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let mut by_file: Vec<Vec<&iotassay_inventory::Account>> = Vec::new();
         let mut index: HashMap<(&str, &str), usize> = HashMap::new();
@@ -2052,6 +2086,9 @@ impl Check for Coverage {
     }
     fn provisions(&self) -> &'static [&'static str] {
         &["5.1-1"]
+    }
+    fn coverage(&self, cx: &Context<'_>) -> Seen {
+        accounts_coverage(cx)
     }
     fn run(&self, cx: &Context<'_>) -> Vec<Finding> {
         let a = analysis(cx);

@@ -1,20 +1,20 @@
 //! Per-provision verdicts: what the evidence (findings, the checks that ran) and the manufacturer's
 //! declaration together support for each EN 303 645 provision, plus the PSTI summary.
 //!
-//! A verdict never claims more than its basis: "pass" means checks that examine the provision ran
-//! on a root file system and found nothing; what only the manufacturer states is "declared", not
+//! A verdict never claims more than its basis: "pass" means checks that examine the provision ran,
+//! could see what they look at (their [`crate::Coverage`]) and found nothing; what only the manufacturer states is "declared", not
 //! "pass"; with neither, the verdict is "not assessed" and says why. A declared claim the evidence
 //! contradicts is a failure naming both.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
-use iotassay_catalog::{Catalog, Level, Provision, Psti, GUIDELINES};
-use iotassay_declaration::{Declaration, PasswordMechanism};
-use iotassay_inventory::Enablement;
+use iotassay_catalog::{Catalog, Level, Provision, Psti};
+use iotassay_declaration::{Declaration, PasswordMechanism, SecurityTxtCheck};
+use iotassay_inventory::{Enablement, Inventory};
 use serde::{Deserialize, Serialize};
 
-use crate::assessment::{Assessment, GuidelineStatus, GuidelineSummary};
+use crate::framework::CheckInfo;
 use crate::Finding;
 
 /// The outcome for one provision. Ordered from best to worst for summaries.
@@ -23,7 +23,8 @@ use crate::Finding;
 pub enum Verdict {
     /// The manufacturer declared it not applicable, with a justification, and nothing contradicts it.
     NotApplicable,
-    /// Checks that examine it ran and found nothing (absence of detected problems).
+    /// Checks that inform it ran, could see what they look at, and found nothing (absence of
+    /// detected problems).
     Pass,
     /// The manufacturer declares it implemented; nothing automated can confirm or refute it.
     Declared,
@@ -108,15 +109,48 @@ pub struct ProvisionVerdict {
     pub findings: Vec<usize>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub contradictions: Vec<Contradiction>,
-    /// Checks that examine it and ran.
+    /// Checks that inform it and ran.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<String>,
+    /// Whether the firmware checks examined it: one of them found a problem, or they ran, could
+    /// see what they look at and found nothing. False in assessments before schema 2.
+    #[serde(default)]
+    pub examined: bool,
+    /// Checks that inform it but could not examine it on this image, with why.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_examined: Vec<Gap>,
     /// The declaration's justification for "not applicable".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub justification: Option<String>,
     /// The declaration's "implemented how".
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub implementation: Option<String>,
+}
+
+/// A check that ran but could not examine what it looks at, and why (its [`crate::Coverage`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Gap {
+    pub check: String,
+    /// `no accounts found: etc/passwd links to /var/passwd, absent from the image`.
+    pub reason: String,
+}
+
+/// Gaps for people, the checks that share a reason named together:
+/// `passwords.empty, passwords.default: no accounts found: …`.
+pub fn gaps_text<'a>(gaps: impl IntoIterator<Item = &'a Gap>) -> String {
+    let mut by_reason: Vec<(&str, Vec<&str>)> = Vec::new();
+    for g in gaps {
+        match by_reason.iter_mut().find(|(r, _)| *r == g.reason) {
+            Some((_, checks)) if checks.contains(&g.check.as_str()) => {}
+            Some((_, checks)) => checks.push(&g.check),
+            None => by_reason.push((&g.reason, vec![&g.check])),
+        }
+    }
+    by_reason
+        .iter()
+        .map(|(reason, checks)| format!("{}: {reason}", checks.join(", ")))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// The verdict on one PSTI security requirement (Schedule 1 of SI 2023/1007).
@@ -155,11 +189,28 @@ impl Verdicts {
     }
 }
 
-/// Judge every provision from the assessment's findings and checks and, when given, the
-/// declaration; also refresh the per-guideline summary so contradictions count there.
-pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
+/// What the firmware showed: the checks that ran (with their coverage), their findings and the
+/// inventory the declaration's claims are compared with.
+#[derive(Clone, Copy)]
+pub struct Facts<'a> {
+    pub checks: &'a [CheckInfo],
+    pub findings: &'a [Finding],
+    pub inventory: &'a Inventory,
+}
+
+/// What the manufacturer declared: the declaration and, when it names one, its security.txt as
+/// read and validated.
+#[derive(Clone, Copy)]
+pub struct Declared<'a> {
+    pub declaration: &'a Declaration,
+    pub security_txt: Option<&'a SecurityTxtCheck>,
+}
+
+/// Judge every provision from the firmware facts and, when given, the declaration.
+pub fn judge(a: Facts<'_>, declared: Option<Declared<'_>>) -> Verdicts {
     let catalog = Catalog::get_static();
-    let have_root = crate::mcu::examinable(&a.inventory);
+    let declaration = declared.map(|d| d.declaration);
+    let security_txt = declared.and_then(|d| d.security_txt);
     let contradictions = declaration
         .map(|d| contradictions(a, d))
         .unwrap_or_default();
@@ -173,7 +224,7 @@ pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
                 .filter(|(id, _)| *id == p.id.as_str())
                 .map(|(_, c)| c.clone())
                 .collect();
-            judge_one(a, p, declaration, against, have_root)
+            judge_one(a, p, declaration, security_txt, against)
         })
         .collect();
     let psti = Psti::ALL
@@ -188,11 +239,11 @@ pub fn judge(a: &Assessment, declaration: Option<&Declaration>) -> Verdicts {
 }
 
 fn judge_one(
-    a: &Assessment,
+    a: Facts<'_>,
     p: &Provision,
     declaration: Option<&Declaration>,
+    security_txt: Option<&SecurityTxtCheck>,
     contradictions: Vec<Contradiction>,
-    have_root: bool,
 ) -> ProvisionVerdict {
     let id = p.id.as_str();
     let findings: Vec<usize> = a
@@ -202,13 +253,28 @@ fn judge_one(
         .filter(|(_, f)| f.severity.is_failure() && f.provisions.iter().any(|x| x.as_str() == id))
         .map(|(i, _)| i)
         .collect();
-    let checks: Vec<String> = a
+    let informing: Vec<&CheckInfo> = a
         .checks
         .iter()
         .filter(|c| c.provisions.iter().any(|x| x == id))
-        .filter(|c| crate::mcu::examines(&a.inventory, &c.id))
-        .map(|c| c.id.clone())
+        // On a microcontroller image without a root file system only the checks written for
+        // such images apply; the others look for files a root holds.
+        .filter(|c| crate::mcu::examines(a.inventory, &c.id))
         .collect();
+    let checks: Vec<String> = informing.iter().map(|c| c.id.clone()).collect();
+    let not_examined: Vec<Gap> = informing
+        .iter()
+        .filter_map(|c| {
+            Some(Gap {
+                check: c.id.clone(),
+                reason: c.not_examined.clone()?,
+            })
+        })
+        .collect();
+    // One check that could not see what it looks at leaves the provision unexamined: the others
+    // finding nothing there says nothing about what it could not see.
+    let examined =
+        !findings.is_empty() || (informing.iter().any(|c| c.examined()) && not_examined.is_empty());
     let statement = declaration.and_then(|d| d.provisions.iter().find(|(k, _)| k.0 == id));
     let statement = statement.map(|(_, s)| s);
     let mandatory = p.v2_1_1.unconditionally_mandatory() || p.v3_1_3.unconditionally_mandatory();
@@ -219,7 +285,7 @@ fn judge_one(
     if statement.is_some() || !contradictions.is_empty() {
         basis.push(Basis::Declaration);
     }
-    let declared_fact = declaration.and_then(|d| declared_fact(p, d));
+    let declared_fact = declaration.and_then(|d| declared_fact(p, d, security_txt));
     if declared_fact.is_some() && !basis.contains(&Basis::Declaration) {
         basis.push(Basis::Declaration);
     }
@@ -271,7 +337,7 @@ fn judge_one(
         }
         _ if !findings.is_empty() => (Verdict::Fail, titles(&findings)),
         _ if fact_problem.is_some() => (Verdict::Fail, fact_problem.unwrap_or_default()),
-        _ if !checks.is_empty() && have_root => (
+        _ if examined => (
             Verdict::Pass,
             format!(
                 "no problem found by {} check{} that examine{} it",
@@ -296,7 +362,7 @@ fn judge_one(
         }
         _ if !checks.is_empty() => (
             Verdict::NotAssessed,
-            "no root file system was found in the image for the checks that examine it".into(),
+            format!("not examined: {}", gaps_text(&not_examined)),
         ),
         _ if declaration.is_none() => (
             Verdict::NotAssessed,
@@ -326,6 +392,8 @@ fn judge_one(
         findings,
         contradictions,
         checks,
+        examined,
+        not_examined,
         justification: statement.and_then(|s| s.justification.clone()),
         implementation: statement.and_then(|s| s.implementation.clone()),
     }
@@ -341,7 +409,11 @@ fn status_text(level: Level, raw: &str) -> String {
 /// What the declaration's structured sections (not the per-provision table) establish for the
 /// provisions they speak to: `Ok(reason)` when declared, `Err(problem)` when the declaration itself
 /// shows the provision is not met.
-fn declared_fact(p: &Provision, d: &Declaration) -> Option<Result<String, String>> {
+fn declared_fact(
+    p: &Provision,
+    d: &Declaration,
+    security_txt: Option<&SecurityTxtCheck>,
+) -> Option<Result<String, String>> {
     match p.id.as_str() {
         "5.2-1" => {
             let contacts = &d.vulnerability_disclosure.contact;
@@ -354,8 +426,13 @@ fn declared_fact(p: &Provision, d: &Declaration) -> Option<Result<String, String
                     .as_deref()
                     .map(|p| format!("; policy {p}"))
                     .unwrap_or_default();
+                // An unreadable or invalid security.txt does not undo the declared contact, but
+                // is said where the contact is.
+                let txt = security_txt
+                    .map(|t| format!("; {}", t.summary()))
+                    .unwrap_or_default();
                 Ok(format!(
-                    "declared disclosure contact {}{policy}",
+                    "declared disclosure contact {}{policy}{txt}",
                     contacts.join(", ")
                 ))
             })
@@ -389,7 +466,7 @@ fn mechanism_text(m: PasswordMechanism) -> String {
 }
 
 /// Declared statements the firmware evidence contradicts, as `(provision id, contradiction)`.
-fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contradiction)> {
+fn contradictions(a: Facts<'_>, d: &Declaration) -> Vec<(&'static str, Contradiction)> {
     let mut out = Vec::new();
     // Services the firmware starts at boot that the declaration's complete interface list omits
     // or declares unexposed.
@@ -410,7 +487,7 @@ fn contradictions(a: &Assessment, d: &Declaration) -> Vec<(&'static str, Contrad
             None => service.evidence.path.clone(),
         };
         let evidence = format!("{where_} starts {} at boot", service.program);
-        let finding = finding_about(&a.findings, &service.evidence.path, &service.program);
+        let finding = finding_about(a.findings, &service.evidence.path, &service.program);
         if let Some(claim) = d.claim_against_interface(kind, words) {
             let debug = *kind == "TP-Link debug protocol (tddp)";
             out.push((
@@ -494,27 +571,4 @@ fn psti_verdict(
         provisions: mapped.iter().map(|p| p.id.clone()).collect(),
         reason,
     }
-}
-
-/// Per-guideline status from the verdicts: a guideline fails when one of its provisions fails
-/// (finding or contradiction); otherwise the firmware-only summary stands.
-pub fn refresh_guidelines(guidelines: &mut [GuidelineSummary], verdicts: &Verdicts) {
-    for g in guidelines.iter_mut() {
-        let failing: Vec<&ProvisionVerdict> = verdicts
-            .provisions
-            .iter()
-            .filter(|p| p.guidelines.contains(&g.number) && p.verdict == Verdict::Fail)
-            .collect();
-        if !failing.is_empty() && g.status != GuidelineStatus::Fail {
-            g.status = GuidelineStatus::Fail;
-            g.reason = Some(
-                failing
-                    .iter()
-                    .map(|p| format!("{}: {}", p.id, p.reason))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-        }
-    }
-    debug_assert_eq!(guidelines.len(), GUIDELINES.len());
 }

@@ -153,7 +153,86 @@ fn a_clean_tree_gives_no_failure() {
         .filter(|f| f.severity.is_failure())
         .collect();
     assert!(failures.is_empty(), "{failures:#?}");
-    assert_eq!(guideline(&a, 1), GuidelineStatus::Pass);
+    // The accounts were seen and nothing was found, but no check examines 5.1-2, 5.1-4 or 5.1-5
+    // (mandatory, visible in firmware): guideline 1 is partly assessed, never a bare pass.
+    let g1 = a.guidelines.iter().find(|g| g.number == 1).unwrap();
+    assert_eq!(g1.status, GuidelineStatus::Partial, "{:?}", g1.reason);
+    assert_eq!(g1.examined, ["5.1-1", "5.1-3"]);
+    for id in ["5.1-2", "5.1-4", "5.1-5"] {
+        assert!(g1.not_examined.iter().any(|p| p == id), "{id}: {g1:?}");
+        assert!(g1.core.iter().any(|p| p == id), "{id}: {g1:?}");
+    }
+    let p = a.verdicts.get("5.1-1").unwrap();
+    assert_eq!(p.verdict, iotassay_checks::Verdict::Pass, "{}", p.reason);
+    assert!(p.examined && p.not_examined.is_empty());
+}
+
+#[test]
+fn accounts_written_at_boot_are_not_examined() {
+    // The same clean root, but etc/passwd links to /var/passwd, which is created at boot.
+    use iotassay_inventory::testing::{unix_root, ManifestBuilder};
+    let mut b = ManifestBuilder::new("boot-accounts.bin");
+    let r = unix_root(&mut b, "squashfs", 0);
+    b.symlink(r, "etc/passwd", "../var/passwd").file(
+        r,
+        "etc/inittab",
+        0o644,
+        b"::sysinit:/etc/init.d/rcS\nttyS0::respawn:/sbin/getty -L ttyS0 115200 vt100\n",
+    );
+    let a = iotassay_checks::assess_manifest(&b.build(), &CheckOptions::default(), 0);
+    assert!(a.inventory.accounts.users.is_empty());
+    let empty = a.checks.iter().find(|c| c.id == "passwords.empty").unwrap();
+    let why = empty.not_examined.as_deref().expect("not examined");
+    assert!(
+        why.starts_with("no accounts found") && why.contains("etc/passwd links to /var/passwd"),
+        "{why}"
+    );
+    // 5.1-1 is not passed on the other checks finding nothing: the accounts were never seen.
+    let p = a.verdicts.get("5.1-1").unwrap();
+    assert_eq!(
+        p.verdict,
+        iotassay_checks::Verdict::NotAssessed,
+        "{}",
+        p.reason
+    );
+    assert!(!p.examined);
+    assert!(
+        p.reason
+            .starts_with("not examined: passwords.empty, passwords.default")
+            && p.reason.contains(": no accounts found"),
+        "{}",
+        p.reason
+    );
+    let g1 = a.guidelines.iter().find(|g| g.number == 1).unwrap();
+    assert_ne!(g1.status, GuidelineStatus::Pass);
+    assert!(!g1.examined.iter().any(|p| p == "5.1-1"), "{g1:?}");
+    let reason = g1.reason.as_deref().unwrap();
+    assert!(reason.contains("/var/passwd"), "{reason}");
+}
+
+#[test]
+fn broadcom_accounts_are_never_seen_so_guideline_1_is_not_passed() {
+    let a = scan("real/broadcom-squashfs-v2-be-lzma.bin");
+    assert!(a.inventory.accounts.users.is_empty());
+    let why = a
+        .checks
+        .iter()
+        .find(|c| c.id == "passwords.default")
+        .and_then(|c| c.not_examined.clone())
+        .expect("passwords.default could not examine the accounts");
+    assert!(why.contains("no accounts found"), "{why}");
+    assert_ne!(guideline(&a, 1), GuidelineStatus::Pass);
+    let p = a.verdicts.get("5.1-1").unwrap();
+    assert_ne!(p.verdict, iotassay_checks::Verdict::Pass, "{}", p.reason);
+    // No guideline is green on this image unless all its core provisions were examined.
+    for g in a
+        .guidelines
+        .iter()
+        .filter(|g| g.status == GuidelineStatus::Pass)
+    {
+        assert!(!g.core.is_empty(), "{g:?}");
+        assert!(g.core.iter().all(|c| g.examined.contains(c)), "{g:?}");
+    }
 }
 
 #[test]

@@ -214,6 +214,7 @@ fn pass_means_checks_ran_and_found_nothing() {
             Verdict::Pass => {
                 assert!(!p.checks.is_empty(), "{}", p.id);
                 assert!(p.findings.is_empty(), "{}", p.id);
+                assert!(p.examined && p.not_examined.is_empty(), "{}", p.id);
             }
             Verdict::Fail => assert!(
                 !p.findings.is_empty() || !p.contradictions.is_empty(),
@@ -243,4 +244,69 @@ fn verdicts_survive_the_assessment_json() {
         a.verdicts.get("5.6-1").unwrap().contradictions
     );
     assert_eq!(back.declaration, a.declaration);
+}
+
+#[test]
+fn guideline_2_without_a_disclosure_contact_is_not_pass() {
+    // Only the outdated-components check (5.2-3) touches guideline 2; its disclosure policy
+    // (5.2-1) is nowhere in the firmware and no declaration was given.
+    let a = openwrt_12_09();
+    let g2 = a.guidelines.iter().find(|g| g.number == 2).unwrap();
+    assert_ne!(g2.status, GuidelineStatus::Pass, "{g2:?}");
+    assert!(g2.not_examined.iter().any(|p| p == "5.2-1"), "{g2:?}");
+    assert!(g2.core.is_empty(), "{g2:?}");
+    // With the declaration the contact is declared, still not examined: guideline 2 stays
+    // short of pass.
+    let a = with(template());
+    let g2 = a.guidelines.iter().find(|g| g.number == 2).unwrap();
+    assert_ne!(g2.status, GuidelineStatus::Pass, "{g2:?}");
+    assert_eq!(verdict(&a, "5.2-1"), Verdict::Declared);
+}
+
+#[test]
+fn every_guideline_says_what_it_examined() {
+    let a = openwrt_12_09();
+    for g in &a.guidelines {
+        let (n, total) = g.coverage().expect("coverage recorded");
+        assert_eq!(n, g.examined.len());
+        assert!(total > 0, "{g:?}");
+        for id in &g.examined {
+            assert!(a.verdicts.get(id).unwrap().examined, "{id}");
+        }
+        match g.status {
+            GuidelineStatus::Pass => {
+                assert!(!g.core.is_empty() && g.core.iter().all(|c| g.examined.contains(c)))
+            }
+            GuidelineStatus::Partial => assert!(!g.examined.is_empty(), "{g:?}"),
+            GuidelineStatus::NotAssessed => assert!(g.examined.is_empty() && g.reason.is_some()),
+            GuidelineStatus::Fail => {}
+        }
+    }
+}
+
+#[test]
+fn a_schema_1_assessment_is_upgraded_without_green_on_one_check() {
+    let mut old = serde_json::to_value(openwrt_12_09()).unwrap();
+    old["schema"] = "iotassay.assessment/1".into();
+    for p in old["verdicts"]["provisions"].as_array_mut().unwrap() {
+        let p = p.as_object_mut().unwrap();
+        p.remove("examined");
+        p.remove("not_examined");
+    }
+    for g in old["guidelines"].as_array_mut().unwrap() {
+        let g = g.as_object_mut().unwrap();
+        g.insert("status".into(), "pass".into());
+        for k in ["examined", "not_examined", "core"] {
+            g.remove(k);
+        }
+    }
+    let mut a: Assessment = serde_json::from_value(old).unwrap();
+    assert!(iotassay_checks::assessment::upgrade(&mut a));
+    assert_eq!(a.schema, iotassay_checks::assessment::SCHEMA);
+    let fresh = openwrt_12_09();
+    for (g, f) in a.guidelines.iter().zip(&fresh.guidelines) {
+        assert_eq!(g.status, f.status, "guideline {}", g.number);
+    }
+    a.schema = "iotassay.assessment/0".into();
+    assert!(!iotassay_checks::assessment::upgrade(&mut a));
 }

@@ -291,23 +291,14 @@ fn declaration(command: DeclarationCommand) -> Result<ExitCode> {
                 decl.provisions.len()
             );
             let dir = file.parent().unwrap_or(Path::new("."));
-            let Some(bytes) = decl.vulnerability_disclosure.security_txt_bytes(dir) else {
+            let options = iotassay_declaration::securitytxt::Options::now();
+            let Some(checked) = decl.check_security_txt(dir, &options) else {
                 return Ok(ExitCode::SUCCESS);
             };
-            let name = decl
-                .vulnerability_disclosure
-                .security_txt
-                .clone()
-                .unwrap_or_else(|| "security_txt_inline".into());
-            let bytes = bytes.with_context(|| format!("cannot read {name}"))??;
-            let mut report = iotassay_declaration::securitytxt::validate(
-                &bytes,
-                &iotassay_declaration::securitytxt::Options::now(),
-            )?;
-            report
-                .problems
-                .extend(decl.cross_check_security_txt(&report));
-            Ok(print_securitytxt(&name, &report))
+            let Some(report) = &checked.report else {
+                bail!("{}", checked.summary());
+            };
+            Ok(print_securitytxt(&checked.source, report))
         }
     }
 }
@@ -588,7 +579,7 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
     let declaration = args
         .declaration
         .as_deref()
-        .map(read_declaration)
+        .map(|file| read_declaration(file).map(|d| (d, file)))
         .transpose()?;
     let spill = match args.spill.as_str() {
         "memory" => iotassay_checks::Spill::Memory,
@@ -619,8 +610,18 @@ fn scan(args: &ScanArgs) -> Result<ExitCode> {
         iotassay_checks::attach_vulnerabilities(&mut assessment, &db)
             .map_err(|e| anyhow::anyhow!("matching against {}: {e}", path.display()))?;
     }
-    if let Some(d) = declaration {
+    if let Some((d, file)) = declaration {
+        // The security.txt it names is read and validated as `declaration check` does; one that
+        // cannot be read is said on 5.2-1 and here, not silently skipped.
+        let dir = file.parent().unwrap_or(Path::new("."));
+        let checked = d.check_security_txt(dir, &iotassay_declaration::securitytxt::Options::now());
         iotassay_checks::attach_declaration(&mut assessment, d);
+        if let Some(checked) = checked {
+            if checked.report.is_none() {
+                eprintln!("warning: {}", checked.summary());
+            }
+            iotassay_checks::attach_security_txt(&mut assessment, checked);
+        }
     }
     let (json, cyclonedx, spdx) = (
         args.json.as_deref(),
@@ -845,22 +846,38 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
         );
     }
     println!();
-    println!("UK Code of Practice guidelines (firmware checks only):");
+    println!("UK Code of Practice guidelines (firmware checks only; examined: of its provisions, those the checks could examine):");
     for g in &a.guidelines {
-        let counts = g.finding_counts();
-        let detail = match (&g.reason, counts.is_empty()) {
-            (Some(r), _) => r.clone(),
-            (None, true) => format!("{} checks, no findings", g.checks),
-            (None, false) => counts.join(", "),
+        use iotassay_checks::GuidelineStatus;
+        let counts = g.finding_counts().join(", ");
+        let examined = || match g.examined.is_empty() {
+            true => "none examined".to_string(),
+            false => format!("examined {}", g.examined.join(", ")),
+        };
+        let detail = match (g.status, &g.reason) {
+            (GuidelineStatus::Fail, Some(r)) if counts.is_empty() => r.clone(),
+            (GuidelineStatus::Fail, _) => counts,
+            (GuidelineStatus::NotAssessed, Some(r)) => r.clone(),
+            _ if counts.is_empty() => examined(),
+            _ => format!("{}; {counts}", examined()),
         };
         println!(
-            "  {:>2}. {:<55} {:<13} {detail}",
+            "  {:>2}. {:<55} {:<15} {:<13} {detail}",
             g.number,
             g.title,
-            g.status.as_str()
+            g.status.as_str(),
+            g.coverage_short().unwrap_or_default(),
         );
+        if verbose && g.status != GuidelineStatus::NotAssessed {
+            if let Some(r) = &g.reason {
+                println!("      {r}");
+            }
+        }
     }
     print_verdicts(&a.verdicts);
+    if let Some(t) = &a.security_txt {
+        println!("  {}", t.summary());
+    }
     println!();
     if a.findings.is_empty() {
         println!("No findings.");

@@ -315,8 +315,7 @@ fn scan_writes_reports_and_report_renders_them_again() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../docs/declaration.example.toml"
     ))
-    .unwrap()
-    .replace("security_txt = \"security.txt\"", "");
+    .unwrap();
     std::fs::write(&decl, template).unwrap();
     let out_dir = tmp.path().join("reports");
     let out = iotassay(&[
@@ -403,4 +402,103 @@ fn scan_writes_reports_and_report_renders_them_again() {
         again.to_str().unwrap(),
     ]);
     usage_error(&out, "unknown report format \"pdf\"");
+}
+
+#[test]
+fn the_declaration_template_checks_clean() {
+    let tmp = tempfile::tempdir().unwrap();
+    let decl = tmp.path().join("declaration.toml");
+    let out = iotassay(&["declaration", "init", decl.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = iotassay(&["declaration", "check", decl.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Acme Cam 2 CAM-200"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn a_declared_security_txt_that_cannot_be_read_is_reported_by_check_and_scan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let image = demo_image(tmp.path());
+    let decl = tmp.path().join("declaration.toml");
+    let template = iotassay_declaration::TEMPLATE.replacen(
+        "# security_txt = \"security.txt\"",
+        "security_txt = \"security.txt\"",
+        1,
+    );
+    std::fs::write(&decl, template).unwrap();
+    let missing = tmp.path().join("security.txt");
+    let out = iotassay(&["declaration", "check", decl.to_str().unwrap()]);
+    usage_error(&out, &missing.display().to_string());
+
+    let json = tmp.path().join("a.json");
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--declaration",
+        decl.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains(&format!(
+            "warning: the declared security.txt {} cannot be read: No such file",
+            missing.display()
+        )),
+        "{stderr}"
+    );
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(a["security_txt"]["source"], missing.display().to_string());
+    assert!(a["security_txt"]["error"]
+        .as_str()
+        .unwrap()
+        .contains("No such file"));
+    let p = a["verdicts"]["provisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["id"] == "5.2-1")
+        .unwrap();
+    assert!(
+        p["reason"].as_str().unwrap().contains("security.txt")
+            && p["reason"].as_str().unwrap().contains("cannot be read"),
+        "{p}"
+    );
+
+    // Once the file is there, scan validates it like `declaration check`: the summary counts
+    // its problems (no Policy field here), and the JSON holds the report.
+    std::fs::write(
+        &missing,
+        "Contact: mailto:security@acme.example\nExpires: 2099-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let out = iotassay(&[
+        "scan",
+        image.to_str().unwrap(),
+        "--declaration",
+        decl.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        !text(&out.stderr).contains("cannot be read"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("recommendation"),
+        "{}",
+        text(&out.stdout)
+    );
+    let a: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let problems = a["security_txt"]["report"]["problems"].as_array().unwrap();
+    assert!(
+        problems.iter().any(|p| p["code"] == "no_policy"),
+        "{problems:?}"
+    );
 }

@@ -356,6 +356,102 @@ impl VulnerabilityDisclosure {
     }
 }
 
+/// The declared security.txt, read and validated: what `declaration check` prints and `scan
+/// --declaration` records.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecurityTxtCheck {
+    /// Where it was read from: the path resolved against the declaration's folder, or
+    /// `security_txt_inline`.
+    pub source: String,
+    /// Why it could not be read or validated, when it could not (`No such file or directory (os
+    /// error 2)`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The RFC 9116 report with the cross-checks against the declaration, when it was read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub report: Option<crate::securitytxt::Report>,
+}
+
+impl SecurityTxtCheck {
+    /// One line for people: `security.txt: cannot read: …`, `security.txt: 2 errors, 1
+    /// recommendation`, `security.txt: valid`.
+    pub fn summary(&self) -> String {
+        use crate::securitytxt::Severity;
+        if let Some(e) = &self.error {
+            return format!(
+                "the declared security.txt {} cannot be read: {e}",
+                self.source
+            );
+        }
+        let Some(report) = &self.report else {
+            return format!("the declared security.txt {} was not read", self.source);
+        };
+        let count = |sev: Severity| report.problems.iter().filter(|p| p.severity == sev).count();
+        let (errors, recommendations) = (count(Severity::Error), count(Severity::Recommendation));
+        if errors == 0 && recommendations == 0 {
+            return format!("the declared security.txt {} is valid", self.source);
+        }
+        let plural = |n: usize| if n == 1 { "" } else { "s" };
+        let mut s = format!(
+            "the declared security.txt {} has {errors} error{} and {recommendations} \
+             recommendation{} (RFC 9116)",
+            self.source,
+            plural(errors),
+            plural(recommendations)
+        );
+        if let Some(first) = report
+            .problems
+            .iter()
+            .find(|p| p.severity == Severity::Error)
+        {
+            let line = first.line.map(|l| format!(" line {l}")).unwrap_or_default();
+            s.push_str(&format!(": first{line}: {}", first.message));
+        }
+        s
+    }
+}
+
+impl Declaration {
+    /// Read the security.txt the declaration names (relative to `declaration_dir`, or inline) and
+    /// validate it against RFC 9116 and the declaration; `None` when it names none.
+    pub fn check_security_txt(
+        &self,
+        declaration_dir: &std::path::Path,
+        options: &crate::securitytxt::Options,
+    ) -> Option<SecurityTxtCheck> {
+        let vd = &self.vulnerability_disclosure;
+        let bytes = vd.security_txt_bytes(declaration_dir)?;
+        let source = match &vd.security_txt {
+            Some(path) if vd.security_txt_inline.is_none() => {
+                declaration_dir.join(path).display().to_string()
+            }
+            _ => "security_txt_inline".to_string(),
+        };
+        let failed = |error: String| SecurityTxtCheck {
+            source: source.clone(),
+            error: Some(error),
+            report: None,
+        };
+        let bytes = match bytes {
+            Ok(Ok(bytes)) => bytes,
+            Ok(Err(e)) => return Some(failed(e.to_string())),
+            Err(e) => return Some(failed(e.to_string())),
+        };
+        Some(match crate::securitytxt::validate(&bytes, options) {
+            Ok(mut report) => {
+                let cross = self.cross_check_security_txt(&report);
+                report.problems.extend(cross);
+                SecurityTxtCheck {
+                    source,
+                    error: None,
+                    report: Some(report),
+                }
+            }
+            Err(e) => failed(e.to_string()),
+        })
+    }
+}
+
 /// How passwords are set (PSTI Sch. 1 para 1; EN 303 645 5.1-1; IXIT 1 AuthMech).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -213,11 +213,14 @@ fn oversized_input_is_refused() {
     assert!(err(&text).message.contains("limit"));
 }
 
+/// The template's commented example line, as a user uncomments it.
+const BY_PATH: &str = "# security_txt = \"security.txt\"";
+
 #[test]
 fn declared_security_txt_inline_or_by_path() {
     use iotassay_declaration::securitytxt::{validate, Options};
     let text = edit(
-        "security_txt = \"security.txt\"",
+        BY_PATH,
         "security_txt_inline = \"\"\"\nContact: mailto:security@acme.example\nExpires: 2020-01-01T00:00:00Z\n\"\"\"",
     );
     let d = Declaration::parse(&text).unwrap();
@@ -236,18 +239,71 @@ fn declared_security_txt_inline_or_by_path() {
         r.problems
     );
 
-    let d = Declaration::parse(TEMPLATE).unwrap();
+    let d = Declaration::parse(&edit(BY_PATH, "security_txt = \"security.txt\"")).unwrap();
     let missing = d
         .vulnerability_disclosure
         .security_txt_bytes(std::path::Path::new("/nonexistent"))
         .unwrap();
     assert!(missing.is_err());
 
-    let both = edit(
-        "security_txt = \"security.txt\"",
-        "security_txt = \"a\"\nsecurity_txt_inline = \"b\"",
-    );
+    let both = edit(BY_PATH, "security_txt = \"a\"\nsecurity_txt_inline = \"b\"");
     assert!(err(&both).message.contains("not both"));
+}
+
+#[test]
+fn the_template_names_no_security_txt_so_it_checks_clean() {
+    use iotassay_declaration::securitytxt::Options;
+    let d = Declaration::parse(TEMPLATE).unwrap();
+    assert_eq!(d.vulnerability_disclosure.security_txt, None);
+    assert_eq!(
+        d.check_security_txt(std::path::Path::new("/nonexistent"), &Options::now()),
+        None
+    );
+}
+
+#[test]
+fn a_declared_security_txt_is_read_and_validated_or_its_error_named() {
+    use iotassay_declaration::securitytxt::Options;
+    let dir = tempfile::tempdir().unwrap();
+    let d = Declaration::parse(&edit(BY_PATH, "security_txt = \"security.txt\"")).unwrap();
+    // Absent: the resolved path and the operating system's error.
+    let c = d.check_security_txt(dir.path(), &Options::now()).unwrap();
+    let path = dir.path().join("security.txt");
+    assert_eq!(c.source, path.display().to_string());
+    assert!(c.report.is_none());
+    assert!(
+        c.error.as_deref().unwrap().contains("No such file"),
+        "{c:?}"
+    );
+    let summary = c.summary();
+    assert!(
+        summary.contains(&c.source) && summary.contains("cannot be read"),
+        "{summary}"
+    );
+    // Present: the RFC 9116 problems (expired, line 2) and the cross-checks (no Policy).
+    std::fs::write(
+        &path,
+        "Contact: mailto:security@acme.example\nExpires: 2020-01-01T00:00:00Z\n",
+    )
+    .unwrap();
+    let c = d.check_security_txt(dir.path(), &Options::now()).unwrap();
+    let codes: Vec<&str> = c
+        .report
+        .as_ref()
+        .unwrap()
+        .problems
+        .iter()
+        .map(|p| p.code.as_str())
+        .collect();
+    assert!(
+        codes.contains(&"expired") && codes.contains(&"no_policy"),
+        "{codes:?}"
+    );
+    assert!(c.summary().contains("line 2"), "{}", c.summary());
+    // Too large: refused with the bound, not read whole.
+    std::fs::write(&path, vec![b'#'; 40_000]).unwrap();
+    let c = d.check_security_txt(dir.path(), &Options::now()).unwrap();
+    assert!(c.error.as_deref().unwrap().contains("32 KiB"), "{c:?}");
 }
 
 #[test]

@@ -19,6 +19,8 @@ use crate::escape::{clip, html};
 pub const FAIL_RGB: [u8; 3] = [0xc6, 0x28, 0x28];
 pub const PASS_RGB: [u8; 3] = [0x2e, 0x7d, 0x32];
 pub const NOT_ASSESSED_RGB: [u8; 3] = [0x75, 0x75, 0x75];
+/// Partly assessed: a neutral blue-grey, never green, with the coverage written on it.
+pub const PARTIAL_RGB: [u8; 3] = [0x45, 0x5a, 0x64];
 
 /// Most rows of any table and most evidence items per finding; the rest is counted, not shown.
 const MAX_ROWS: usize = 3000;
@@ -31,10 +33,12 @@ pub(crate) fn hex_rgb(c: [u8; 3]) -> String {
     format!("#{:02x}{:02x}{:02x}", c[0], c[1], c[2])
 }
 
-pub(crate) fn status_rgb(s: GuidelineStatus) -> [u8; 3] {
+/// The scorecard colour of a guideline status.
+pub fn status_colour(s: GuidelineStatus) -> [u8; 3] {
     match s {
         GuidelineStatus::Fail => FAIL_RGB,
         GuidelineStatus::Pass => PASS_RGB,
+        GuidelineStatus::Partial => PARTIAL_RGB,
         GuidelineStatus::NotAssessed => NOT_ASSESSED_RGB,
     }
 }
@@ -105,7 +109,7 @@ const SCRIPT: &str = r#"(function () {
 "#;
 
 const STYLE: &str = r#"
-:root { --fail: FAIL; --pass: PASS; --na: NA; --declared: #1565c0; }
+:root { --fail: FAIL; --pass: PASS; --na: NA; --partial: PARTIAL; --declared: #1565c0; }
 * { box-sizing: border-box; }
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 0; color: #1b1b1b; background: #fafafa; }
 header { background: #263238; color: #fff; padding: 14px 24px; }
@@ -116,7 +120,10 @@ h2 { font-size: 17px; margin: 26px 0 8px; border-bottom: 1px solid #ddd; padding
 h3 { font-size: 15px; margin: 18px 0 6px; }
 .scorecard { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr)); gap: 8px; }
 .tile { color: #fff; border-radius: 6px; padding: 8px 10px; min-height: 92px; }
-.tile.fail { background: var(--fail); } .tile.pass { background: var(--pass); } .tile.not-assessed { background: var(--na); }
+.tile.fail { background: var(--fail); } .tile.pass { background: var(--pass); } .tile.not-assessed { background: var(--na); } .tile.partial { background: var(--partial); }
+.tile .bar { height: 5px; background: rgba(255,255,255,.25); border-radius: 3px; margin: 4px 0 2px; }
+.tile .bar i { display: block; height: 100%; background: #fff; border-radius: 3px; }
+.tile .p { font-size: 11px; opacity: .85; word-break: break-word; }
 .tile .n { font-size: 22px; font-weight: 700; float: right; }
 .tile .t { font-weight: 600; padding-right: 28px; }
 .tile .s { text-transform: uppercase; font-size: 12px; letter-spacing: .04em; }
@@ -147,6 +154,7 @@ details { margin: 4px 0; } summary { cursor: pointer; color: #37474f; font-size:
 
 fn style() -> String {
     STYLE
+        .replace("PARTIAL", &hex_rgb(PARTIAL_RGB))
         .replace("FAIL", &hex_rgb(FAIL_RGB))
         .replace("PASS", &hex_rgb(PASS_RGB))
         .replace("NA;", &format!("{};", hex_rgb(NOT_ASSESSED_RGB)))
@@ -256,31 +264,46 @@ fn scorecard(o: &mut String, a: &Assessment) {
     o.push_str("<section id=\"scorecard\">\n<h2>UK Code of Practice: the 13 guidelines</h2>\n<div class=\"scorecard\">\n");
     for g in &a.guidelines {
         let status = g.status;
-        let class = match status {
-            GuidelineStatus::Fail => "fail",
-            GuidelineStatus::Pass => "pass",
-            GuidelineStatus::NotAssessed => "not-assessed",
-        };
-        let counts = g.finding_counts();
-        let detail = if !counts.is_empty() {
-            counts.join(", ")
-        } else {
-            format!("{} check{}", g.checks, if g.checks == 1 { "" } else { "s" })
+        let class = status.key();
+        let mut detail = g.finding_counts();
+        if detail.is_empty() {
+            detail.push(format!(
+                "{} check{}",
+                g.checks,
+                if g.checks == 1 { "" } else { "s" }
+            ));
+        }
+        // Coverage: how many of its provisions the checks examined, as a bar and in words.
+        let coverage = match g.coverage() {
+            Some((n, total)) => {
+                detail.insert(0, format!("{n}/{total} examined"));
+                format!(
+                    "<div class=\"bar\" title=\"{}\"><i style=\"width:{}%\"></i></div><div class=\"p\">examined: {}</div>",
+                    html(&g.coverage_text().unwrap_or_default()),
+                    n * 100 / total,
+                    html(&if g.examined.is_empty() {
+                        "none".to_string()
+                    } else {
+                        g.examined.join(", ")
+                    })
+                )
+            }
+            None => String::new(),
         };
         let _ = writeln!(
             o,
-            "<div class=\"tile {class}\" data-guideline=\"{}\" data-status=\"{class}\" title=\"{}\"><span class=\"n\">{}</span><div class=\"t\">{}</div><div class=\"s\">{}</div><div class=\"c\">{}</div></div>",
+            "<div class=\"tile {class}\" data-guideline=\"{}\" data-status=\"{class}\" title=\"{}\"><span class=\"n\">{}</span><div class=\"t\">{}</div><div class=\"s\">{}</div><div class=\"c\">{}</div>{coverage}</div>",
             g.number,
             html(g.reason.as_deref().unwrap_or("")),
             g.number,
             html(&g.title),
             html(status.as_str()),
-            html(&detail)
+            html(&detail.join(" · "))
         );
     }
     let _ = write!(
         o,
-        "</div>\n<p class=\"legend\">fail: a finding (low or above) or a failed provision; {}; not assessed: nothing automated examines it{}.</p>\n</section>\n",
+        "</div>\n<p class=\"legend\">fail: a finding (low or above) or a failed provision; {}; partly assessed: some of its provisions were examined and nothing was found, the bar and the count say how many; not assessed: nothing automated could examine it{}.</p>\n</section>\n",
         html(crate::PASS_MEANS),
         if a.verdicts.declaration {
             ""

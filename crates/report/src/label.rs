@@ -13,7 +13,7 @@ use iotassay_inventory::Enablement;
 use serde::Serialize;
 
 use crate::escape::{clip, html};
-use crate::html::{hex_rgb, status_rgb};
+use crate::html::{hex_rgb, status_colour};
 
 pub const SCHEMA: &str = "iotassay.label/1";
 
@@ -77,6 +77,36 @@ pub struct Score {
     pub guideline: u8,
     pub title: String,
     pub status: GuidelineStatus,
+    /// Of its provisions, how many the firmware checks examined (absent for an assessment
+    /// written before coverage was recorded).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub examined: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub provisions: Option<usize>,
+}
+
+impl Score {
+    /// `2. Implement a vulnerability disclosure policy: partly assessed, 1/3 examined`.
+    fn tooltip(&self) -> String {
+        let coverage = match (self.examined, self.provisions) {
+            (Some(n), Some(total)) => format!(", {n}/{total} examined"),
+            _ => String::new(),
+        };
+        format!(
+            "{}. {}: {}{coverage}",
+            self.guideline,
+            self.title,
+            self.status.as_str()
+        )
+    }
+
+    /// The examined share, 0 to 100, when known.
+    fn percent(&self) -> Option<usize> {
+        match (self.examined, self.provisions) {
+            (Some(n), Some(total)) if total > 0 => Some(n * 100 / total),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -260,6 +290,8 @@ impl Label {
                     guideline: g.number,
                     title: g.title.clone(),
                     status: g.status,
+                    examined: g.coverage().map(|(n, _)| n),
+                    provisions: g.coverage().map(|(_, total)| total),
                 })
                 .collect(),
             psti: a
@@ -348,34 +380,44 @@ impl Label {
         let gap = 2u32;
         for (i, s) in self.scorecard.iter().enumerate() {
             let x = 16 + (i as u32 % 13) * (cell + gap);
-            let fill = hex_rgb(status_rgb(s.status));
+            let fill = hex_rgb(status_colour(s.status));
+            // The examined share as a white strip along the cell's foot.
+            let bar = s
+                .percent()
+                .map(|p| {
+                    format!(
+                        "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"3\" fill=\"#fff\" fill-opacity=\"0.7\"/>",
+                        x + 3,
+                        y + cell - 5,
+                        (cell - 6) as usize * p / 100
+                    )
+                })
+                .unwrap_or_default();
             let _ = writeln!(
                 body,
-                "<g><title>{}. {}: {}</title><rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" rx=\"4\" fill=\"{fill}\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{}</text></g>",
-                s.guideline,
-                html(&s.title),
-                html(s.status.as_str()),
+                "<g><title>{}</title><rect x=\"{x}\" y=\"{y}\" width=\"{cell}\" height=\"{cell}\" rx=\"4\" fill=\"{fill}\"/>{bar}<text x=\"{}\" y=\"{}\" font-size=\"12\" font-weight=\"700\" fill=\"#fff\" text-anchor=\"middle\">{}</text></g>",
+                html(&s.tooltip()),
                 x + cell / 2,
-                y + 19,
+                y + 17,
                 s.guideline
             );
         }
         y += cell + 14;
-        let legend = [
-            (GuidelineStatus::Fail, "fail"),
-            (GuidelineStatus::Pass, "pass"),
-            (GuidelineStatus::NotAssessed, "not assessed"),
-        ];
         let mut x = 16u32;
-        for (status, word) in legend {
+        for status in GuidelineStatus::ALL {
+            let word = if status == GuidelineStatus::Partial {
+                "partly (bar: share examined)"
+            } else {
+                status.as_str()
+            };
             let _ = writeln!(
                 body,
                 "<rect x=\"{x}\" y=\"{}\" width=\"10\" height=\"10\" fill=\"{}\"/><text x=\"{}\" y=\"{y}\" font-size=\"11\" fill=\"#333\">{word}</text>",
                 y - 9,
-                hex_rgb(status_rgb(status)),
+                hex_rgb(status_colour(status)),
                 x + 14
             );
-            x += 26 + 7 * word.len() as u32;
+            x += 20 + 6 * word.len() as u32;
         }
         y += 22;
         if !self.psti.is_empty() {
@@ -439,7 +481,7 @@ section {{ padding: 6px 14px; border-top: 1px solid #eceff1; }} h2 {{ font-size:
 p {{ margin: 2px 0; font-weight: 600; overflow-wrap: anywhere; }} p.unknown {{ color: #8a6d00; }} .detail {{ font-weight: 400; font-size: 12px; color: #555; }}\n\
 ol {{ list-style: none; display: flex; flex-wrap: wrap; gap: 2px; padding: 0; margin: 4px 0; }}\n\
 ol li {{ width: 25px; height: 25px; border-radius: 4px; color: #fff; font-weight: 700; text-align: center; line-height: 25px; font-size: 12px; }}\n\
-.fail {{ background: {}; }} .pass {{ background: {}; }} .not-assessed {{ background: {}; }}\n\
+.fail {{ background: {}; }} .pass {{ background: {}; }} .not-assessed {{ background: {}; }} .partial {{ background: {}; }}\n\
 table {{ width: 100%; border-collapse: collapse; }} td {{ padding: 1px 0; }} td + td {{ text-align: right; font-weight: 600; }}\n\
 footer {{ font-size: 11px; color: #555; padding: 6px 14px 10px; overflow-wrap: anywhere; }}\n\
 </style>\n</head>\n<body>\n<div class=\"label\">\n<div class=\"top\"><small>SECURITY INFORMATION</small><h1>{}</h1><small>{}</small></div>\n",
@@ -447,6 +489,7 @@ footer {{ font-size: 11px; color: #555; padding: 6px 14px 10px; overflow-wrap: a
             hex_rgb(crate::html::FAIL_RGB),
             hex_rgb(crate::html::PASS_RGB),
             hex_rgb(crate::html::NOT_ASSESSED_RGB),
+            hex_rgb(crate::html::PARTIAL_RGB),
             html(&title),
             html(&sub)
         );
@@ -507,28 +550,33 @@ footer {{ font-size: 11px; color: #555; padding: 6px 14px 10px; overflow-wrap: a
         section(&mut o, "PRIVACY", &self.privacy, &[]);
         o.push_str("<section><h2>UK CODE OF PRACTICE: 13 GUIDELINES</h2><ol>");
         for s in &self.scorecard {
-            let class = match s.status {
-                GuidelineStatus::Fail => "fail",
-                GuidelineStatus::Pass => "pass",
-                GuidelineStatus::NotAssessed => "not-assessed",
-            };
+            // The examined share as a white strip along the cell's foot.
+            let bar = s
+                .percent()
+                .map(|p| {
+                    format!(
+                        " style=\"background-image: linear-gradient(to right, rgba(255,255,255,.7) {p}%, transparent {p}%); background-size: 100% 3px; background-repeat: no-repeat; background-position: 0 100%\""
+                    )
+                })
+                .unwrap_or_default();
             let _ = write!(
                 o,
-                "<li class=\"{class}\" title=\"{}. {}: {}\">{}</li>",
-                s.guideline,
-                html(&s.title),
-                html(s.status.as_str()),
+                "<li class=\"{}\" title=\"{}\"{bar}>{}</li>",
+                s.status.key(),
+                html(&s.tooltip()),
                 s.guideline
             );
         }
-        o.push_str("</ol><div class=\"detail\"><span style=\"color:");
-        let _ = writeln!(
-            o,
-            "{}\">■</span> fail <span style=\"color:{}\">■</span> pass <span style=\"color:{}\">■</span> not assessed</div></section>",
-            hex_rgb(crate::html::FAIL_RGB),
-            hex_rgb(crate::html::PASS_RGB),
-            hex_rgb(crate::html::NOT_ASSESSED_RGB)
-        );
+        o.push_str("</ol><div class=\"detail\">");
+        for status in GuidelineStatus::ALL {
+            let _ = write!(
+                o,
+                "<span style=\"color:{}\">■</span> {} ",
+                hex_rgb(status_colour(status)),
+                status.as_str()
+            );
+        }
+        o.push_str("(the strip: share of provisions examined)</div></section>\n");
         if !self.psti.is_empty() {
             o.push_str("<section><h2>UK PSTI REQUIREMENTS</h2><table>");
             for p in &self.psti {

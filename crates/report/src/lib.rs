@@ -156,17 +156,19 @@ pub enum LoadError {
     },
 }
 
-/// Read an assessment written by `iotassay scan --json`: bounded, schema-checked.
+/// Read an assessment written by `iotassay scan --json`: bounded, schema-checked (schema 1 files
+/// are upgraded, see [`iotassay_checks::assessment::upgrade`]).
 pub fn load(bytes: &[u8]) -> Result<Assessment, LoadError> {
     if bytes.len() > MAX_ASSESSMENT_SIZE {
         return Err(LoadError::TooLarge(bytes.len()));
     }
-    let a: Assessment = serde_json::from_slice(bytes).map_err(|e| LoadError::Json {
+    let mut a: Assessment = serde_json::from_slice(bytes).map_err(|e| LoadError::Json {
         line: e.line(),
         column: e.column(),
         message: e.to_string(),
     })?;
-    if a.schema != iotassay_checks::assessment::SCHEMA {
+    // An assessment of an earlier schema this version reads is brought up to date.
+    if !iotassay_checks::assessment::upgrade(&mut a) {
         return Err(LoadError::Schema {
             found: a.schema,
             expected: iotassay_checks::assessment::SCHEMA,
@@ -208,4 +210,4 @@ fn severity_counts(findings: &[Finding]) -> String {
 }
 
 /// The caveat every summary carries: what "pass" means.
-pub const PASS_MEANS: &str = "\"pass\" means the automated checks that examine it ran and found nothing: the absence of detected problems, not proof of conformance";
+pub const PASS_MEANS: &str = "\"pass\" means every mandatory provision of it that firmware can show was examined by checks that could see what they look at, and nothing was found: the absence of detected problems, not proof of conformance";

@@ -19,6 +19,7 @@ fn status_mark(s: GuidelineStatus) -> &'static str {
     match s {
         GuidelineStatus::Fail => "❌ fail",
         GuidelineStatus::Pass => "✅ pass",
+        GuidelineStatus::Partial => "◐ partly assessed",
         GuidelineStatus::NotAssessed => "➖ not assessed",
     }
 }
@@ -46,7 +47,7 @@ pub fn render(a: &Assessment) -> String {
         md(&crate::severity_counts(&a.findings))
     );
 
-    o.push_str("### UK Code of Practice guidelines\n\n| # | Guideline | Status | Findings / why |\n|---:|---|---|---|\n");
+    o.push_str("### UK Code of Practice guidelines\n\n| # | Guideline | Status | Examined | Findings / why |\n|---:|---|---|---|---|\n");
     for g in &a.guidelines {
         let counts = g.finding_counts();
         let detail = match (&g.reason, counts.is_empty()) {
@@ -58,12 +59,18 @@ pub fn render(a: &Assessment) -> String {
                 if g.checks == 1 { "" } else { "s" }
             ),
         };
+        let examined = match g.coverage() {
+            Some((n, total)) if g.examined.is_empty() => format!("{n}/{total}"),
+            Some((n, total)) => format!("{n}/{total}: {}", g.examined.join(", ")),
+            None => "?".into(),
+        };
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} |",
             g.number,
             md(&g.title),
             status_mark(g.status),
+            md(&examined),
             md(&detail)
         );
     }

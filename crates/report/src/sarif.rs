@@ -353,7 +353,15 @@ pub fn render(a: &Assessment) -> Value {
     let guidelines: Vec<Value> = a
         .guidelines
         .iter()
-        .map(|g| json!({ "number": g.number, "title": g.title, "status": g.status.as_str() }))
+        .map(|g| {
+            json!({
+                "number": g.number,
+                "title": g.title,
+                "status": g.status.as_str(),
+                "examined": g.examined,
+                "notExamined": g.not_examined,
+            })
+        })
         .collect();
     let psti: Vec<Value> = a
         .verdicts

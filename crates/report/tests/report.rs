@@ -385,7 +385,15 @@ fn markdown_summarises_for_a_pull_request() {
     // 13 guidelines and 3 PSTI requirements, each one row (headers start with "| #" or "| Req").
     assert_eq!(rows, 13 + 3 + 2, "{md}");
     assert!(
-        md.contains("| 1 | No universal default passwords | ❌ fail | 1 critical |"),
+        md.contains(
+            "| 2 | Implement a vulnerability disclosure policy | ◐ partly assessed | 1/3: 5.2-3 |"
+        ),
+        "{md}"
+    );
+    assert!(
+        md.contains(
+            "| 1 | No universal default passwords | ❌ fail | 2/6: 5.1-1, 5.1-3 | 1 critical |"
+        ),
         "{md}"
     );
     assert!(md.contains("⚠️ contradiction: the declaration lists its interfaces as web-ui, uart (no telnet) — but etc/init.d/telnet:31 starts telnetd at boot"), "{md}");
@@ -435,8 +443,21 @@ fn label_carries_the_declared_facts() {
     assert!(svg.contains("Security updates until at least 2030-12-31"));
     assert_eq!(
         svg.matches("<rect x=").count(),
-        13 + 3 + 1,
-        "13 cells, 3 legend keys, the frame"
+        13 + 13 + 4 + 1,
+        "13 cells, the examined share on each, 4 legend keys, the frame"
+    );
+    // Each cell says its coverage; partly assessed is never painted green.
+    let g2 = &scores[1];
+    assert_eq!(g2["status"], "partial");
+    assert_eq!(
+        (g2["examined"].as_u64(), g2["provisions"].as_u64()),
+        (Some(1), Some(3))
+    );
+    assert!(
+        svg.contains(
+            "2. Implement a vulnerability disclosure policy: partly assessed, 1/3 examined"
+        ),
+        "{svg}"
     );
     let html = text(&a, Format::Label, "label.html");
     assert!(html.contains("Report to mailto:security@acme.example"));

@@ -1288,6 +1288,8 @@ fn passwd_deleted_at_boot_is_an_empty_password() {
     let empty = of(&findings, "passwords.empty");
     assert_eq!(empty.len(), 1, "{findings:#?}");
     assert_eq!(chain(empty[0]), [at("etc/init.d/rcS", 2)]);
+}
+
 /// A kernel or BusyBox configuration symbol is not a password; the same file's real assignment
 /// still is.
 #[test]
