@@ -133,11 +133,17 @@ fn a_corrupted_segment_is_not_an_image_and_a_bad_hash_is_reported() {
 
 /// The Python virtual environment `.ci/mcu-tools.sh` installs (esptool, espsecure,
 /// esp-idf-nvs-partition-gen, littlefs-python, imgtool): `$IOTASSAY_MCU_VENV`, default
-/// `/work/venv-mcu`. Missing tools fail the test with how to install them: never a silent skip.
+/// `${XDG_CACHE_HOME:-~/.cache}/iotassay/mcu-venv`, where `.ci/mcu-tools.sh` installs them. Missing tools fail the test with how to install them: never a silent skip.
 fn venv_python() -> std::path::PathBuf {
     let venv = std::env::var_os("IOTASSAY_MCU_VENV")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| "/work/venv-mcu".into());
+        .unwrap_or_else(|| {
+            std::env::var_os("XDG_CACHE_HOME")
+                .map(std::path::PathBuf::from)
+                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+                .unwrap_or_else(|| "/tmp".into())
+                .join("iotassay/mcu-venv")
+        });
     let py = venv.join("bin/python");
     let ok = std::process::Command::new(&py)
         .args([
