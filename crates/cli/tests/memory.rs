@@ -5,6 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 /// Peak resident memory in bytes, and the exit code, of `iotassay args…`.
+#[allow(clippy::zombie_processes)] // reaped by `wait4`, which also reports its peak memory
 fn peak_rss(args: &[&str]) -> (u64, Option<i32>) {
     let child = Command::new(env!("CARGO_BIN_EXE_iotassay"))
         .args(args)
@@ -81,4 +82,49 @@ fn a_gzip_bomb_stays_within_the_budget_in_unpack_and_scan() {
             budget / MIB
         );
     }
+}
+
+/// `scan --spill disk` reads every file mapped from a temporary folder: the assessment must be the
+/// one made in memory, and the folder must be gone afterwards.
+#[test]
+fn scanning_from_disk_assesses_as_in_memory() {
+    let tmp = tempfile::tempdir().unwrap();
+    let scratch = tmp.path().join("tmp");
+    std::fs::create_dir(&scratch).unwrap();
+    let image =
+        iotassay_testkit::shared_dir().join("corpus/real/openwrt-12.09-tl-wr703n-factory.bin");
+    let assess = |spill: &str| {
+        let json = tmp.path().join(format!("{spill}.json"));
+        let out = Command::new(env!("CARGO_BIN_EXE_iotassay"))
+            .args([
+                "scan",
+                image.to_str().unwrap(),
+                "--fail-on",
+                "critical",
+                "--spill",
+                spill,
+            ])
+            .arg("--json")
+            .arg(&json)
+            .env("TMPDIR", &scratch)
+            .output()
+            .unwrap();
+        assert!(out.status.code().is_some_and(|c| c < 2), "{out:?}");
+        let mut a: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+        // Timings differ run to run; everything else must not.
+        a["timings"] = serde_json::Value::Null;
+        a["unpack"]["stats"]["elapsed_ms"] = serde_json::Value::Null;
+        a["inventory"]["stats"]["elapsed_ms"] = serde_json::Value::Null;
+        a
+    };
+    let memory = assess("memory");
+    let disk = assess("disk");
+    assert!(memory["findings"].as_array().unwrap().len() > 5);
+    assert_eq!(memory, disk);
+    assert_eq!(
+        std::fs::read_dir(&scratch).unwrap().count(),
+        0,
+        "the temporary folder is removed"
+    );
 }
