@@ -812,7 +812,10 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
                 .as_ref()
                 .map(|d| format!("{d} {}", os.version.as_deref().unwrap_or("")))
         })
-        .unwrap_or_else(|| format!("{:?}", os.kind));
+        .unwrap_or_else(|| match &os.version {
+            Some(v) => format!("{:?} {v}", os.kind),
+            None => format!("{:?}", os.kind),
+        });
     println!(
         "{} ({} bytes, sha256 {}…)",
         a.input.name,
@@ -837,6 +840,11 @@ fn print_assessment(a: &iotassay_checks::Assessment, verbose: bool) {
         a.inventory.services.services.len(),
         a.inventory.components.len()
     );
+    // What could not be read: "encrypted or unknown format: nothing could be assessed", or the
+    // byte ranges nothing decodes.
+    if let Some(note) = a.opacity.as_ref().and_then(|o| o.note.as_deref()) {
+        println!("  {note}");
+    }
     for w in a.unpack.warnings.iter().take(5) {
         eprintln!(
             "  warning: {} @{:#x}: {}",

@@ -202,7 +202,6 @@ pub fn render(a: &Assessment) -> String {
     );
     header(&mut o, a);
     o.push_str("<main>\n");
-    readability(&mut o, a);
     scorecard(&mut o, a);
     psti(&mut o, a);
     findings(&mut o, a);
@@ -210,6 +209,7 @@ pub fn render(a: &Assessment) -> String {
     vulnerabilities(&mut o, a);
     components(&mut o, a);
     hardening(&mut o, a);
+    readability(&mut o, a);
     unpacking(&mut o, a);
     let _ = writeln!(
         o,
@@ -740,7 +740,7 @@ xmlns=\"http://www.w3.org/2000/svg\">\n<title>Entropy of {} ({} bytes per point,
     for u in op.unread.iter().filter(|u| u.source == a.input.name) {
         let _ = writeln!(
             o,
-            "<rect class=\"unread\" x=\"{:.1}\" y=\"0\" width=\"{:.1}\" height=\"{H}\" fill=\"#c62828\" fill-opacity=\"0.15\"/>",
+            "<rect class=\"unread\" x=\"{:.1}\" y=\"0\" width=\"{:.1}\" height=\"{H}\" fill=\"#ef6c00\" fill-opacity=\"0.2\"/>",
             u.offset as f64 / total * W,
             (u.size as f64 / total * W).max(1.0)
         );
@@ -753,8 +753,8 @@ xmlns=\"http://www.w3.org/2000/svg\">\n<title>Entropy of {} ({} bytes per point,
         .collect();
     let _ = write!(
         o,
-        "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"none\" stroke=\"#757575\"/>\n\
-<line x1=\"0\" x2=\"{W}\" y1=\"{hi:.1}\" y2=\"{hi:.1}\" stroke=\"#c62828\" stroke-dasharray=\"4 3\"/>\n\
+        "<rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"none\" stroke=\"#9e9e9e\"/>\n\
+<line x1=\"0\" x2=\"{W}\" y1=\"{hi:.1}\" y2=\"{hi:.1}\" stroke=\"#ef6c00\" stroke-dasharray=\"4 3\"/>\n\
 <polyline fill=\"none\" stroke=\"#1565c0\" stroke-width=\"1.5\" points=\"{}\"/>\n\
 <text x=\"-4\" y=\"4\" text-anchor=\"end\" font-size=\"10\">8</text>\n\
 <text x=\"-4\" y=\"{H}\" text-anchor=\"end\" font-size=\"10\">0</text>\n\
