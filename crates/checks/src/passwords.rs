@@ -892,16 +892,10 @@ fn link_sources(
     cx: &Context<'_>,
     links: &[(&Root<'_>, String, String)],
     hits: &[FileHit],
+    read: &HashSet<&str>,
     creds: &mut Vec<Credential>,
 ) -> Vec<LinkSource> {
     let roots = cx.tree.roots();
-    let read: HashSet<&str> = cx
-        .inventory
-        .accounts
-        .files
-        .iter()
-        .map(|f| f.node.as_str())
-        .collect();
     let mut out = Vec::new();
     for (root, path, target) in links {
         let Some(r) = roots.iter().position(|x| std::ptr::eq(x, *root)) else {
@@ -1200,7 +1194,17 @@ fn analyse(cx: &Context<'_>) -> Analysis {
     targets.sort();
     targets.dedup();
     let hits = scan_files(cx, &targets, &defaults);
-    let links = link_sources(cx, &links, &hits, &mut creds);
+    // Nodes the inventory already read as account files: their `user:hash` lines (a two-field
+    // shadow line) are accounts, not password-file entries, and a boot script copying one
+    // installs accounts already assessed.
+    let account_files: HashSet<&str> = cx
+        .inventory
+        .accounts
+        .files
+        .iter()
+        .map(|f| f.node.as_str())
+        .collect();
+    let links = link_sources(cx, &links, &hits, &account_files, &mut creds);
     for h in &hits {
         let Hit::AccountLine {
             user,
@@ -1229,15 +1233,6 @@ fn analyse(cx: &Context<'_>) -> Analysis {
         });
     }
     let mut index: HashMap<(String, String), usize> = HashMap::new();
-    // `user:hash` lines of files the inventory already read as account files (a two-field shadow
-    // line) are accounts, not password-file entries.
-    let account_files: HashSet<&str> = cx
-        .inventory
-        .accounts
-        .files
-        .iter()
-        .map(|f| f.node.as_str())
-        .collect();
     for h in &hits {
         if account_files.contains(h.node.as_str()) {
             continue;
