@@ -140,7 +140,9 @@ fn venv_python() -> std::path::PathBuf {
         .unwrap_or_else(|| {
             std::env::var_os("XDG_CACHE_HOME")
                 .map(std::path::PathBuf::from)
-                .or_else(|| std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache")))
+                .or_else(|| {
+                    std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".cache"))
+                })
                 .unwrap_or_else(|| "/tmp".into())
                 .join("iotassay/mcu-venv")
         });

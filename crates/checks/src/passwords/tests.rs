@@ -338,7 +338,6 @@ fn dlink_root_line_is_realtek() {
 }
 
 #[test]
-#[ignore = "the unpacker does not extract this image's SquashFS 2.0 big-endian LZMA root yet"]
 fn dlink_corpus_root_is_realtek() {
     assert_dlink_root_realtek(&run(&DLINK));
 }
