@@ -814,7 +814,13 @@ fn accounts_coverage(cx: &Context<'_>) -> Seen {
         return Seen::NotExamined(why);
     }
     if let Some(why) = accounts_not_examined(cx) {
-        return Seen::NotExamined(format!("the accounts created at boot were not seen: {why}"));
+        let seen =
+            !cx.inventory.accounts.users.is_empty() || !cx.inventory.accounts.shadow.is_empty();
+        return Seen::NotExamined(if seen {
+            format!("the accounts created at boot were not seen: {why}")
+        } else {
+            format!("no accounts found: {why}")
+        });
     }
     if cx.inventory.accounts.users.is_empty()
         && cx.inventory.accounts.shadow.is_empty()

@@ -113,7 +113,9 @@ fn ota_app_on_esp_idf_5_4_1() {
         .findings
         .iter()
         .any(|f| f.check == "mcu.ota" && f.title.contains("not signed")));
-    assert_eq!(guideline(&a, 1), GuidelineStatus::Pass);
+    // Nothing fails guideline 1, but not every mandatory provision of it can be examined in an
+    // application image (5.1-2, 5.1-4, 5.1-5 are about the device's running behaviour).
+    assert_eq!(guideline(&a, 1), GuidelineStatus::Partial);
 }
 
 #[test]
