@@ -217,17 +217,7 @@ mod tests {
     use super::*;
     use crate::{assess, CheckOptions};
 
-    /// Bytes from a seeded xorshift PRNG: the same "encrypted" image on every run.
-    fn random(n: usize, mut seed: u64) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 32) as u8
-            })
-            .collect()
-    }
+    use iotassay_testkit::random_bytes as random;
 
     fn run(name: &str, data: &[u8]) -> Assessment {
         assess(name, data, &Options::default(), &CheckOptions::default()).expect("assessed")

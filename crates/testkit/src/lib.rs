@@ -71,3 +71,16 @@ pub fn schema(name: &str) -> serde_json::Value {
     serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("schema {} is not JSON: {e}", path.display()))
 }
+
+/// `n` bytes from a seeded xorshift64 generator: data as random-looking as an encrypted image
+/// (about 8 bits of entropy per byte), the same on every run.
+pub fn random_bytes(n: usize, mut seed: u64) -> Vec<u8> {
+    (0..n)
+        .map(|_| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed >> 32) as u8
+        })
+        .collect()
+}

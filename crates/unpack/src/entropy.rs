@@ -131,16 +131,7 @@ pub fn uncovered_high(data: &[u8], covered: &[(u64, u64)], min_len: u64) -> Vec<
 mod tests {
     use super::*;
 
-    fn random(n: usize, mut seed: u64) -> Vec<u8> {
-        (0..n)
-            .map(|_| {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                (seed >> 24) as u8
-            })
-            .collect()
-    }
+    use iotassay_testkit::random_bytes as random;
 
     #[test]
     fn entropy_of_known_data() {

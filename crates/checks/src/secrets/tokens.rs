@@ -89,24 +89,9 @@ static GENERIC: LazyLock<Regex> = LazyLock::new(|| {
     .expect("static regex")
 });
 
-/// Shannon entropy in bits per character.
+/// Shannon entropy in bits per character (of its bytes: [`iotassay_unpack::entropy::shannon`]).
 pub(crate) fn entropy(s: &str) -> f64 {
-    let mut counts = [0u32; 256];
-    for b in s.bytes() {
-        counts[b as usize] += 1;
-    }
-    let n = s.len() as f64;
-    if n == 0.0 {
-        return 0.0;
-    }
-    counts
-        .iter()
-        .filter(|&&c| c > 0)
-        .map(|&c| {
-            let p = c as f64 / n;
-            -p * p.log2()
-        })
-        .sum()
+    iotassay_unpack::entropy::shannon(s.as_bytes())
 }
 
 fn placeholder(v: &str) -> bool {
