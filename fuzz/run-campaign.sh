@@ -29,6 +29,9 @@ seed() { # target → seed folder with the fixtures of its family
                      (cd .. && cargo run --release -q -p iotassay -- demo --out "fuzz/$d/demo" >/dev/null)
                      cp "$d/demo/assessment.json" "$d/demo-assessment.json"; rm -rf "$d/demo"; } ;;
     probe_*) cp -n seeds/$t/* "$d" ;;
+    mcu_*) cp -n $corpus/real/esp32-arduino-https-ota-app.bin $corpus/real/esp32-arduino-ota-app.bin "$d" ;;
+    container_realtek) head -c 65536 $corpus/real/dlink-dir600l-b1-2.04.bin > "$d/dir600l-head"
+                       cp -n $corpus/formats/trx__trx.img "$d" ;;
     *) cp -n $corpus/formats/binwalk__gzip.bin $corpus/formats/trx__trx.img $corpus/formats/squashFS__xz.sqfs "$d" ;;
   esac
 }
