@@ -359,12 +359,7 @@ fn mcuboot_signed_shows_its_signature_tlv_and_unsigned_is_reported() {
     run(&imgtool, &args);
 
     let a = scan_bytes("signed.bin", &std::fs::read(&signed).unwrap());
-    let img = a
-        .inventory
-        .mcu
-        .iter()
-        .find(|i| i.format == "mcuboot")
-        .expect("mcuboot image");
+    let img = mcuboot(&a);
     assert!(img.signed);
     let d = &img.description;
     assert!(
@@ -380,16 +375,20 @@ fn mcuboot_signed_shows_its_signature_tlv_and_unsigned_is_reported() {
     assert!(!a.findings.iter().any(|f| f.title.contains("not signed")));
 
     let a = scan_bytes("unsigned.bin", &std::fs::read(&unsigned).unwrap());
-    let img = a
-        .inventory
-        .mcu
-        .iter()
-        .find(|i| i.format == "mcuboot")
-        .expect("mcuboot image");
+    let img = mcuboot(&a);
     assert!(!img.signed);
     assert!(img.description.contains("unsigned (no signature TLV)"));
     assert!(a.findings.iter().any(
         |f| f.check == "mcu.ota" && f.title == "MCUboot image is not signed (no signature TLV)"
     ));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The MCUboot image of an assessment.
+fn mcuboot(a: &Assessment) -> &iotassay_inventory::mcu::McuImage {
+    a.inventory
+        .mcu
+        .iter()
+        .find(|i| i.format == "mcuboot")
+        .expect("mcuboot image")
 }
